@@ -1,0 +1,242 @@
+//! `bizenv`: the platform's one binary — serve, migrate, and the administrator's commands.
+
+mod config;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use domain::clock::SystemClock;
+use store::Store;
+use store::audit::AuditCtx;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, Given, LogFormat};
+
+/// 营商环境优化平台 bizenv
+#[derive(Debug, Parser)]
+#[command(
+    name = "bizenv",
+    version,
+    about = "营商环境优化平台 — business environment platform"
+)]
+struct Cli {
+    /// Data directory: the SQLite database bizenv.db, key files, the demo manifest.
+    #[arg(long, global = true, env = "BIZENV_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…); without it, SQLite in the data directory.
+    #[arg(
+        long,
+        global = true,
+        env = "BIZENV_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Config file (TOML): data_dir, database_url, bind, log_format.
+    #[arg(long, global = true, env = "BIZENV_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format on standard error.
+    #[arg(long, global = true, env = "BIZENV_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the pages and the API.
+    Serve {
+        /// Fill the database with the demo district (idempotent).
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = "BIZENV_BIND")]
+        bind: Option<SocketAddr>,
+    },
+    /// Create or migrate the database, then exit.
+    Migrate,
+    /// Tenants (one region each).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// The working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Add a tenant: a district or county by its GB/T 2260 code.
+    Add {
+        /// Six-digit region code, e.g. 370104.
+        #[arg(long)]
+        code: String,
+        /// Name, e.g. 槐荫区.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// Load (or replace) official schedules from a TOML file (docs/CALENDAR.md).
+    Load {
+        /// The schedule file.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let bind = match &cli.command {
+        Command::Serve { bind, .. } => *bind,
+        _ => None,
+    };
+    let config = match Config::settle(Given {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        config: cli.config.clone(),
+        log_format: cli.log_format,
+        bind,
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::debug!(error = format!("{e:#}"), "command failed");
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if !config.database_url.is_postgres() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+    }
+    Store::open(&config.database_url, Arc::new(SystemClock)).await
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            println!(
+                "数据库已是最新结构（{}）：{}",
+                store.backend(),
+                config.database_url
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::Add { code, name },
+        } => {
+            let store = open_store(&config).await?;
+            let tenant = store.create_tenant(&AuditCtx::cli(), &code, &name).await;
+            store.close().await;
+            let tenant = tenant.map_err(user_error)?;
+            println!("已添加地区 {} {}", tenant.code, tenant.name);
+            Ok(())
+        }
+        Command::Calendar {
+            command: CalendarCommand::Load { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("读取文件 {} 失败", file.display()))?;
+            let years = domain::calendar::parse_schedule_file(&text)
+                .with_context(|| format!("文件 {} 未导入", file.display()))?;
+            let store = open_store(&config).await?;
+            let source = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| file.display().to_string());
+            store
+                .load_calendar_years(&AuditCtx::cli(), &source, &years)
+                .await
+                .map_err(user_error)?;
+            for y in &years {
+                println!(
+                    "已导入 {} 年：放假 {} 天，调休上班 {} 天",
+                    y.year(),
+                    y.holidays().len(),
+                    y.workdays().len()
+                );
+            }
+            store.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// A store error as the person at the terminal should read it.
+fn user_error(e: store::StoreError) -> anyhow::Error {
+    match e {
+        store::StoreError::Conflict(m) | store::StoreError::Invalid(m) => anyhow::anyhow!(m),
+        store::StoreError::NotFound => anyhow::anyhow!("记录不存在"),
+        other => anyhow::Error::new(other),
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    if demo {
+        let summary = store
+            .seed_demo()
+            .await
+            .context("seeding the demo district")?;
+        if !config.database_url.is_postgres() {
+            let manifest = config.data_dir.join("demo-manifest.json");
+            std::fs::write(&manifest, serde_json::to_vec_pretty(&summary)?)
+                .with_context(|| format!("writing {}", manifest.display()))?;
+        }
+        tracing::info!(tenant = %summary.tenant_code, seeded = ?summary.seeded_now, "demo district ready");
+    }
+    let app = web::Application::build(config.bind, store.clone()).await?;
+    let addr = app.local_addr();
+    tracing::info!(%addr, database = %config.database_url, "serving");
+    println!("营商环境优化平台已启动：http://{addr}/");
+    if demo {
+        println!("示例数据：槐荫区（示例），所有页面均标注“示例数据”。");
+    }
+    app.run_until(web::shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Browser journeys in headless Chromium (Debian's chromium and chromium-driver) on a phone
+//! viewport, driven through WebDriver by fantoccini.
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use test_support::{Backend, TestApp};
+
+/// chromedriver in its own process group, killed with its browsers when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()),
+        )
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("chromedriver is installed (apt-get install chromium chromium-driver; see README)");
+        // from here on, Drop kills and waits for the process group
+        let driver = Self { child, port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return driver;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("chromedriver did not listen on port {port}");
+    }
+
+    async fn phone(&self, profile: &std::path::Path) -> Client {
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--no-first-run", "--disable-component-update",
+                    "--disable-sync", format!("--user-data-dir={}", profile.display()),
+                ],
+                "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0, "mobile": true, "touch": true}}
+            }
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a Chromium session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+async fn scroll_width(client: &Client) -> i64 {
+    client
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_unit_tree_opens_without_horizontal_scrolling() {
+    let app = TestApp::spawn_demo(Backend::Sqlite).await;
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile.path()).await;
+
+    client.goto(&app.url("/")).await.unwrap();
+    let nav = client.find(Locator::LinkText("组织机构")).await.unwrap();
+    nav.click().await.unwrap();
+    let heading = client.find(Locator::Css("main h1")).await.unwrap();
+    assert_eq!(heading.text().await.unwrap(), "组织机构树");
+    let width: i64 = client
+        .execute("return window.innerWidth;", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    assert_eq!(width, 390, "phone viewport");
+    assert!(
+        scroll_width(&client).await <= 390,
+        "no horizontal scroll on /units"
+    );
+
+    // open a street (collapsed) and follow one of its communities
+    let street = client
+        .find(Locator::XPath("//summary[a[text()='振兴街街道']]"))
+        .await
+        .unwrap();
+    street.click().await.unwrap();
+    let community = client
+        .find(Locator::XPath(
+            "//summary[a[text()='振兴街街道']]/following-sibling::ul//a",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        community.is_displayed().await.unwrap(),
+        "the street's communities show once opened"
+    );
+    let name = community.text().await.unwrap();
+    community.click().await.unwrap();
+    let heading = client.find(Locator::Css("main h1")).await.unwrap();
+    assert_eq!(heading.text().await.unwrap(), name);
+    let crumbs = client.find(Locator::Css("nav.crumbs")).await.unwrap();
+    assert!(crumbs.text().await.unwrap().contains("振兴街街道"));
+    assert!(
+        scroll_width(&client).await <= 390,
+        "no horizontal scroll on a unit page"
+    );
+
+    for page in ["/units/list", "/calendar?from=2026-09-30&days=3"] {
+        client.goto(&app.url(page)).await.unwrap();
+        assert!(
+            scroll_width(&client).await <= 390,
+            "no horizontal scroll on {page}"
+        );
+    }
+    let result = client.find(Locator::Id("calendar-result")).await.unwrap();
+    assert_eq!(result.text().await.unwrap(), "2026-10-10");
+    client.close().await.unwrap();
+}

@@ -1,0 +1,183 @@
+//! The binary itself: migrate, serve with the demo, logs, graceful shutdown, errors.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use test_support::{Backend, TestApp, db_tests};
+
+use crate::bizenv;
+
+db_tests!(migrate_creates_the_database_and_tenant_add_adds_a_tenant,);
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bizenv"));
+    c.env_remove("BIZENV_DATABASE_URL")
+        .env_remove("BIZENV_CONFIG")
+        .env_remove("BIZENV_DATA_DIR");
+    c
+}
+
+async fn migrate_creates_the_database_and_tenant_add_adds_a_tenant(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let out = bizenv(&app, &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("postgres://postgres:"),
+        "no password printed: {stdout}"
+    );
+
+    let out = bizenv(
+        &app,
+        &["tenant", "add", "--code", "370104", "--name", "槐荫区"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    assert_eq!(tenant.name, "槐荫区");
+    let entries = app.store.audit_entries(&tenant.id, 5).await.unwrap();
+    assert!(entries[0].actor.starts_with("cli:"));
+
+    let again = bizenv(
+        &app,
+        &["tenant", "add", "--code", "370104", "--name", "槐荫区"],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("已存在"));
+    let bad = bizenv(&app, &["tenant", "add", "--code", "3701", "--name", "x"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("6 位数字"));
+}
+
+#[test]
+fn serve_demo_from_an_empty_data_directory_then_stop_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .split_once("http://")
+        .map(|(_, rest)| format!("http://{rest}"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    assert!(dir.path().join("bizenv.db").exists());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("demo-manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["tenant_code"], "370104");
+    assert_eq!(manifest["units"]["street"], 16);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let health = client.get(format!("{url}healthz")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+        let units = client.get(format!("{url}units")).send().await.unwrap();
+        assert!(units.text().await.unwrap().contains("振兴街街道"));
+    });
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut waited = 0;
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            waited < 100,
+            "the server did not stop within 10 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        waited += 1;
+    };
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"));
+        assert!(v["level"].is_string());
+    }
+    assert!(logs.contains("shutting down"));
+
+    // a second start finds the demo in place and seeds nothing
+    let out = bin()
+        .args(["migrate", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+#[test]
+fn a_database_that_cannot_be_reached_is_a_clear_error() {
+    let out = bin()
+        .args([
+            "migrate",
+            "--database-url",
+            "postgres://nobody:secret@127.0.0.1:1/none",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("错误"), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    assert!(
+        !stderr.contains("secret"),
+        "the password never shows: {stderr}"
+    );
+}
+
+#[test]
+fn global_options_may_stand_before_or_after_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = bin()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        before.status.success(),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    let other = tempfile::tempdir().unwrap();
+    let after = bin()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(other.path())
+        .output()
+        .unwrap();
+    assert!(after.status.success());
+    assert!(other.path().join("bizenv.db").exists());
+}

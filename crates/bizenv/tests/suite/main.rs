@@ -1,0 +1,23 @@
+//! The integration suite: the real binary's application on SQLite and on PostgreSQL,
+//! organised by feature. `db_tests!` runs each listed test once per backend.
+
+mod browser;
+mod calendar;
+mod cli;
+mod org;
+mod store;
+mod web;
+
+/// Runs the `bizenv` binary with `args` against `app`'s database and data directory.
+pub fn bizenv(app: &test_support::TestApp, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bizenv"));
+    command
+        .arg("--data-dir")
+        .arg(app.data_dir())
+        .arg("--database-url")
+        .arg(app.database_url().expose())
+        .args(args)
+        .env_remove("BIZENV_CONFIG")
+        .env("RUST_LOG", "warn");
+    command.output().expect("running the bizenv binary")
+}

@@ -1,0 +1,6 @@
+//! Pure domain rules of bizenv: validated types, the working-day calendar and the clock
+//! abstraction. No I/O, no web, no database: everything here is testable by value.
+
+pub mod calendar;
+pub mod clock;
+pub mod org;

@@ -1,0 +1,193 @@
+//! Connecting to either database and running its migrations.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use domain::clock::Clock;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use crate::calendar::CalendarCache;
+
+/// A database URL whose `Debug` and `Display` hide the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Wraps a URL (`sqlite:…` or `postgres://…`).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The SQLite database `bizenv.db` in the data directory.
+    pub fn sqlite_in(data_dir: &Path) -> Self {
+        Self(format!("sqlite://{}", data_dir.join("bizenv.db").display()))
+    }
+
+    /// The URL with its secret, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the URL names a PostgreSQL server.
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+
+    fn redacted(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return self.0.clone();
+        };
+        match rest.split_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => self.0.clone(),
+            },
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// The pool of whichever database the installation runs on.
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the typed pool of either backend; the body is
+/// compiled once per backend, so one SQL text serves both.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// The store: the database, the clock every timestamp comes from, and the calendar cache.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) calendar: Arc<CalendarCache>,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects (creating an SQLite file if needed), migrates, and makes sure the shipped
+    /// calendar years are present.
+    #[tracing::instrument(skip(clock))]
+    pub async fn open(url: &DatabaseUrl, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let db = if url.is_postgres() {
+            let options = PgConnectOptions::from_str(url.expose())
+                .with_context(|| format!("reading the database URL {url}"))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .with_context(|| format!("connecting to {url}"))?;
+            POSTGRES_MIGRATIONS
+                .run(&pool)
+                .await
+                .context("migrating the PostgreSQL database")?;
+            Db::Postgres(pool)
+        } else {
+            let options = SqliteConnectOptions::from_str(url.expose())
+                .with_context(|| format!("reading the database URL {url}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("opening {url}"))?;
+            SQLITE_MIGRATIONS
+                .run(&pool)
+                .await
+                .context("migrating the SQLite database")?;
+            Db::Sqlite(pool)
+        };
+        let store = Self {
+            db,
+            clock,
+            calendar: Arc::new(CalendarCache::default()),
+        };
+        store
+            .ensure_shipped_calendar()
+            .await
+            .context("loading the shipped calendar years")?;
+        Ok(store)
+    }
+
+    /// Which backend this store runs on: "sqlite" or "postgres".
+    pub fn backend(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The clock all timestamps come from.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Answers when the database does (for `/healthz`).
+    pub async fn ping(&self) -> crate::Result<()> {
+        with_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn a_database_url_never_shows_its_password() {
+        let url = DatabaseUrl::new("postgres://bizenv:s3cret@db.example:5432/bizenv");
+        assert_eq!(
+            format!("{url:?}"),
+            "DatabaseUrl(postgres://bizenv:***@db.example:5432/bizenv)"
+        );
+        assert_eq!(
+            url.to_string(),
+            "postgres://bizenv:***@db.example:5432/bizenv"
+        );
+        assert!(url.is_postgres());
+        let plain = DatabaseUrl::new("postgres://postgres@127.0.0.1/x");
+        assert_eq!(plain.to_string(), "postgres://postgres@127.0.0.1/x");
+        assert!(!DatabaseUrl::new("sqlite://data/bizenv.db").is_postgres());
+    }
+}

@@ -1,0 +1,44 @@
+//! Persistence of bizenv on SQLite (embedded default) and PostgreSQL (server), behind one API.
+//!
+//! `Store` holds one of two typed sqlx pools; every query is one SQL text run on either
+//! (`$1` placeholders work on both). Each aggregate has its module; every write goes through
+//! a function that takes an [`audit::AuditCtx`] and appends to the audit log in the same
+//! transaction, so no write path can skip it.
+
+pub mod audit;
+pub mod calendar;
+mod db;
+pub mod demo;
+pub mod page;
+pub mod tenant;
+pub mod unit;
+
+pub use db::{DatabaseUrl, Store};
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist (or is not in this tenant).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or state conflict the caller can explain to the user.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Input the store refuses, with a message for the user.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Anything else (migrations, files).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Result of store calls.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A new string id: UUID v7, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}

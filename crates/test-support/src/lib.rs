@@ -1,0 +1,296 @@
+//! The test harness: `TestApp` boots the real application on port 0 against a fresh
+//! database — an SQLite file in a temporary data directory, or a new PostgreSQL database
+//! that is dropped when the test ends — with a [`ManualClock`] the test can move.
+//!
+//! `db_tests!(a, b)` turns `async fn a(backend: Backend)` into one test per backend, so the
+//! same suite runs on SQLite and on PostgreSQL.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{TimeZone, Utc};
+use domain::clock::ManualClock;
+use store::{DatabaseUrl, Store};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// The server database on 127.0.0.1:5432.
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on
+/// (`BIZENV_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`).
+pub fn postgres_admin_url() -> String {
+    std::env::var("BIZENV_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh, empty database for one test; dropped with the guard.
+pub struct TestDatabase {
+    /// Its URL.
+    pub url: DatabaseUrl,
+    /// The data directory (always present: SQLite lives here, key files later too).
+    pub data_dir: tempfile::TempDir,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    /// Creates a fresh database on `backend`.
+    pub async fn create(backend: Backend) -> anyhow::Result<Self> {
+        let data_dir = tempfile::tempdir().context("creating a temporary data directory")?;
+        match backend {
+            Backend::Sqlite => Ok(Self {
+                url: DatabaseUrl::sqlite_in(data_dir.path()),
+                data_dir,
+                postgres_name: None,
+            }),
+            Backend::Postgres => {
+                let name = format!("bizenv_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = postgres_admin_url();
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .with_context(|| {
+                        format!("connecting to PostgreSQL at {admin} (is it running?)")
+                    })?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .context("creating the test database")?;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Ok(Self {
+                    url: DatabaseUrl::new(format!("{base}/{name}")),
+                    data_dir,
+                    postgres_name: Some(name),
+                })
+            }
+        }
+    }
+
+    /// The data directory's path.
+    pub fn data_path(&self) -> &Path {
+        self.data_dir.path()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        // Drop runs outside any async context we may block; use a thread with its own runtime.
+        let handle = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(async move {
+                let admin = postgres_admin_url();
+                if let Ok(mut conn) =
+                    <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        });
+        let _ = handle.join();
+    }
+}
+
+/// The default instant of test clocks: Monday 2026-11-30 10:00 in Shanghai (a working day).
+pub fn default_now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap()
+}
+
+/// Builds a [`TestApp`].
+pub struct TestAppBuilder {
+    backend: Backend,
+    demo: bool,
+}
+
+impl TestAppBuilder {
+    /// Seeds the demo district before serving.
+    pub fn with_demo(mut self) -> Self {
+        self.demo = true;
+        self
+    }
+
+    /// Boots the app.
+    pub async fn spawn(self) -> TestApp {
+        let database = TestDatabase::create(self.backend)
+            .await
+            .expect("a fresh test database");
+        let clock = Arc::new(ManualClock::new(default_now()));
+        let store = Store::open(&database.url, clock.clone())
+            .await
+            .expect("opening the test store");
+        if self.demo {
+            store.seed_demo().await.expect("seeding the demo");
+        }
+        let app = web::Application::build("127.0.0.1:0".parse().unwrap(), store.clone())
+            .await
+            .expect("building the app");
+        let address = app.local_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
+            store,
+            clock,
+            backend: self.backend,
+            stop: Some(stop),
+            server: Some(server),
+            database,
+        }
+    }
+}
+
+/// The real application, serving on a free port of 127.0.0.1.
+pub struct TestApp {
+    /// Where it listens.
+    pub address: SocketAddr,
+    /// A client that does not follow redirects.
+    pub client: reqwest::Client,
+    /// The store the app runs on (same database).
+    pub store: Store,
+    /// The clock the app reads; move it instead of sleeping.
+    pub clock: Arc<ManualClock>,
+    /// The database backend.
+    pub backend: Backend,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    database: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts building an app on `backend`.
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            demo: false,
+        }
+    }
+
+    /// An app on `backend` with an empty database.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::builder(backend).spawn().await
+    }
+
+    /// An app on `backend` with the demo district.
+    pub async fn spawn_demo(backend: Backend) -> TestApp {
+        Self::builder(backend).with_demo().spawn().await
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET request")
+    }
+
+    /// GET `path` and read the JSON answer with its status.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("a JSON body");
+        (status, body)
+    }
+
+    /// GET `path` and read the text answer with its status.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a text body"))
+    }
+
+    /// POST raw `body` with a JSON content type to `path`.
+    pub async fn post_raw_json(
+        &self,
+        path: &str,
+        body: impl Into<String>,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.into())
+            .send()
+            .await
+            .expect("POST request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// The database URL, for running the binary against the same database.
+    pub fn database_url(&self) -> &DatabaseUrl {
+        &self.database.url
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.database.data_path().to_path_buf()
+    }
+
+    /// Stops the server gracefully and closes the pool (the database is dropped after).
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ran");
+        }
+        self.store.close().await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// One `#[tokio::test]` per backend for each `async fn name(backend: Backend)` named.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,59 @@
+//! `/`: the public home page of the tenant.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use chrono::Datelike;
+
+use crate::error::{Error, PageError};
+use crate::pages::{Layout, render};
+use crate::state::AppState;
+use crate::tenant::CurrentTenant;
+
+pub(crate) fn pages() -> Router<AppState> {
+    Router::new().route("/", get(page))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    today: String,
+    today_working: bool,
+    provisional: bool,
+    next_working_day: String,
+    units: usize,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    tenant: Result<CurrentTenant, Error>,
+) -> Result<Response, PageError> {
+    let tenant = tenant?;
+    let calendar = state.store.calendar().await?;
+    let today = state
+        .store
+        .clock()
+        .now()
+        .with_timezone(&domain::calendar::shanghai())
+        .date_naive();
+    let next = today
+        .iter_days()
+        .skip(1)
+        .take(60)
+        .find(|d| calendar.is_working_day(*d))
+        .ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!("no working day within 60 days of {today}"))
+        })?;
+    let units = state.store.units(&tenant.tenant.id).await?.len();
+    render(&HomePage {
+        layout: Layout::for_tenant("home.title", "home", &tenant),
+        today: today.to_string(),
+        today_working: calendar.is_working_day(today),
+        provisional: !calendar.has_year(next.year()),
+        next_working_day: next.to_string(),
+        units,
+    })
+}

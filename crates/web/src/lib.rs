@@ -1,0 +1,21 @@
+//! HTTP API and server-rendered pages of bizenv: one folder (module) per feature with its
+//! routes, handlers and templates; `routes` merges them into the sitemap.
+
+pub mod assets;
+pub mod calendar;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod home;
+pub mod i18n;
+pub mod list;
+pub mod metrics;
+pub mod openapi;
+pub mod org;
+pub mod pages;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod tenant;
+
+pub use startup::{Application, shutdown_signal};

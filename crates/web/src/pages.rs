@@ -1,0 +1,146 @@
+//! What every page shares: the layout's context, rendering, and the error page.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use domain::org::UnitKind;
+
+use crate::error::{Error, PageError};
+use crate::i18n::Catalog;
+
+/// The context of the base layout, a field of every page's template.
+pub struct Layout {
+    /// The page title (already translated).
+    pub title: String,
+    /// The tenant's name in the header, when the page belongs to one.
+    pub tenant_name: Option<String>,
+    /// Marks every page of a demo tenant 示例数据.
+    pub demo: bool,
+    /// Which navigation entry is current: "home", "units", "calendar".
+    pub nav: &'static str,
+    catalog: &'static Catalog,
+}
+
+impl Layout {
+    /// A layout titled by the message `title_key`.
+    pub fn new(title_key: &str, nav: &'static str) -> Self {
+        let catalog = Catalog::zh_cn();
+        Self {
+            title: catalog.t(title_key).to_owned(),
+            tenant_name: None,
+            demo: false,
+            nav,
+            catalog,
+        }
+    }
+
+    /// The layout of a tenant's page.
+    pub fn for_tenant(
+        title_key: &str,
+        nav: &'static str,
+        tenant: &crate::tenant::CurrentTenant,
+    ) -> Self {
+        Self {
+            tenant_name: Some(tenant.tenant.name.clone()),
+            demo: tenant.demo,
+            ..Self::new(title_key, nav)
+        }
+    }
+
+    /// Replaces the title with a literal (a record's name).
+    pub fn titled(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// The message for `key`.
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.catalog.t(key)
+    }
+
+    /// The Chinese name of a unit kind.
+    pub fn kind_label(&self, kind: impl KindOf) -> &'static str {
+        self.catalog.t(kind_key(kind.unit_kind()))
+    }
+}
+
+/// A unit kind, or a reference to one, as templates hand them over.
+pub trait KindOf {
+    /// The kind.
+    fn unit_kind(&self) -> UnitKind;
+}
+
+impl KindOf for UnitKind {
+    fn unit_kind(&self) -> UnitKind {
+        *self
+    }
+}
+
+impl<T: KindOf + ?Sized> KindOf for &T {
+    fn unit_kind(&self) -> UnitKind {
+        (**self).unit_kind()
+    }
+}
+
+/// The catalogue key of a unit kind's name.
+pub fn kind_key(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::DistrictOffice => "unit.kind.district_office",
+        UnitKind::Department => "unit.kind.department",
+        UnitKind::Street => "unit.kind.street",
+        UnitKind::Community => "unit.kind.community",
+        UnitKind::Hall => "unit.kind.hall",
+        UnitKind::Window => "unit.kind.window",
+    }
+}
+
+/// Renders a page template into a response.
+pub fn render(template: &impl Template) -> Result<Response, PageError> {
+    let html = template
+        .render()
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("rendering a page")))?;
+    Ok(Html(html).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Layout,
+    status: u16,
+    message: &'a str,
+}
+
+/// The Chinese error page for a status and message.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let key = match status {
+        StatusCode::NOT_FOUND => "error.not_found.title",
+        s if s.is_client_error() => "error.client.title",
+        _ => "error.internal.title",
+    };
+    let page = ErrorPage {
+        layout: Layout::new(key, ""),
+        status: status.as_u16(),
+        message,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering the error page");
+            (status, "错误").into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_unit_kind_has_a_chinese_name() {
+        let catalog = Catalog::zh_cn();
+        for kind in UnitKind::ALL {
+            assert!(catalog.has(kind_key(kind)), "{kind}");
+        }
+        assert_eq!(catalog.t(kind_key(UnitKind::Window)), "窗口");
+    }
+}

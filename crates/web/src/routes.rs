@@ -1,0 +1,111 @@
+//! The sitemap: every feature's router merged in one place, and the API route list the
+//! OpenAPI test compares with the document.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::{Method, Uri};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+
+use crate::error::Error;
+use crate::state::AppState;
+use crate::{assets, calendar, health, home, metrics, openapi, org, pages};
+
+/// A router of API routes that remembers each (method, path) it was given.
+#[derive(Default)]
+pub struct Api {
+    router: Router<AppState>,
+    routes: Vec<(Method, &'static str)>,
+}
+
+impl Api {
+    /// Adds `handler` for `method` at `path`.
+    pub fn route<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let method_router: MethodRouter<AppState> = match method.as_str() {
+            "GET" => axum::routing::get(handler),
+            "POST" => axum::routing::post(handler),
+            "PUT" => axum::routing::put(handler),
+            "PATCH" => axum::routing::patch(handler),
+            "DELETE" => axum::routing::delete(handler),
+            other => panic!("unsupported method {other}"),
+        };
+        self.router = self.router.route(path, method_router);
+        self.routes.push((method, path));
+        self
+    }
+
+    /// Adds a GET route.
+    pub fn get<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.route(Method::GET, path, handler)
+    }
+
+    /// Adds a POST route.
+    pub fn post<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.route(Method::POST, path, handler)
+    }
+
+    /// Adds another feature's API routes.
+    pub fn merge(mut self, other: Api) -> Self {
+        self.router = self.router.merge(other.router);
+        self.routes.extend(other.routes);
+        self
+    }
+}
+
+/// Every API route, by feature.
+fn api() -> Api {
+    Api::default()
+        .merge(calendar::api())
+        .merge(org::api())
+        .merge(openapi::api())
+}
+
+/// The (method, path) of every route under `/api/v1`, as the router serves them.
+pub fn api_routes() -> Vec<(Method, &'static str)> {
+    api().routes
+}
+
+/// The whole application: pages, API, operations endpoints, assets, fallbacks.
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .merge(home::pages())
+        .merge(calendar::pages())
+        .merge(org::pages());
+    Router::new()
+        .merge(pages)
+        .merge(api().router)
+        .route("/healthz", get(health::check))
+        .route("/metrics", get(metrics::show))
+        .merge(assets::router())
+        .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .with_state(state)
+}
+
+/// Unknown API routes answer the JSON 404; anything else the Chinese 404 page.
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        Error::not_found().into_response()
+    } else {
+        pages::error_page(
+            axum::http::StatusCode::NOT_FOUND,
+            "您访问的页面不存在，请检查地址或返回首页",
+        )
+    }
+}

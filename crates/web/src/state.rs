@@ -1,0 +1,16 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use store::Store;
+
+use crate::metrics::Metrics;
+
+/// Shared by all handlers; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database behind one API; also holds the clock and the calendar cache.
+    pub store: Store,
+    /// Request counters and durations by matched route, for `/metrics`.
+    pub metrics: Arc<Metrics>,
+}
