@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The working-day calendar.
     Calendar {
         #[command(subcommand)]
@@ -81,6 +86,12 @@ enum TenantCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every chain against its keyed hashes and the heads kept outside the database.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,12 +156,12 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    if !config.database_url.is_postgres() {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("creating the data directory {}", config.data_dir.display())
-        })?;
-    }
-    Store::open(&config.database_url, Arc::new(SystemClock)).await
+    Store::open(
+        &config.database_url,
+        &config.data_dir,
+        Arc::new(SystemClock),
+    )
+    .await
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
@@ -175,6 +186,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let tenant = tenant.map_err(user_error)?;
             println!("已添加地区 {} {}", tenant.code, tenant.name);
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let store = open_store(&config).await?;
+            let report = store.verify_audit().await;
+            store.close().await;
+            let report = report?;
+            if report.problems.is_empty() {
+                println!(
+                    "审计日志完整：{} 条链，{} 条记录，全部校验通过",
+                    report.chains, report.entries
+                );
+                Ok(())
+            } else {
+                for problem in &report.problems {
+                    println!("{problem}");
+                }
+                anyhow::bail!("审计日志发现 {} 处异常", report.problems.len())
+            }
         }
         Command::Calendar {
             command: CalendarCommand::Load { file },

@@ -1,6 +1,8 @@
 //! Pure domain rules of bizenv: validated types, the working-day calendar and the clock
 //! abstraction. No I/O, no web, no database: everything here is testable by value.
 
+pub mod account;
 pub mod calendar;
 pub mod clock;
 pub mod org;
+pub mod uscc;

@@ -131,7 +131,7 @@ impl Store {
             .map(|y| y.year().to_string())
             .collect::<Vec<_>>()
             .join(",");
-        with_pool!(self, pool => {
+        let head = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for schedule in years {
                 let year = schedule.year();
@@ -167,7 +167,7 @@ impl Store {
             sqlx::query("UPDATE calendar_version SET version = version + 1 WHERE id = 1")
                 .execute(&mut *tx)
                 .await?;
-            append!(tx, ctx, now, &AuditEntry {
+            let head = append!(self, tx, ctx, now, &AuditEntry {
                 tenant_id: None,
                 action: "load",
                 entity: "calendar_year",
@@ -175,7 +175,9 @@ impl Store {
                 changes: serde_json::json!({"source": source, "years": summary}),
             });
             tx.commit().await?;
+            head
         });
+        self.advance_head(head);
         Ok(())
     }
 

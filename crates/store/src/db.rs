@@ -12,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::calendar::CalendarCache;
+use crate::keys::{DataDir, Keys};
 
 /// A database URL whose `Debug` and `Display` hide the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -89,16 +90,26 @@ pub struct Store {
     pub(crate) db: Db,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) calendar: Arc<CalendarCache>,
+    pub(crate) data_dir: DataDir,
+    pub(crate) keys: Arc<Keys>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
-    /// Connects (creating an SQLite file if needed), migrates, and makes sure the shipped
-    /// calendar years are present.
+    /// Connects (creating an SQLite file if needed), migrates, reads (or creates) the key
+    /// file in `data_dir`, and makes sure the shipped calendar years are present.
     #[tracing::instrument(skip(clock))]
-    pub async fn open(url: &DatabaseUrl, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub async fn open(
+        url: &DatabaseUrl,
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+        let data_dir = DataDir(data_dir.to_path_buf());
+        let keys = Keys::load_or_create(&data_dir.key_file())?;
         let db = if url.is_postgres() {
             let options = PgConnectOptions::from_str(url.expose())
                 .with_context(|| format!("reading the database URL {url}"))?;
@@ -135,6 +146,8 @@ impl Store {
             db,
             clock,
             calendar: Arc::new(CalendarCache::default()),
+            data_dir,
+            keys: Arc::new(keys),
         };
         store
             .ensure_shipped_calendar()

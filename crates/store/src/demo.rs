@@ -138,7 +138,7 @@ impl Store {
 
     async fn record_demo_part(&self, tenant: &Tenant, part: &str, version: i32) -> Result<()> {
         let now = self.clock.now();
-        with_pool!(self, pool => {
+        let head = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO demo_seed (tenant_id, part, version, seeded_at) VALUES ($1, $2, $3, $4) \
@@ -150,7 +150,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append!(tx, &AuditCtx::demo(), now, &AuditEntry {
+            let head = append!(self, tx, &AuditCtx::demo(), now, &AuditEntry {
                 tenant_id: Some(&tenant.id),
                 action: "seed",
                 entity: "demo_seed",
@@ -158,7 +158,9 @@ impl Store {
                 changes: serde_json::json!({"version": version}),
             });
             tx.commit().await?;
+            head
         });
+        self.advance_head(head);
         Ok(())
     }
 }

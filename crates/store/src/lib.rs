@@ -7,8 +7,10 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod crypto;
 mod db;
 pub mod demo;
+pub mod keys;
 pub mod page;
 pub mod tenant;
 pub mod unit;

@@ -52,7 +52,7 @@ impl Store {
             name: name.to_owned(),
             created_at: self.clock.now(),
         };
-        with_pool!(self, pool => {
+        let head = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("INSERT INTO tenant (id, code, name, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(&tenant.id)
@@ -61,7 +61,7 @@ impl Store {
                 .bind(tenant.created_at)
                 .execute(&mut *tx)
                 .await?;
-            append!(tx, ctx, tenant.created_at, &AuditEntry {
+            let head = append!(self, tx, ctx, tenant.created_at, &AuditEntry {
                 tenant_id: Some(&tenant.id),
                 action: "create",
                 entity: "tenant",
@@ -69,7 +69,9 @@ impl Store {
                 changes: serde_json::json!({"code": tenant.code, "name": tenant.name}),
             });
             tx.commit().await?;
+            head
         });
+        self.advance_head(head);
         Ok(tenant)
     }
 
@@ -119,7 +121,7 @@ impl Store {
     ) -> Result<()> {
         let now = self.clock.now();
         let old = self.tenant_setting(tenant_id, key).await?;
-        with_pool!(self, pool => {
+        let head = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO tenant_setting (tenant_id, key, value, updated_at) VALUES ($1, $2, $3, $4) \
@@ -131,7 +133,7 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            append!(tx, ctx, now, &AuditEntry {
+            let head = append!(self, tx, ctx, now, &AuditEntry {
                 tenant_id: Some(tenant_id),
                 action: "update",
                 entity: "tenant_setting",
@@ -139,7 +141,9 @@ impl Store {
                 changes: serde_json::json!({"value": [old, value]}),
             });
             tx.commit().await?;
+            head
         });
+        self.advance_head(head);
         Ok(())
     }
 

@@ -189,8 +189,17 @@ impl Store {
 
         let now = self.clock.now();
         let batch_id = new_id();
-        let codes: Vec<&str> = units.iter().map(|u| u.code.as_str()).collect();
-        with_pool!(self, pool => {
+        let digests: Vec<_> = rows
+            .iter()
+            .map(|(id, unit, name, parent_id, staffed_by, order)| {
+                let row = serde_json::json!({
+                    "id": id, "code": unit.code.as_str(), "name": name, "kind": unit.kind.as_str(),
+                    "parent_id": parent_id, "staffed_by_id": staffed_by, "sort_order": order,
+                });
+                serde_json::json!({"id": id, "digest": crate::audit::row_digest(&row)})
+            })
+            .collect();
+        let head = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for (id, unit, name, parent_id, staffed_by, order) in &rows {
                 sqlx::query(
@@ -209,15 +218,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            append!(tx, ctx, now, &AuditEntry {
+            let head = append!(self, tx, ctx, now, &AuditEntry {
                 tenant_id: Some(tenant_id),
                 action: "create",
                 entity: "unit",
                 entity_id: &batch_id,
-                changes: serde_json::json!({"codes": codes}),
+                changes: serde_json::json!({"rows": digests}),
             });
             tx.commit().await?;
+            head
         });
+        self.advance_head(head);
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 

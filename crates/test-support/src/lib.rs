@@ -129,7 +129,7 @@ impl TestAppBuilder {
             .await
             .expect("a fresh test database");
         let clock = Arc::new(ManualClock::new(default_now()));
-        let store = Store::open(&database.url, clock.clone())
+        let store = Store::open(&database.url, database.data_path(), clock.clone())
             .await
             .expect("opening the test store");
         if self.demo {
@@ -245,6 +245,32 @@ impl TestApp {
     /// The database URL, for running the binary against the same database.
     pub fn database_url(&self) -> &DatabaseUrl {
         &self.database.url
+    }
+
+    /// Runs SQL on the app's database behind the store's back (to play an attacker with
+    /// database access, or to check what is stored).
+    pub async fn sql(&self, sql: &str) {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(self.database.url.expose())
+                    .await
+                    .expect("connecting to the test database");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut conn)
+                    .await
+                    .expect("running SQL");
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(self.database.url.expose())
+                    .await
+                    .expect("connecting to the test database");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(&mut conn)
+                    .await
+                    .expect("running SQL");
+            }
+        }
     }
 
     /// The data directory.

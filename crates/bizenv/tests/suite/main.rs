@@ -1,6 +1,7 @@
 //! The integration suite: the real binary's application on SQLite and on PostgreSQL,
 //! organised by feature. `db_tests!` runs each listed test once per backend.
 
+mod audit;
 mod browser;
 mod calendar;
 mod cli;

@@ -1,0 +1,184 @@
+//! The audit chain: every write is recorded, and any tampering with database access alone
+//! is found and named by `audit verify`.
+
+use store::audit::{AuditCtx, entry_hash};
+use test_support::{Backend, TestApp, db_tests};
+
+use crate::bizenv;
+
+db_tests!(
+    an_untouched_log_verifies,
+    an_altered_entry_is_named,
+    an_inserted_entry_is_named,
+    a_deleted_middle_entry_is_named,
+    deleting_the_newest_entries_is_found_from_the_head_kept_outside,
+    re_chaining_without_the_key_is_found,
+    the_cli_verifies_and_fails_on_a_break,
+);
+
+/// A tenant with a few writes: tenant, units, a setting.
+async fn scenario(backend: Backend) -> (TestApp, String) {
+    let app = TestApp::spawn_demo(backend).await;
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    for hours in ["08:30-12:00,13:30-17:30", "09:00-12:00,13:00-17:00"] {
+        app.store
+            .set_tenant_setting(&AuditCtx::cli(), &tenant.id, "working_hours", hours)
+            .await
+            .unwrap();
+    }
+    (app, tenant.id)
+}
+
+async fn problems(app: &TestApp) -> Vec<String> {
+    app.store.verify_audit().await.unwrap().problems
+}
+
+async fn an_untouched_log_verifies(backend: Backend) {
+    let (app, tenant) = scenario(backend).await;
+    let report = app.store.verify_audit().await.unwrap();
+    assert_eq!(report.problems, Vec::<String>::new());
+    assert_eq!(
+        report.chains, 2,
+        "the tenant's chain and the installation's"
+    );
+    let entries = app.store.audit_entries(&tenant, 100).await.unwrap();
+    // tenant, units (one batch entry), demo part, two settings
+    assert_eq!(entries.len(), 5);
+    assert!(entries.iter().all(|e| e.hash.len() == 64));
+    assert_eq!(entries.last().unwrap().prev_hash, "");
+    assert_eq!(entries[0].prev_hash, entries[1].hash);
+    let units = entries.iter().find(|e| e.entity == "unit").unwrap();
+    let rows: serde_json::Value = serde_json::from_str(&units.changes).unwrap();
+    let stored_units = app.store.units(&tenant).await.unwrap().len();
+    assert_eq!(
+        rows["rows"].as_array().unwrap().len(),
+        stored_units,
+        "a digest per seeded unit"
+    );
+}
+
+async fn an_altered_entry_is_named(backend: Backend) {
+    let (app, tenant) = scenario(backend).await;
+    app.sql(&format!(
+        "UPDATE audit_log SET changes = '{{\"value\":\"tampered\"}}' WHERE chain = '{tenant}' AND seq = 4"
+    ))
+    .await;
+    let found = problems(&app).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("第 4 条记录的内容被改动或伪造"),
+        "{found:?}"
+    );
+}
+
+async fn an_inserted_entry_is_named(backend: Backend) {
+    let (app, tenant) = scenario(backend).await;
+    let last = &app.store.audit_entries(&tenant, 1).await.unwrap()[0];
+    app.sql(&format!(
+        "INSERT INTO audit_log (chain, seq, tenant_id, at, actor, client_ip, action, entity, entity_id, changes, prev_hash, hash) \
+         SELECT chain, 6, tenant_id, at, 'someone', NULL, 'update', 'unit', 'x', '{{}}', '{}', '{}' FROM audit_log WHERE chain = '{tenant}' AND seq = 5",
+        last.hash,
+        "0".repeat(64)
+    ))
+    .await;
+    let found = problems(&app).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("第 6 条记录的内容被改动或伪造"),
+        "{found:?}"
+    );
+}
+
+async fn a_deleted_middle_entry_is_named(backend: Backend) {
+    let (app, tenant) = scenario(backend).await;
+    app.sql(&format!(
+        "DELETE FROM audit_log WHERE chain = '{tenant}' AND seq = 2"
+    ))
+    .await;
+    let found = problems(&app).await;
+    assert!(!found.is_empty());
+    assert!(found[0].contains("第 2 至 2 条记录缺失"), "{found:?}");
+}
+
+async fn deleting_the_newest_entries_is_found_from_the_head_kept_outside(backend: Backend) {
+    let (app, tenant) = scenario(backend).await;
+    app.sql(&format!(
+        "DELETE FROM audit_log WHERE chain = '{tenant}' AND seq >= 4"
+    ))
+    .await;
+    let found = problems(&app).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("最新的第 4 至 5 条记录缺失"), "{found:?}");
+}
+
+async fn re_chaining_without_the_key_is_found(backend: Backend) {
+    let (app, tenant) = scenario(backend).await;
+    // the attacker alters entry 4, then recomputes every hash from there with a key of their own
+    let mut entries = app.store.audit_entries(&tenant, 100).await.unwrap();
+    entries.reverse();
+    let forged_key = [7u8; 32];
+    let mut prev = entries[2].hash.clone();
+    let mut statements = Vec::new();
+    for e in entries.iter().skip(3) {
+        let actor = if e.seq == 4 {
+            "cli:nobody"
+        } else {
+            e.actor.as_str()
+        };
+        let hash = entry_hash(
+            &forged_key,
+            &e.chain,
+            e.seq,
+            e.tenant_id.as_deref(),
+            e.at,
+            actor,
+            e.client_ip.as_deref(),
+            &e.action,
+            &e.entity,
+            &e.entity_id,
+            &e.changes,
+            &prev,
+        );
+        statements.push(format!(
+            "UPDATE audit_log SET actor = '{actor}', prev_hash = '{prev}', hash = '{hash}' WHERE chain = '{tenant}' AND seq = {};",
+            e.seq
+        ));
+        prev = hash;
+    }
+    statements.push(format!(
+        "UPDATE audit_chain SET hash = '{prev}' WHERE chain = '{tenant}';"
+    ));
+    app.sql(&statements.join("\n")).await;
+    let found = problems(&app).await;
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("第 4 条记录的内容被改动或伪造")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.contains("第 5 条记录与库外链头不符")),
+        "{found:?}"
+    );
+}
+
+async fn the_cli_verifies_and_fails_on_a_break(backend: Backend) {
+    let (app, tenant) = scenario(backend).await;
+    let ok = bizenv(&app, &["audit", "verify"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("审计日志完整"));
+    app.sql(&format!(
+        "DELETE FROM audit_log WHERE chain = '{tenant}' AND seq = 3"
+    ))
+    .await;
+    let broken = bizenv(&app, &["audit", "verify"]);
+    assert!(!broken.status.success());
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(out.contains("第 3 至 3 条记录缺失"), "{out}");
+}
