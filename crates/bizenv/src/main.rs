@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Accounts: add, reset a password, unlock.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -85,6 +90,44 @@ enum TenantCommand {
         /// Name, e.g. 槐荫区.
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add an account; its password is read from standard input and must be changed at first login.
+    Add {
+        /// Tenant code (may be left out when the installation has one tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Shown name (defaults to the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// A role (repeat for several): sysadmin, secadmin, auditor, leader, supervisor,
+        /// inspector, unit_admin, window_staff, observer, enterprise.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Unit code, for unit_admin and window_staff.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Unified social credit code, for enterprise.
+        #[arg(long)]
+        uscc: Option<String>,
+    },
+    /// Set a new password (read from standard input; to be changed at next login) and unlock.
+    ResetPassword {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+    },
+    /// Clear a lockout after repeated failed logins.
+    Unlock {
+        /// Login name.
+        #[arg(long)]
+        username: String,
     },
 }
 
@@ -187,6 +230,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("已添加地区 {} {}", tenant.code, tenant.name);
             Ok(())
         }
+        Command::User { command } => user_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -237,6 +281,102 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
+/// The password given on standard input (its first line).
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("读取标准输入中的密码失败")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("请在标准输入中提供密码，例如：echo '新密码' | bizenv user …");
+    }
+    Ok(password)
+}
+
+/// The tenant named by `--tenant`, or the only one.
+async fn tenant_of(store: &Store, code: Option<&str>) -> anyhow::Result<store::tenant::Tenant> {
+    match code {
+        Some(code) => store
+            .tenant_by_code(code)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("地区 {code} 不存在")),
+        None => {
+            let mut tenants = store.tenants().await?;
+            match tenants.len() {
+                1 => Ok(tenants.remove(0)),
+                0 => anyhow::bail!("系统中还没有地区，请先运行 bizenv tenant add"),
+                _ => anyhow::bail!("系统中有多个地区，请用 --tenant 指明行政区划代码"),
+            }
+        }
+    }
+}
+
+async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let result = async {
+        match command {
+            UserCommand::Add {
+                tenant,
+                username,
+                name,
+                roles,
+                unit,
+                uscc,
+            } => {
+                let roles = roles
+                    .iter()
+                    .map(|r| r.parse::<domain::account::Role>())
+                    .collect::<Result<Vec<_>, _>>()?;
+                let tenant = tenant_of(&store, tenant.as_deref()).await?;
+                let password = read_password()?;
+                let account = store
+                    .create_account(
+                        &AuditCtx::cli(),
+                        &store::account::NewAccount {
+                            tenant_id: tenant.id.clone(),
+                            display_name: name.unwrap_or_else(|| username.clone()),
+                            username,
+                            password,
+                            must_change_password: true,
+                            roles,
+                            unit_code: unit,
+                            uscc,
+                        },
+                    )
+                    .await
+                    .map_err(user_error)?;
+                println!(
+                    "已添加用户 {}（{}），首次登录须修改密码",
+                    account.username, tenant.name
+                );
+            }
+            UserCommand::ResetPassword { username } => {
+                let password = read_password()?;
+                let account = store
+                    .reset_password(&AuditCtx::cli(), &username, &password)
+                    .await
+                    .map_err(user_error)?;
+                println!(
+                    "已重置 {} 的密码并解除锁定，下次登录须修改密码",
+                    account.username
+                );
+            }
+            UserCommand::Unlock { username } => {
+                let account = store
+                    .unlock_account(&AuditCtx::cli(), &username)
+                    .await
+                    .map_err(user_error)?;
+                println!("已解除 {} 的锁定", account.username);
+            }
+        }
+        Ok(())
+    }
+    .await;
+    store.close().await;
+    result
+}
+
 /// A store error as the person at the terminal should read it.
 fn user_error(e: store::StoreError) -> anyhow::Error {
     match e {
@@ -266,6 +406,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     println!("营商环境优化平台已启动：http://{addr}/");
     if demo {
         println!("示例数据：槐荫区（示例），所有页面均标注“示例数据”。");
+        println!("示例账号（密码均为 {}）：", store::demo::DEMO_PASSWORD);
+        for (username, name, role, _) in store::demo::DEMO_ACCOUNTS {
+            println!("  {username:<12} {}  {name}", role.label());
+        }
     }
     app.run_until(web::shutdown_signal()).await?;
     store.close().await;

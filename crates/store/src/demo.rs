@@ -7,6 +7,9 @@ use std::collections::HashSet;
 use domain::org::{UnitCode, UnitKind};
 use serde::Deserialize;
 
+use domain::account::Role;
+
+use crate::account::NewAccount;
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::db::with_pool;
 use crate::tenant::Tenant;
@@ -18,6 +21,47 @@ const HUAIYIN: &str = include_str!("demo/huaiyin.toml");
 
 /// The version of the `org` part; bump it when the part seeds more.
 const ORG_VERSION: i32 = 1;
+
+/// The version of the `accounts` part.
+const ACCOUNTS_VERSION: i32 = 1;
+
+/// The password of every demo account (printed at start and in the README).
+pub const DEMO_PASSWORD: &str = "Demo@2026";
+
+/// The demo accounts: username, shown name, role, unit code or USCC.
+pub const DEMO_ACCOUNTS: &[(&str, &str, Role, Option<&str>)] = &[
+    ("admin", "系统管理员（示例）", Role::Sysadmin, None),
+    ("secadmin", "安全管理员（示例）", Role::Secadmin, None),
+    ("auditor", "审计管理员（示例）", Role::Auditor, None),
+    ("leader", "王建国（区级领导）", Role::Leader, None),
+    ("supervisor", "李明（营商办）", Role::Supervisor, None),
+    ("inspector", "赵强（明察暗访组）", Role::Inspector, None),
+    (
+        "unitadmin",
+        "陈静（行政审批服务局联络员）",
+        Role::UnitAdmin,
+        Some("SPJ"),
+    ),
+    (
+        "street",
+        "刘洋（振兴街街道联络员）",
+        Role::UnitAdmin,
+        Some("370104001"),
+    ),
+    (
+        "window",
+        "孙丽（综合受理1号窗口）",
+        Role::WindowStaff,
+        Some("ZWFW-01"),
+    ),
+    ("observer", "周敏（人大代表监督员）", Role::Observer, None),
+    (
+        "enterprise",
+        "济南示例科技有限公司",
+        Role::Enterprise,
+        Some("91370104MA3C5T8R15"),
+    ),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +145,34 @@ impl Store {
             }
             self.record_demo_part(&tenant, "org", ORG_VERSION).await?;
             seeded_now.push("org".to_owned());
+        }
+        if self.demo_part_version(&tenant, "accounts").await? < ACCOUNTS_VERSION {
+            for (username, name, role, scope) in DEMO_ACCOUNTS {
+                if self.account_by_username(username).await?.is_some() {
+                    continue;
+                }
+                let (unit_code, uscc) = match role {
+                    Role::Enterprise => (None, scope.map(str::to_owned)),
+                    _ => (scope.map(str::to_owned), None),
+                };
+                self.create_account(
+                    &ctx,
+                    &NewAccount {
+                        tenant_id: tenant.id.clone(),
+                        username: (*username).to_owned(),
+                        display_name: (*name).to_owned(),
+                        password: DEMO_PASSWORD.to_owned(),
+                        must_change_password: false,
+                        roles: vec![*role],
+                        unit_code,
+                        uscc,
+                    },
+                )
+                .await?;
+            }
+            self.record_demo_part(&tenant, "accounts", ACCOUNTS_VERSION)
+                .await?;
+            seeded_now.push("accounts".to_owned());
         }
         let mut per_kind = std::collections::BTreeMap::new();
         for unit in self.units(&tenant.id).await? {

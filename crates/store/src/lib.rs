@@ -5,6 +5,7 @@
 //! a function that takes an [`audit::AuditCtx`] and appends to the audit log in the same
 //! transaction, so no write path can skip it.
 
+pub mod account;
 pub mod audit;
 pub mod calendar;
 pub mod crypto;

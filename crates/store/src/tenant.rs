@@ -85,6 +85,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// The tenant with this id.
+    pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>> {
+        let row = with_pool!(self, pool => {
+            sqlx::query_as::<_, Tenant>("SELECT id, code, name, created_at FROM tenant WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row)
+    }
+
     /// The tenant with this region code.
     pub async fn tenant_by_code(&self, code: &str) -> Result<Option<Tenant>> {
         let row = with_pool!(self, pool => {

@@ -298,6 +298,153 @@ impl Drop for TestApp {
     }
 }
 
+/// A signed-in user of a [`TestApp`]: its requests carry the session cookie, and unsafe ones
+/// the CSRF token.
+#[derive(Clone)]
+pub struct TestUser {
+    base: String,
+    client: reqwest::Client,
+    /// The session cookie's token.
+    pub token: String,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    /// The login answer.
+    pub login: serde_json::Value,
+}
+
+impl TestUser {
+    fn cookie(&self) -> String {
+        format!("bizenv_session={}", self.token)
+    }
+
+    /// GET `path` as this user.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie())
+            .send()
+            .await
+            .expect("GET request")
+    }
+
+    /// GET `path` and read the JSON answer with its status.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// GET `path` and read the text answer with its status.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a text body"))
+    }
+
+    /// POST JSON as this user, with (`csrf` true) or without the CSRF header.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        csrf: bool,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie())
+            .json(body);
+        if csrf {
+            request = request.header("x-csrf-token", &self.csrf_token);
+        }
+        let response = request.send().await.expect("POST request");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// POST a form as this user (the caller puts `csrf_token` in the fields if wanted).
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST request")
+    }
+}
+
+/// Percent-encodes a form value.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl TestApp {
+    /// Signs in through the API; panics if the login fails.
+    pub async fn login(&self, username: &str, password: &str) -> TestUser {
+        let (status, body) = self.try_login(username, password).await;
+        assert_eq!(status, 200, "login of {username}: {body}");
+        let token = body["__token"]
+            .as_str()
+            .expect("a session cookie")
+            .to_owned();
+        TestUser {
+            base: format!("http://{}", self.address),
+            client: self.client.clone(),
+            token,
+            csrf_token: body["csrf_token"].as_str().unwrap().to_owned(),
+            login: body,
+        }
+    }
+
+    /// Signs in as a demo account (the app must have been spawned with the demo).
+    pub async fn demo_user(&self, username: &str) -> TestUser {
+        self.login(username, store::demo::DEMO_PASSWORD).await
+    }
+
+    /// Tries to sign in; the answer's JSON gets the session token as `__token` when set.
+    pub async fn try_login(&self, username: &str, password: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("login request");
+        let status = response.status().as_u16();
+        let token = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("bizenv_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned());
+        let mut body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+        if let Some(token) = token {
+            body["__token"] = serde_json::Value::String(token);
+        }
+        (status, body)
+    }
+}
+
 /// One `#[tokio::test]` per backend for each `async fn name(backend: Backend)` named.
 #[macro_export]
 macro_rules! db_tests {

@@ -379,6 +379,7 @@ struct PageQuery {
 async fn page(
     State(state): State<AppState>,
     tenant: Result<CurrentTenant, Error>,
+    crate::auth::MaybeUser(user): crate::auth::MaybeUser,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let tenant = tenant?;
@@ -442,7 +443,7 @@ async fn page(
     };
     let failed = form_error.is_some();
     let mut response = render(&CalendarPage {
-        layout: Layout::for_tenant("calendar.title", "calendar", &tenant),
+        layout: Layout::for_tenant("calendar.title", "calendar", &tenant).with_user(user.as_ref()),
         today: today.to_string(),
         today_working: calendar.is_working_day(today),
         missing_next_year,

@@ -30,6 +30,7 @@ struct HomePage {
 async fn page(
     State(state): State<AppState>,
     tenant: Result<CurrentTenant, Error>,
+    crate::auth::MaybeUser(user): crate::auth::MaybeUser,
 ) -> Result<Response, PageError> {
     let tenant = tenant?;
     let calendar = state.store.calendar().await?;
@@ -49,7 +50,7 @@ async fn page(
         })?;
     let units = state.store.units(&tenant.tenant.id).await?.len();
     render(&HomePage {
-        layout: Layout::for_tenant("home.title", "home", &tenant),
+        layout: Layout::for_tenant("home.title", "home", &tenant).with_user(user.as_ref()),
         today: today.to_string(),
         today_working: calendar.is_working_day(today),
         provisional: !calendar.has_year(next.year()),

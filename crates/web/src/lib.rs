@@ -2,6 +2,7 @@
 //! routes, handlers and templates; `routes` merges them into the sitemap.
 
 pub mod assets;
+pub mod auth;
 pub mod calendar;
 pub mod error;
 pub mod extract;
@@ -13,6 +14,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod org;
 pub mod pages;
+pub mod policy;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use crate::routes::Api;
-use crate::{calendar, org};
+use crate::{auth, calendar, org};
 
 pub(crate) fn api() -> Api {
     Api::default().get("/api/v1/openapi.json", show)
@@ -19,7 +19,12 @@ async fn show() -> Json<Value> {
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
-    for feature in [calendar::openapi_paths(), org::openapi_paths(), own_paths()] {
+    for feature in [
+        auth::openapi_paths(),
+        calendar::openapi_paths(),
+        org::openapi_paths(),
+        own_paths(),
+    ] {
         paths.extend(feature);
     }
     json!({

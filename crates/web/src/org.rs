@@ -12,14 +12,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use store::unit::{Unit, UnitFilter};
 
+use crate::auth::{CurrentUser, PageUser};
 use crate::error::{Error, PageError, Result};
 use crate::extract::ApiQuery;
 use crate::list::{ListBody, page_request, timestamp};
-use crate::openapi::{list_of, operation, paging, path, query, tenant};
+use crate::openapi::{list_of, operation, paging, path, query};
 use crate::pages::{Layout, render};
+use crate::policy::{Action, allows};
 use crate::routes::Api;
 use crate::state::AppState;
-use crate::tenant::CurrentTenant;
 
 pub(crate) fn api() -> Api {
     Api::default()
@@ -95,15 +96,25 @@ impl ListQuery {
 }
 
 /// `GET /api/v1/units`
+/// The user, if they may read the organisation; otherwise the organisation does not exist for them.
+fn reader(user: CurrentUser) -> Result<CurrentUser> {
+    if allows(&user.account, Action::ReadOrg) {
+        Ok(user)
+    } else {
+        Err(Error::not_found())
+    }
+}
+
 async fn list(
     State(state): State<AppState>,
-    tenant: CurrentTenant,
+    user: CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<UnitJson>>> {
+    let user = reader(user)?;
     let request = page_request(q.page.as_deref(), q.per_page.as_deref())?;
     let page = state
         .store
-        .list_units(&tenant.tenant.id, &q.filter()?, request)
+        .list_units(&user.tenant.id, &q.filter()?, request)
         .await?;
     Ok(Json(ListBody::from_page(page, UnitJson::from)))
 }
@@ -111,12 +122,13 @@ async fn list(
 /// `GET /api/v1/units/{id}`
 async fn show(
     State(state): State<AppState>,
-    tenant: CurrentTenant,
+    user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<UnitJson>> {
+    let user = reader(user)?;
     let unit = state
         .store
-        .unit(&tenant.tenant.id, &id)
+        .unit(&user.tenant.id, &id)
         .await?
         .ok_or_else(Error::not_found)?;
     Ok(Json(unit.into()))
@@ -134,9 +146,8 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     paths.insert(
         "/api/v1/units".into(),
         json!({"get": operation(
-            "The tenant's units, filtered.",
+            "The signed-in user's tenant's units, filtered (not for auditor and enterprise roles: 404).",
             &[
-                tenant(),
                 query("kind", false, json!({"type": "string"}), "only this kind"),
                 query("parent_id", false, json!({"type": "string"}), "only children of this unit"),
                 query("q", false, json!({"type": "string"}), "name contains"),
@@ -148,7 +159,7 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     );
     paths.insert(
         "/api/v1/units/{id}".into(),
-        json!({"get": operation("One unit.", &[tenant(), path("id", "unit id")], unit)}),
+        json!({"get": operation("One unit.", &[path("id", "unit id")], unit)}),
     );
     paths
 }
@@ -224,16 +235,16 @@ struct TreePage {
 /// `GET /units`: the unit tree.
 async fn tree_page(
     State(state): State<AppState>,
-    tenant: Result<CurrentTenant, Error>,
+    PageUser(user): PageUser,
 ) -> Result<Response, PageError> {
-    let tenant = tenant?;
-    let units = state.store.units(&tenant.tenant.id).await?;
+    let user = reader(user)?;
+    let units = state.store.units(&user.tenant.id).await?;
     let counts = UnitKind::ALL
         .into_iter()
         .map(|k| (k, units.iter().filter(|u| u.kind == k).count()))
         .collect();
     render(&TreePage {
-        layout: Layout::for_tenant("units.tree.title", "units", &tenant),
+        layout: Layout::for_user("units.tree.title", "units", &user),
         lines: tree_lines(&units),
         counts,
     })
@@ -257,17 +268,17 @@ struct ListPage {
 /// `GET /units/list`: a searchable, paged list.
 async fn list_page(
     State(state): State<AppState>,
-    tenant: Result<CurrentTenant, Error>,
+    PageUser(user): PageUser,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    let tenant = tenant?;
+    let user = reader(user)?;
     let request = page_request(q.page.as_deref(), q.per_page.as_deref())?;
     let filter = q.filter()?;
     let page = state
         .store
-        .list_units(&tenant.tenant.id, &filter, request)
+        .list_units(&user.tenant.id, &filter, request)
         .await?;
-    let all = state.store.units(&tenant.tenant.id).await?;
+    let all = state.store.units(&user.tenant.id).await?;
     let names: HashMap<&str, &str> = all
         .iter()
         .map(|u| (u.id.as_str(), u.name.as_str()))
@@ -298,7 +309,7 @@ async fn list_page(
         format!("/units/list?{}", params.join("&"))
     };
     render(&ListPage {
-        layout: Layout::for_tenant("units.list.title", "units", &tenant),
+        layout: Layout::for_user("units.list.title", "units", &user),
         units,
         kinds: UnitKind::ALL.to_vec(),
         kind: q.kind.clone().unwrap_or_default(),
@@ -312,7 +323,7 @@ async fn list_page(
 }
 
 /// Percent-encodes a query value.
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -337,11 +348,11 @@ struct DetailPage {
 /// `GET /units/{id}`: one unit with its place in the tree.
 async fn detail_page(
     State(state): State<AppState>,
-    tenant: Result<CurrentTenant, Error>,
+    PageUser(user): PageUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let tenant = tenant?;
-    let all = state.store.units(&tenant.tenant.id).await?;
+    let user = reader(user)?;
+    let all = state.store.units(&user.tenant.id).await?;
     let by_id: HashMap<&str, &Unit> = all.iter().map(|u| (u.id.as_str(), u)).collect();
     let unit = (*by_id.get(id.as_str()).ok_or_else(Error::not_found)?).clone();
     let mut path = Vec::new();
@@ -352,8 +363,7 @@ async fn detail_page(
     }
     path.reverse();
     render(&DetailPage {
-        layout: Layout::for_tenant("units.detail.title", "units", &tenant)
-            .titled(unit.name.clone()),
+        layout: Layout::for_user("units.detail.title", "units", &user).titled(unit.name.clone()),
         staffed_by: unit
             .staffed_by_id
             .as_deref()

@@ -18,6 +18,10 @@ pub struct Layout {
     pub demo: bool,
     /// Which navigation entry is current: "home", "units", "calendar".
     pub nav: &'static str,
+    /// The signed-in user's shown name, if any.
+    pub user_name: Option<String>,
+    /// The session's CSRF token, for the logout form.
+    pub csrf_token: Option<String>,
     catalog: &'static Catalog,
 }
 
@@ -30,6 +34,8 @@ impl Layout {
             tenant_name: None,
             demo: false,
             nav,
+            user_name: None,
+            csrf_token: None,
             catalog,
         }
     }
@@ -45,6 +51,26 @@ impl Layout {
             demo: tenant.demo,
             ..Self::new(title_key, nav)
         }
+    }
+
+    /// The layout of a signed-in user's page: their tenant, name and logout form.
+    pub fn for_user(title_key: &str, nav: &'static str, user: &crate::auth::CurrentUser) -> Self {
+        Self {
+            tenant_name: Some(user.tenant.name.clone()),
+            demo: user.demo,
+            user_name: Some(user.account.display_name.clone()),
+            csrf_token: Some(user.csrf_token.clone()),
+            ..Self::new(title_key, nav)
+        }
+    }
+
+    /// Adds the signed-in user, if any, to a public page's layout.
+    pub fn with_user(mut self, user: Option<&crate::auth::CurrentUser>) -> Self {
+        if let Some(user) = user {
+            self.user_name = Some(user.account.display_name.clone());
+            self.csrf_token = Some(user.csrf_token.clone());
+        }
+        self
     }
 
     /// Replaces the title with a literal (a record's name).

@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get};
 
 use crate::error::Error;
 use crate::state::AppState;
-use crate::{assets, calendar, health, home, metrics, openapi, org, pages};
+use crate::{assets, auth, calendar, health, home, metrics, openapi, org, pages};
 
 /// A router of API routes that remembers each (method, path) it was given.
 #[derive(Default)]
@@ -68,6 +68,7 @@ impl Api {
 /// Every API route, by feature.
 fn api() -> Api {
     Api::default()
+        .merge(auth::api())
         .merge(calendar::api())
         .merge(org::api())
         .merge(openapi::api())
@@ -82,6 +83,7 @@ pub fn api_routes() -> Vec<(Method, &'static str)> {
 pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(home::pages())
+        .merge(auth::pages())
         .merge(calendar::pages())
         .merge(org::pages());
     Router::new()
@@ -95,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::csrf))
         .with_state(state)
 }
 

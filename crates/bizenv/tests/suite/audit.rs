@@ -16,8 +16,9 @@ db_tests!(
     the_cli_verifies_and_fails_on_a_break,
 );
 
-/// A tenant with a few writes: tenant, units, a setting.
-async fn scenario(backend: Backend) -> (TestApp, String) {
+/// A tenant with a few writes (tenant, units, accounts, two settings); answers the app, the
+/// tenant's chain and its last sequence number.
+async fn scenario(backend: Backend) -> (TestApp, String, i64) {
     let app = TestApp::spawn_demo(backend).await;
     let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
     for hours in ["08:30-12:00,13:30-17:30", "09:00-12:00,13:00-17:00"] {
@@ -26,7 +27,8 @@ async fn scenario(backend: Backend) -> (TestApp, String) {
             .await
             .unwrap();
     }
-    (app, tenant.id)
+    let last = app.store.audit_entries(&tenant.id, 1).await.unwrap()[0].seq;
+    (app, tenant.id, last)
 }
 
 async fn problems(app: &TestApp) -> Vec<String> {
@@ -34,7 +36,7 @@ async fn problems(app: &TestApp) -> Vec<String> {
 }
 
 async fn an_untouched_log_verifies(backend: Backend) {
-    let (app, tenant) = scenario(backend).await;
+    let (app, tenant, last) = scenario(backend).await;
     let report = app.store.verify_audit().await.unwrap();
     assert_eq!(report.problems, Vec::<String>::new());
     assert_eq!(
@@ -42,8 +44,9 @@ async fn an_untouched_log_verifies(backend: Backend) {
         "the tenant's chain and the installation's"
     );
     let entries = app.store.audit_entries(&tenant, 100).await.unwrap();
-    // tenant, units (one batch entry), demo part, two settings
-    assert_eq!(entries.len(), 5);
+    // tenant, units (one batch entry), demo part, 11 accounts, demo part, two settings
+    assert_eq!(entries.len(), 17);
+    assert_eq!(last, 17);
     assert!(entries.iter().all(|e| e.hash.len() == 64));
     assert_eq!(entries.last().unwrap().prev_hash, "");
     assert_eq!(entries[0].prev_hash, entries[1].hash);
@@ -58,39 +61,41 @@ async fn an_untouched_log_verifies(backend: Backend) {
 }
 
 async fn an_altered_entry_is_named(backend: Backend) {
-    let (app, tenant) = scenario(backend).await;
+    let (app, tenant, last) = scenario(backend).await;
+    let seq = last - 1;
     app.sql(&format!(
-        "UPDATE audit_log SET changes = '{{\"value\":\"tampered\"}}' WHERE chain = '{tenant}' AND seq = 4"
+        "UPDATE audit_log SET changes = '{{\"value\":\"tampered\"}}' WHERE chain = '{tenant}' AND seq = {seq}"
     ))
     .await;
     let found = problems(&app).await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].contains("第 4 条记录的内容被改动或伪造"),
+        found[0].contains(&format!("第 {seq} 条记录的内容被改动或伪造")),
         "{found:?}"
     );
 }
 
 async fn an_inserted_entry_is_named(backend: Backend) {
-    let (app, tenant) = scenario(backend).await;
-    let last = &app.store.audit_entries(&tenant, 1).await.unwrap()[0];
+    let (app, tenant, last) = scenario(backend).await;
+    let newest = &app.store.audit_entries(&tenant, 1).await.unwrap()[0];
+    let seq = last + 1;
     app.sql(&format!(
         "INSERT INTO audit_log (chain, seq, tenant_id, at, actor, client_ip, action, entity, entity_id, changes, prev_hash, hash) \
-         SELECT chain, 6, tenant_id, at, 'someone', NULL, 'update', 'unit', 'x', '{{}}', '{}', '{}' FROM audit_log WHERE chain = '{tenant}' AND seq = 5",
-        last.hash,
+         SELECT chain, {seq}, tenant_id, at, 'someone', NULL, 'update', 'unit', 'x', '{{}}', '{}', '{}' FROM audit_log WHERE chain = '{tenant}' AND seq = {last}",
+        newest.hash,
         "0".repeat(64)
     ))
     .await;
     let found = problems(&app).await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(
-        found[0].contains("第 6 条记录的内容被改动或伪造"),
+        found[0].contains(&format!("第 {seq} 条记录的内容被改动或伪造")),
         "{found:?}"
     );
 }
 
 async fn a_deleted_middle_entry_is_named(backend: Backend) {
-    let (app, tenant) = scenario(backend).await;
+    let (app, tenant, _) = scenario(backend).await;
     app.sql(&format!(
         "DELETE FROM audit_log WHERE chain = '{tenant}' AND seq = 2"
     ))
@@ -101,26 +106,32 @@ async fn a_deleted_middle_entry_is_named(backend: Backend) {
 }
 
 async fn deleting_the_newest_entries_is_found_from_the_head_kept_outside(backend: Backend) {
-    let (app, tenant) = scenario(backend).await;
+    let (app, tenant, last) = scenario(backend).await;
+    let from = last - 1;
     app.sql(&format!(
-        "DELETE FROM audit_log WHERE chain = '{tenant}' AND seq >= 4"
+        "DELETE FROM audit_log WHERE chain = '{tenant}' AND seq >= {from}"
     ))
     .await;
     let found = problems(&app).await;
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains("最新的第 4 至 5 条记录缺失"), "{found:?}");
+    assert!(
+        found[0].contains(&format!("最新的第 {from} 至 {last} 条记录缺失")),
+        "{found:?}"
+    );
 }
 
 async fn re_chaining_without_the_key_is_found(backend: Backend) {
-    let (app, tenant) = scenario(backend).await;
-    // the attacker alters entry 4, then recomputes every hash from there with a key of their own
+    let (app, tenant, last) = scenario(backend).await;
+    // the attacker alters the next-to-last entry, then recomputes every hash from there
+    // with a key of their own
     let mut entries = app.store.audit_entries(&tenant, 100).await.unwrap();
     entries.reverse();
+    let altered = last - 1;
     let forged_key = [7u8; 32];
-    let mut prev = entries[2].hash.clone();
+    let mut prev = entries[(altered - 2) as usize].hash.clone();
     let mut statements = Vec::new();
-    for e in entries.iter().skip(3) {
-        let actor = if e.seq == 4 {
+    for e in entries.iter().filter(|e| e.seq >= altered) {
+        let actor = if e.seq == altered {
             "cli:nobody"
         } else {
             e.actor.as_str()
@@ -153,19 +164,19 @@ async fn re_chaining_without_the_key_is_found(backend: Backend) {
     assert!(
         found
             .iter()
-            .any(|p| p.contains("第 4 条记录的内容被改动或伪造")),
+            .any(|p| p.contains(&format!("第 {altered} 条记录的内容被改动或伪造"))),
         "{found:?}"
     );
     assert!(
         found
             .iter()
-            .any(|p| p.contains("第 5 条记录与库外链头不符")),
+            .any(|p| p.contains(&format!("第 {last} 条记录与库外链头不符"))),
         "{found:?}"
     );
 }
 
 async fn the_cli_verifies_and_fails_on_a_break(backend: Backend) {
-    let (app, tenant) = scenario(backend).await;
+    let (app, tenant, _) = scenario(backend).await;
     let ok = bizenv(&app, &["audit", "verify"]);
     assert!(
         ok.status.success(),

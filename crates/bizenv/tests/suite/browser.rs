@@ -91,9 +91,21 @@ async fn on_a_phone_the_unit_tree_opens_without_horizontal_scrolling() {
     let profile = tempfile::tempdir().unwrap();
     let client = driver.phone(profile.path()).await;
 
+    // the unit tree needs a signed-in user: the page sends us to the login form and back
     client.goto(&app.url("/")).await.unwrap();
     let nav = client.find(Locator::LinkText("组织机构")).await.unwrap();
     nav.click().await.unwrap();
+    let form = client.form(Locator::Id("login-form")).await.unwrap();
+    form.set_by_name("username", "supervisor").await.unwrap();
+    form.set_by_name("password", store::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    form.submit().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("unit-tree"))
+        .await
+        .expect("back on the unit tree after signing in");
     let heading = client.find(Locator::Css("main h1")).await.unwrap();
     assert_eq!(heading.text().await.unwrap(), "组织机构树");
     let width: i64 = client

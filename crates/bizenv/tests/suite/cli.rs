@@ -89,13 +89,48 @@ fn serve_demo_from_an_empty_data_directory_then_stop_gracefully() {
             .unwrap();
     assert_eq!(manifest["tenant_code"], "370104");
     assert_eq!(manifest["units"]["street"], 16);
+    let printed: String = {
+        let mut rest = String::new();
+        for _ in 0..13 {
+            let mut l = String::new();
+            stdout.read_line(&mut l).unwrap();
+            rest.push_str(&l);
+        }
+        rest
+    };
+    assert!(
+        printed.contains(store::demo::DEMO_PASSWORD),
+        "demo passwords are printed: {printed}"
+    );
+    assert!(printed.contains("supervisor"), "{printed}");
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let client = reqwest::Client::new();
         let health = client.get(format!("{url}healthz")).send().await.unwrap();
         assert_eq!(health.status(), 200);
-        let units = client.get(format!("{url}units")).send().await.unwrap();
+        let login = client
+            .post(format!("{url}api/v1/auth/login"))
+            .json(
+                &serde_json::json!({"username": "leader", "password": store::demo::DEMO_PASSWORD}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200);
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let units = client
+            .get(format!("{url}units"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
         assert!(units.text().await.unwrap().contains("振兴街街道"));
     });
 

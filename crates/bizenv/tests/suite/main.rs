@@ -2,6 +2,7 @@
 //! organised by feature. `db_tests!` runs each listed test once per backend.
 
 mod audit;
+mod auth;
 mod browser;
 mod calendar;
 mod cli;
@@ -11,6 +12,16 @@ mod web;
 
 /// Runs the `bizenv` binary with `args` against `app`'s database and data directory.
 pub fn bizenv(app: &test_support::TestApp, args: &[&str]) -> std::process::Output {
+    bizenv_with_input(app, args, "")
+}
+
+/// Runs the `bizenv` binary with `input` on its standard input.
+pub fn bizenv_with_input(
+    app: &test_support::TestApp,
+    args: &[&str],
+    input: &str,
+) -> std::process::Output {
+    use std::io::Write;
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bizenv"));
     command
         .arg("--data-dir")
@@ -19,6 +30,16 @@ pub fn bizenv(app: &test_support::TestApp, args: &[&str]) -> std::process::Outpu
         .arg(app.database_url().expose())
         .args(args)
         .env_remove("BIZENV_CONFIG")
-        .env("RUST_LOG", "warn");
-    command.output().expect("running the bizenv binary")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("running the bizenv binary");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().expect("running the bizenv binary")
 }

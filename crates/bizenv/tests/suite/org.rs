@@ -1,7 +1,7 @@
 //! The organisation, read side: the demo's unit tree through the API and the pages.
 
 use serde_json::Value;
-use test_support::{Backend, TestApp, db_tests};
+use test_support::{Backend, TestApp, TestUser, db_tests};
 
 db_tests!(
     the_demo_district_has_its_unit_tree,
@@ -12,14 +12,15 @@ db_tests!(
     an_installation_without_tenants_says_so,
 );
 
-async fn total(app: &TestApp, query: &str) -> i64 {
+async fn total(app: &TestUser, query: &str) -> i64 {
     let (status, body) = app.get_json(&format!("/api/v1/units?{query}")).await;
     assert_eq!(status, 200, "{query}: {body}");
     body["total"].as_i64().unwrap()
 }
 
 async fn the_demo_district_has_its_unit_tree(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let demo = TestApp::spawn_demo(backend).await;
+    let app = demo.demo_user("supervisor").await;
     let departments = total(&app, "kind=department").await;
     assert!(
         (18..=24).contains(&departments),
@@ -69,22 +70,24 @@ async fn the_demo_district_has_its_unit_tree(backend: Backend) {
             .all(|w| w["kind"] == "window" && w["staffed_by_id"].is_string())
     );
 
-    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let tenant = demo.store.tenant_by_code("370104").await.unwrap().unwrap();
     assert_eq!(tenant.name, "槐荫区（示例）");
 }
 
 async fn seeding_the_demo_twice_changes_nothing(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let demo = TestApp::spawn_demo(backend).await;
+    let app = demo.demo_user("supervisor").await;
     let before = total(&app, "").await;
-    let summary = app.store.seed_demo().await.unwrap();
+    let summary = demo.store.seed_demo().await.unwrap();
     assert!(summary.seeded_now.is_empty());
     assert_eq!(total(&app, "").await, before);
-    assert_eq!(app.store.tenants().await.unwrap().len(), 1);
+    assert_eq!(demo.store.tenants().await.unwrap().len(), 1);
     assert_eq!(summary.units.values().sum::<usize>() as i64, before);
 }
 
 async fn the_unit_list_follows_the_list_convention(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let demo = TestApp::spawn_demo(backend).await;
+    let app = demo.demo_user("supervisor").await;
     let (status, first) = app.get_json("/api/v1/units").await;
     assert_eq!(status, 200);
     assert_eq!(first["page"], 1);
@@ -128,7 +131,8 @@ async fn the_unit_list_follows_the_list_convention(backend: Backend) {
 }
 
 async fn a_unit_is_read_by_id_and_an_unknown_one_is_a_404(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let demo = TestApp::spawn_demo(backend).await;
+    let app = demo.demo_user("supervisor").await;
     let (_, list) = app.get_json("/api/v1/units?kind=window&per_page=1").await;
     let window = &list["items"][0];
     let id = window["id"].as_str().unwrap();
@@ -148,12 +152,14 @@ async fn a_unit_is_read_by_id_and_an_unknown_one_is_a_404(backend: Backend) {
     let (status, body) = app.get_json("/api/v1/units/no-such-unit").await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
-    let (status, _) = app.get_json("/api/v1/units?tenant=110101").await;
-    assert_eq!(status, 404, "an unknown tenant does not exist");
+    let (status, body) = demo.get_json("/api/v1/units").await;
+    assert_eq!(status, 401, "signed out: {body}");
+    assert_eq!(body["error"]["code"], "unauthenticated");
 }
 
 async fn the_unit_pages_show_the_tree_the_list_and_a_unit(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let demo = TestApp::spawn_demo(backend).await;
+    let app = demo.demo_user("supervisor").await;
     let (status, tree) = app.get_text("/units").await;
     assert_eq!(status, 200);
     assert!(tree.contains("组织机构树"));
@@ -194,10 +200,10 @@ async fn the_unit_pages_show_the_tree_the_list_and_a_unit(backend: Backend) {
 
 async fn an_installation_without_tenants_says_so(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (status, body) = app.get_json("/api/v1/units").await;
+    let (status, body) = app.get_json("/api/v1/calendar/working-hours").await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "no_tenant");
-    let (status, page) = app.get_text("/units").await;
+    let (status, page) = app.get_text("/").await;
     assert_eq!(status, 404);
     assert!(page.contains("bizenv tenant add"), "{page}");
 }

@@ -48,12 +48,13 @@ async fn healthz_answers_while_the_database_does(backend: Backend) {
 
 async fn metrics_are_labelled_by_the_matched_route(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
-    let (_, list) = app.get_json("/api/v1/units?per_page=2").await;
+    let user = app.demo_user("leader").await;
+    let (_, list) = user.get_json("/api/v1/units?per_page=2").await;
     for unit in list["items"].as_array().unwrap() {
-        app.get_json(&format!("/api/v1/units/{}", unit["id"].as_str().unwrap()))
+        user.get_json(&format!("/api/v1/units/{}", unit["id"].as_str().unwrap()))
             .await;
     }
-    app.get_json("/api/v1/units/missing").await;
+    user.get_json("/api/v1/units/missing").await;
     let (status, text) = app.get_text("/metrics").await;
     assert_eq!(status, 200);
     assert!(
@@ -101,8 +102,16 @@ async fn every_api_route_of_the_router_is_in_the_openapi_document(backend: Backe
 
 async fn pages_use_only_assets_served_by_the_binary(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
-    for page in ["/", "/units", "/units/list", "/calendar"] {
-        let (status, html) = app.get_text(page).await;
+    let user = app.demo_user("supervisor").await;
+    for page in [
+        "/",
+        "/units",
+        "/units/list",
+        "/calendar",
+        "/login",
+        "/password",
+    ] {
+        let (status, html) = user.get_text(page).await;
         assert_eq!(status, 200, "{page}");
         assert!(html.contains("<html lang=\"zh-CN\">"));
         assert!(
@@ -117,7 +126,7 @@ async fn pages_use_only_assets_served_by_the_binary(backend: Backend) {
                     "{page} links outside the binary: {url}"
                 );
                 if url.starts_with("/assets/") {
-                    let response = app.get(url).await;
+                    let response = user.get(url).await;
                     assert_eq!(response.status(), 200, "{url}");
                 }
             }
