@@ -68,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Bearer tokens for systems: add, list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -128,6 +133,40 @@ enum UserCommand {
         /// Login name.
         #[arg(long)]
         username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed once, alone on the last line.
+    Add {
+        /// Tenant code (may be left out when the installation has one tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Name, unique in the tenant (e.g. the calling system).
+        #[arg(long)]
+        name: String,
+        /// A role (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Expiry: YYYY-MM-DD (valid until that day begins, Shanghai time) or RFC 3339.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List the tenant's tokens (never the tokens themselves).
+    List {
+        /// Tenant code.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a token by name.
+    Revoke {
+        /// Tenant code.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The token's name.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -231,6 +270,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user_command(&config, command).await,
+        Command::Token { command } => token_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -368,6 +408,78 @@ async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<(
                     .await
                     .map_err(user_error)?;
                 println!("已解除 {} 的锁定", account.username);
+            }
+        }
+        Ok(())
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+fn parse_expiry(text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let start = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+        return start
+            .and_local_timezone(domain::calendar::shanghai())
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| anyhow::anyhow!("无效的到期日期 {text}"));
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| anyhow::anyhow!("到期时间“{text}”应为 YYYY-MM-DD 或 RFC 3339 格式"))
+}
+
+async fn token_command(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let result = async {
+        match command {
+            TokenCommand::Add {
+                tenant,
+                name,
+                roles,
+                expires,
+            } => {
+                let roles = roles
+                    .iter()
+                    .map(|r| r.parse::<domain::account::Role>())
+                    .collect::<Result<Vec<_>, _>>()?;
+                let expires = expires.as_deref().map(parse_expiry).transpose()?;
+                let tenant = tenant_of(&store, tenant.as_deref()).await?;
+                let (token, secret) = store
+                    .create_token(&AuditCtx::cli(), &tenant.id, &name, &roles, expires)
+                    .await
+                    .map_err(user_error)?;
+                println!(
+                    "已创建令牌 {}（{}），令牌只显示这一次：",
+                    token.name, tenant.name
+                );
+                println!("{secret}");
+            }
+            TokenCommand::List { tenant } => {
+                let tenant = tenant_of(&store, tenant.as_deref()).await?;
+                for t in store.tokens(&tenant.id).await? {
+                    let roles: Vec<&str> = t.roles.iter().map(|r| r.as_str()).collect();
+                    let state = match (t.revoked_at, t.expires_at) {
+                        (Some(_), _) => "已吊销".to_owned(),
+                        (None, Some(e)) => format!(
+                            "有效至 {}",
+                            e.with_timezone(&domain::calendar::shanghai())
+                                .format("%Y-%m-%d %H:%M")
+                        ),
+                        (None, None) => "长期有效".to_owned(),
+                    };
+                    println!("{}\t{}\t{}", t.name, roles.join(","), state);
+                }
+            }
+            TokenCommand::Revoke { tenant, name } => {
+                let tenant = tenant_of(&store, tenant.as_deref()).await?;
+                let token = store
+                    .revoke_token(&AuditCtx::cli(), &tenant.id, &name)
+                    .await
+                    .map_err(user_error)?;
+                println!("已吊销令牌 {}", token.name);
             }
         }
         Ok(())

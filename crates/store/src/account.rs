@@ -145,6 +145,19 @@ pub enum LoginError {
     Store(#[from] StoreError),
 }
 
+/// One line of the login log.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The name given.
+    pub username: String,
+    /// `success`, `failure`, `lockout`, `locked`, `disabled` or `unknown_user`.
+    pub outcome: String,
+    /// From where.
+    pub client_ip: Option<String>,
+}
+
 /// A live session with its account.
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
@@ -632,6 +645,35 @@ impl Store {
         });
         self.advance_head(head);
         Ok(Account { state, ..account })
+    }
+
+    /// One page of the tenant's login log, newest first.
+    pub async fn login_log_page(
+        &self,
+        tenant_id: &str,
+        page: crate::page::PageRequest,
+    ) -> Result<crate::page::Page<LoginRecord>> {
+        let (items, total) = with_pool!(self, pool => {
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM login_log WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .fetch_one(pool)
+                .await?;
+            let items = sqlx::query_as::<_, LoginRecord>(
+                "SELECT at, username, outcome, client_ip FROM login_log WHERE tenant_id = $1 \
+                 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
+            )
+            .bind(tenant_id)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(pool)
+            .await?;
+            (items, total)
+        });
+        Ok(crate::page::Page {
+            items,
+            request: page,
+            total,
+        })
     }
 
     /// The newest entries of the login log of a tenant, newest first.

@@ -285,6 +285,34 @@ impl Store {
         Ok(rows)
     }
 
+    /// One page of a chain, newest first.
+    pub async fn audit_page(
+        &self,
+        chain: &str,
+        page: crate::page::PageRequest,
+    ) -> Result<crate::page::Page<AuditRecord>> {
+        let (items, total) = with_pool!(self, pool => {
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE chain = $1")
+                .bind(chain)
+                .fetch_one(pool)
+                .await?;
+            let items = sqlx::query_as::<_, AuditRecord>(sqlx::AssertSqlSafe(format!(
+                "SELECT {RECORD_COLUMNS} FROM audit_log WHERE chain = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3"
+            )))
+            .bind(chain)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(pool)
+            .await?;
+            (items, total)
+        });
+        Ok(crate::page::Page {
+            items,
+            request: page,
+            total,
+        })
+    }
+
     /// Checks every chain: sequence without gaps, each entry's keyed hash, the links between
     /// entries, and the heads kept outside the database.
     pub async fn verify_audit(&self) -> Result<AuditReport> {

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod keys;
 pub mod page;
 pub mod tenant;
+pub mod token;
 pub mod unit;
 
 pub use db::{DatabaseUrl, Store};

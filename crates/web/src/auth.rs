@@ -62,6 +62,14 @@ fn session_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+}
+
 fn client_ip(parts: &Parts) -> Option<String> {
     parts
         .extensions
@@ -89,8 +97,13 @@ pub struct CurrentUser {
 impl CurrentUser {
     /// The audit context of this user's writes.
     pub fn audit(&self) -> AuditCtx {
+        let actor = if self.account.id.starts_with("token:") {
+            self.account.username.clone()
+        } else {
+            format!("user:{}", self.account.id)
+        };
         AuditCtx {
-            actor: format!("user:{}", self.account.id),
+            actor,
             client_ip: self.client_ip.clone(),
         }
     }
@@ -107,6 +120,33 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        if let Some(bearer) = bearer_token(&parts.headers) {
+            let account = state
+                .store
+                .token_account(&bearer)
+                .await?
+                .map_err(|refused| {
+                    Error::client(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_token",
+                        refused.to_string(),
+                    )
+                })?;
+            let tenant = state
+                .store
+                .tenant(&account.tenant_id)
+                .await?
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("token without tenant")))?;
+            let demo = state.store.is_demo_tenant(&tenant.id).await?;
+            return Ok(CurrentUser {
+                tenant,
+                demo,
+                account,
+                csrf_token: String::new(),
+                token: String::new(),
+                client_ip: client_ip(parts),
+            });
+        }
         let (token, session) = session_of(parts, state).await?.ok_or_else(|| {
             Error::client(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录")
         })?;

@@ -2,6 +2,7 @@
 //! routes, handlers and templates; `routes` merges them into the sitemap.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod error;

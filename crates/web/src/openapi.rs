@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use crate::routes::Api;
-use crate::{auth, calendar, org};
+use crate::{audit, auth, calendar, org};
 
 pub(crate) fn api() -> Api {
     Api::default().get("/api/v1/openapi.json", show)
@@ -21,6 +21,7 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for feature in [
         auth::openapi_paths(),
+        audit::openapi_paths(),
         calendar::openapi_paths(),
         org::openapi_paths(),
         own_paths(),

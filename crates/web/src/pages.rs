@@ -22,6 +22,10 @@ pub struct Layout {
     pub user_name: Option<String>,
     /// The session's CSRF token, for the logout form.
     pub csrf_token: Option<String>,
+    /// Show the organisation in the navigation (signed out, or allowed to read it).
+    pub nav_org: bool,
+    /// Show the audit log in the navigation.
+    pub nav_audit: bool,
     catalog: &'static Catalog,
 }
 
@@ -36,6 +40,8 @@ impl Layout {
             nav,
             user_name: None,
             csrf_token: None,
+            nav_org: true,
+            nav_audit: false,
             catalog,
         }
     }
@@ -60,6 +66,8 @@ impl Layout {
             demo: user.demo,
             user_name: Some(user.account.display_name.clone()),
             csrf_token: Some(user.csrf_token.clone()),
+            nav_org: crate::policy::allows(&user.account, crate::policy::Action::ReadOrg),
+            nav_audit: crate::policy::allows(&user.account, crate::policy::Action::ReadAudit),
             ..Self::new(title_key, nav)
         }
     }
@@ -69,6 +77,8 @@ impl Layout {
         if let Some(user) = user {
             self.user_name = Some(user.account.display_name.clone());
             self.csrf_token = Some(user.csrf_token.clone());
+            self.nav_org = crate::policy::allows(&user.account, crate::policy::Action::ReadOrg);
+            self.nav_audit = crate::policy::allows(&user.account, crate::policy::Action::ReadAudit);
         }
         self
     }

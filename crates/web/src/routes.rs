@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get};
 
 use crate::error::Error;
 use crate::state::AppState;
-use crate::{assets, auth, calendar, health, home, metrics, openapi, org, pages};
+use crate::{assets, audit, auth, calendar, health, home, metrics, openapi, org, pages};
 
 /// A router of API routes that remembers each (method, path) it was given.
 #[derive(Default)]
@@ -69,6 +69,7 @@ impl Api {
 fn api() -> Api {
     Api::default()
         .merge(auth::api())
+        .merge(audit::api())
         .merge(calendar::api())
         .merge(org::api())
         .merge(openapi::api())
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(home::pages())
         .merge(auth::pages())
+        .merge(audit::pages())
         .merge(calendar::pages())
         .merge(org::pages());
     Router::new()

@@ -14,6 +14,7 @@ db_tests!(
     deleting_the_newest_entries_is_found_from_the_head_kept_outside,
     re_chaining_without_the_key_is_found,
     the_cli_verifies_and_fails_on_a_break,
+    only_the_auditor_reads_the_logs,
 );
 
 /// A tenant with a few writes (tenant, units, accounts, two settings); answers the app, the
@@ -192,4 +193,58 @@ async fn the_cli_verifies_and_fails_on_a_break(backend: Backend) {
     assert!(!broken.status.success());
     let out = String::from_utf8_lossy(&broken.stdout);
     assert!(out.contains("第 3 至 3 条记录缺失"), "{out}");
+}
+
+async fn only_the_auditor_reads_the_logs(backend: Backend) {
+    let (app, _, last) = scenario(backend).await;
+    app.try_login("leader", "Wrong@2026").await;
+    let auditor = app.demo_user("auditor").await;
+    let (status, page) = auditor.get_json("/api/v1/audit/entries?per_page=5").await;
+    assert_eq!(status, 200);
+    assert_eq!(page["total"], last);
+    assert_eq!(page["items"][0]["seq"], last);
+    assert_eq!(page["items"][0]["entity"], "tenant_setting");
+    assert!(page["items"][0]["at"].as_str().unwrap().ends_with("+08:00"));
+    let (_, install) = auditor
+        .get_json("/api/v1/audit/entries?chain=installation")
+        .await;
+    assert_eq!(install["items"][0]["entity"], "calendar_year");
+    let (status, _) = auditor.get_json("/api/v1/audit/entries?chain=other").await;
+    assert_eq!(status, 400);
+    let (_, logins) = auditor.get_json("/api/v1/audit/logins").await;
+    let outcomes: Vec<&str> = logins["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["success", "failure"]);
+    assert_eq!(logins["items"][1]["username"], "leader");
+    let (_, verify) = auditor.get_json("/api/v1/audit/verify").await;
+    assert_eq!(verify["intact"], true);
+    let (status, html) = auditor.get_text("/audit").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("audit-intact"), "{html}");
+    assert!(html.contains("审计日志"));
+
+    for username in [
+        "admin",
+        "secadmin",
+        "leader",
+        "supervisor",
+        "unitadmin",
+        "window",
+        "observer",
+        "enterprise",
+    ] {
+        let user = app.demo_user(username).await;
+        for path in [
+            "/api/v1/audit/entries",
+            "/api/v1/audit/logins",
+            "/api/v1/audit/verify",
+        ] {
+            assert_eq!(user.get_json(path).await.0, 404, "{username} {path}");
+        }
+        assert_eq!(user.get("/audit").await.status(), 404, "{username}");
+    }
 }

@@ -8,6 +8,7 @@ mod calendar;
 mod cli;
 mod org;
 mod store;
+mod tokens;
 mod web;
 
 /// Runs the `bizenv` binary with `args` against `app`'s database and data directory.
