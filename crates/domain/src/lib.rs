@@ -5,4 +5,5 @@ pub mod account;
 pub mod calendar;
 pub mod clock;
 pub mod org;
+pub mod staff;
 pub mod uscc;

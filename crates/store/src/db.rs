@@ -12,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 use crate::calendar::CalendarCache;
+use crate::crypto::{BlindIndex, FieldCipher};
 use crate::keys::{DataDir, Keys};
 
 /// A database URL whose `Debug` and `Display` hide the password.
@@ -92,6 +93,10 @@ pub struct Store {
     pub(crate) calendar: Arc<CalendarCache>,
     pub(crate) data_dir: DataDir,
     pub(crate) keys: Arc<Keys>,
+    /// Seals personal fields (SM4, authenticated).
+    pub(crate) cipher: FieldCipher,
+    /// Keyed index of personal fields, for exact search without decrypting.
+    pub(crate) index: BlindIndex,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -147,6 +152,8 @@ impl Store {
             clock,
             calendar: Arc::new(CalendarCache::default()),
             data_dir,
+            cipher: FieldCipher::new(keys.field_enc, keys.field_mac),
+            index: BlindIndex::new(keys.blind_index),
             keys: Arc::new(keys),
         };
         store

@@ -12,6 +12,7 @@ use domain::account::Role;
 use crate::account::NewAccount;
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::db::with_pool;
+use crate::staff::NewStaff;
 use crate::tenant::Tenant;
 use crate::unit::NewUnit;
 use crate::{Result, Store, StoreError};
@@ -24,6 +25,45 @@ const ORG_VERSION: i32 = 1;
 
 /// The version of the `accounts` part.
 const ACCOUNTS_VERSION: i32 = 1;
+
+/// The version of the `staff` part.
+const STAFF_VERSION: i32 = 1;
+
+/// District leaders (区级领导) on the staff of the district government office; departments
+/// and streets are assigned to them in turn as their 分管区领导.
+const DEMO_LEADERS: &[(&str, &str)] = &[
+    ("王建国", "副区长"),
+    ("张立新", "副区长"),
+    ("李红梅", "副区长"),
+    ("赵海峰", "副区长"),
+];
+
+/// People named in the demo accounts, placed where their accounts work: unit code, name,
+/// position (they come after the unit's generated head).
+const DEMO_NAMED_STAFF: &[(&str, &str, &str)] = &[
+    ("SPJ", "陈静", "科长"),
+    ("370104001", "刘洋", "科长"),
+    ("ZWFW-01", "孙丽", "窗口工作人员"),
+];
+
+const SURNAMES: [&str; 20] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "高", "林", "罗",
+];
+const GIVEN_NAMES: [&str; 30] = [
+    "伟", "芳", "娜", "秀英", "敏", "静怡", "丽华", "强", "磊", "军", "洋帆", "勇", "艳", "杰",
+    "娟", "涛", "明远", "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "文博", "思远", "海燕",
+    "晓东", "玉兰", "志强",
+];
+
+/// The `n`-th generated demo name: distinct for the first 200.
+fn demo_name(n: usize) -> String {
+    format!(
+        "{}{}",
+        SURNAMES[n % SURNAMES.len()],
+        GIVEN_NAMES[(n / SURNAMES.len() + 7 * n) % GIVEN_NAMES.len()]
+    )
+}
 
 /// The password of every demo account (printed at start and in the README).
 pub const DEMO_PASSWORD: &str = "Demo@2026";
@@ -174,6 +214,12 @@ impl Store {
                 .await?;
             seeded_now.push("accounts".to_owned());
         }
+        if self.demo_part_version(&tenant, "staff").await? < STAFF_VERSION {
+            self.seed_demo_staff(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "staff", STAFF_VERSION)
+                .await?;
+            seeded_now.push("staff".to_owned());
+        }
         let mut per_kind = std::collections::BTreeMap::new();
         for unit in self.units(&tenant.id).await? {
             *per_kind.entry(unit.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -184,6 +230,112 @@ impl Store {
             units: per_kind,
             seeded_now,
         })
+    }
+
+    /// The `staff` part: two or three staff per department and street (the first is its
+    /// head), one per window of the district hall, the district leaders in the government
+    /// office, each department and street with a head and a 分管区领导. Skipped when the
+    /// tenant already has staff (a run interrupted before recording the part).
+    async fn seed_demo_staff(&self, ctx: &AuditCtx, tenant: &Tenant) -> Result<()> {
+        let existing = self
+            .list_staff(&tenant.id, &Default::default(), Default::default())
+            .await?;
+        if existing.total > 0 {
+            return Ok(());
+        }
+        let units = self.units(&tenant.id).await?;
+        let by_code = |code: &str| {
+            units
+                .iter()
+                .find(|u| u.code == code)
+                .ok_or_else(|| invalid(format!("unit {code} missing")))
+        };
+        let mut staff: Vec<NewStaff> = Vec::new();
+        // unit id -> index in `staff` of its head
+        let mut heads: Vec<(String, usize)> = Vec::new();
+        let push = |staff: &mut Vec<NewStaff>, unit: &str, name: String, position: &str| {
+            let n = staff.len() + 1;
+            staff.push(NewStaff {
+                name,
+                unit_id: unit.to_owned(),
+                part_time_unit_ids: Vec::new(),
+                position: position.to_owned(),
+                phone: Some(format!("1380000{n:04}")),
+            });
+            staff.len() - 1
+        };
+        let zfb = by_code("ZFB")?;
+        let leaders: Vec<usize> = DEMO_LEADERS
+            .iter()
+            .map(|(name, position)| push(&mut staff, &zfb.id, (*name).to_owned(), position))
+            .collect();
+        let mut generated = 0;
+        let mut next_name = || {
+            generated += 1;
+            demo_name(generated)
+        };
+        for office in units.iter().filter(|u| u.kind == UnitKind::DistrictOffice) {
+            let head = push(&mut staff, &office.id, next_name(), "主任");
+            push(&mut staff, &office.id, next_name(), "副主任");
+            heads.push((office.id.clone(), head));
+        }
+        let mut led = Vec::new();
+        for (i, unit) in units
+            .iter()
+            .filter(|u| matches!(u.kind, UnitKind::Department | UnitKind::Street))
+            .enumerate()
+        {
+            let positions: &[&str] = match unit.kind {
+                UnitKind::Department => &["局长", "副局长", "科长"],
+                _ => &["主任", "副主任", "科长"],
+            };
+            let named: Vec<_> = DEMO_NAMED_STAFF
+                .iter()
+                .filter(|(code, _, _)| *code == unit.code)
+                .collect();
+            // departments alternate between three and two staff; streets have three
+            let count = if unit.kind == UnitKind::Department && i % 2 == 1 && named.is_empty() {
+                2
+            } else {
+                3
+            };
+            let head = push(&mut staff, &unit.id, next_name(), positions[0]);
+            push(&mut staff, &unit.id, next_name(), positions[1]);
+            if count == 3 {
+                match named.first() {
+                    Some((_, name, position)) => {
+                        push(&mut staff, &unit.id, (*name).to_owned(), position)
+                    }
+                    None => push(&mut staff, &unit.id, next_name(), positions[2]),
+                };
+            }
+            heads.push((unit.id.clone(), head));
+            led.push((unit.id.clone(), leaders[i % leaders.len()]));
+        }
+        let hall = by_code("ZWFW")?;
+        for window in units
+            .iter()
+            .filter(|u| u.parent_id.as_deref() == Some(hall.id.as_str()))
+        {
+            let name = DEMO_NAMED_STAFF
+                .iter()
+                .find(|(code, _, _)| *code == window.code)
+                .map(|(_, name, _)| (*name).to_owned())
+                .unwrap_or_else(&mut next_name);
+            push(&mut staff, &window.id, name, "窗口工作人员");
+        }
+        let ids = self.create_staff_batch(ctx, &tenant.id, &staff).await?;
+        let rows: Vec<(String, Option<String>, Option<String>)> = heads
+            .iter()
+            .map(|(unit, head)| {
+                let leader = led
+                    .iter()
+                    .find(|(u, _)| u == unit)
+                    .map(|(_, l)| ids[*l].clone());
+                (unit.clone(), Some(ids[*head].clone()), leader)
+            })
+            .collect();
+        self.assign_unit_heads(ctx, &tenant.id, &rows).await
     }
 
     /// Whether the tenant is a demo tenant (any part seeded).

@@ -13,6 +13,7 @@ mod db;
 pub mod demo;
 pub mod keys;
 pub mod page;
+pub mod staff;
 pub mod tenant;
 pub mod token;
 pub mod unit;
@@ -31,6 +32,14 @@ pub enum StoreError {
     /// Input the store refuses, with a message for the user.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// One field the store refuses, named so a form can show the message beside it.
+    #[error("invalid {field}: {message}")]
+    InvalidField {
+        /// The field's name in the API and forms.
+        field: &'static str,
+        /// The message for the user.
+        message: String,
+    },
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),

@@ -105,7 +105,11 @@ impl Store {
         }
         let secret = format!("bzt_{}", random_token());
         let id = new_id();
-        let role_text = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",");
+        let role_text = roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
         let head = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
@@ -155,7 +159,12 @@ impl Store {
     }
 
     /// Revokes the tenant's token of this name.
-    pub async fn revoke_token(&self, ctx: &AuditCtx, tenant_id: &str, name: &str) -> Result<ApiToken> {
+    pub async fn revoke_token(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<ApiToken> {
         let token = self
             .tokens(tenant_id)
             .await?

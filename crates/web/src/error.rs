@@ -124,6 +124,7 @@ impl From<store::StoreError> for Error {
             NotFound => Error::not_found(),
             Conflict(m) => Error::conflict(m),
             Invalid(m) => Error::client(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", m),
+            InvalidField { field, message } => Error::field(field, message),
             Database(e) => Error::Internal(anyhow::Error::new(e).context("database")),
             Other(e) => Error::Internal(e),
         }

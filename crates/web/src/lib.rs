@@ -17,6 +17,7 @@ pub mod org;
 pub mod pages;
 pub mod policy;
 pub mod routes;
+pub mod staff;
 pub mod startup;
 pub mod state;
 pub mod tenant;

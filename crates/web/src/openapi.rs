@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use crate::routes::Api;
-use crate::{audit, auth, calendar, org};
+use crate::{audit, auth, calendar, org, staff};
 
 pub(crate) fn api() -> Api {
     Api::default().get("/api/v1/openapi.json", show)
@@ -24,6 +24,7 @@ pub fn document() -> Value {
         audit::openapi_paths(),
         calendar::openapi_paths(),
         org::openapi_paths(),
+        staff::openapi_paths(),
         own_paths(),
     ] {
         paths.extend(feature);

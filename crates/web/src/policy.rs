@@ -12,6 +12,13 @@ pub enum Action {
     ReadOrg,
     /// Read the audit log and the login log.
     ReadAudit,
+    /// Create, edit and disable units and staff.
+    ManageOrg,
+    /// Read staff: names, positions, units, phones masked (`unit_admin`: its subtree only,
+    /// see [`sees_unit`]).
+    ReadStaff,
+    /// Read a staff member's phone in clear (each read is audited).
+    ReadStaffPhone,
 }
 
 /// Whether `account` may take `action`.
@@ -26,5 +33,102 @@ fn role_allows(role: Role, action: Action) -> bool {
         // enterprise sees only its own records.
         Action::ReadOrg => !matches!(role, Auditor | Enterprise),
         Action::ReadAudit => role == Auditor,
+        Action::ManageOrg | Action::ReadStaffPhone => role == Sysadmin,
+        Action::ReadStaff => !matches!(role, Auditor | Enterprise),
+    }
+}
+
+/// Which units' records an account reads under an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// The whole tenant.
+    Tenant,
+    /// This unit and its subtree (`unit_admin`).
+    Subtree(&'a str),
+    /// Nothing.
+    Nothing,
+}
+
+/// The scope of `account` under `action`: the tenant when any of its roles reads unscoped,
+/// else a `unit_admin`'s own unit and its subtree.
+pub fn scope(account: &Account, action: Action) -> Scope<'_> {
+    let mut scoped = false;
+    for role in &account.roles {
+        if role_allows(*role, action) {
+            if *role != Role::UnitAdmin {
+                return Scope::Tenant;
+            }
+            scoped = true;
+        }
+    }
+    match (scoped, account.unit_id.as_deref()) {
+        (true, Some(unit)) => Scope::Subtree(unit),
+        _ => Scope::Nothing,
+    }
+}
+
+/// Whether `account` sees, under `action`, a record of the unit whose path from the root
+/// is `unit_path` (ids, the unit itself last).
+pub fn sees_unit(account: &Account, action: Action, unit_path: &[&str]) -> bool {
+    match scope(account, action) {
+        Scope::Tenant => true,
+        Scope::Subtree(root) => unit_path.contains(&root),
+        Scope::Nothing => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::account::LoginState;
+
+    fn account(roles: &[Role], unit: Option<&str>) -> Account {
+        Account {
+            tenant_id: "t".into(),
+            id: "a".into(),
+            username: "u".into(),
+            display_name: "U".into(),
+            roles: roles.to_vec(),
+            unit_id: unit.map(str::to_owned),
+            uscc: None,
+            state: LoginState {
+                failed_count: 0,
+                locked_until: None,
+                password_changed_at: chrono::DateTime::UNIX_EPOCH,
+                must_change_password: false,
+                disabled: false,
+            },
+        }
+    }
+
+    #[test]
+    fn only_sysadmin_manages_the_organisation_and_reads_phones() {
+        for role in Role::ALL {
+            let a = account(&[role], Some("u1"));
+            let expected = role == Role::Sysadmin;
+            assert_eq!(allows(&a, Action::ManageOrg), expected, "{role:?}");
+            assert_eq!(allows(&a, Action::ReadStaffPhone), expected, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn a_unit_admin_reads_staff_of_its_subtree_only() {
+        let path_in = ["root", "street1", "community3"];
+        let path_out = ["root", "street2"];
+        let admin = account(&[Role::UnitAdmin], Some("street1"));
+        assert_eq!(scope(&admin, Action::ReadStaff), Scope::Subtree("street1"));
+        assert!(sees_unit(&admin, Action::ReadStaff, &path_in));
+        assert!(!sees_unit(&admin, Action::ReadStaff, &path_out));
+        let leader = account(&[Role::Leader], None);
+        assert_eq!(scope(&leader, Action::ReadStaff), Scope::Tenant);
+        assert!(sees_unit(&leader, Action::ReadStaff, &path_out));
+        let both = account(&[Role::UnitAdmin, Role::Leader], Some("street1"));
+        assert!(sees_unit(&both, Action::ReadStaff, &path_out));
+        let unbound = account(&[Role::UnitAdmin], None);
+        assert!(!sees_unit(&unbound, Action::ReadStaff, &path_in));
+        for role in [Role::Auditor, Role::Enterprise] {
+            let a = account(&[role], None);
+            assert_eq!(scope(&a, Action::ReadStaff), Scope::Nothing, "{role:?}");
+        }
     }
 }

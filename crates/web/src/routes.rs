@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, get};
 
 use crate::error::Error;
 use crate::state::AppState;
-use crate::{assets, audit, auth, calendar, health, home, metrics, openapi, org, pages};
+use crate::{assets, audit, auth, calendar, health, home, metrics, openapi, org, pages, staff};
 
 /// A router of API routes that remembers each (method, path) it was given.
 #[derive(Default)]
@@ -72,6 +72,7 @@ fn api() -> Api {
         .merge(audit::api())
         .merge(calendar::api())
         .merge(org::api())
+        .merge(staff::api())
         .merge(openapi::api())
 }
 
@@ -87,7 +88,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::pages())
         .merge(audit::pages())
         .merge(calendar::pages())
-        .merge(org::pages());
+        .merge(org::pages())
+        .merge(staff::pages());
     Router::new()
         .merge(pages)
         .merge(api().router)

@@ -45,13 +45,17 @@ async fn an_untouched_log_verifies(backend: Backend) {
         "the tenant's chain and the installation's"
     );
     let entries = app.store.audit_entries(&tenant, 100).await.unwrap();
-    // tenant, units (one batch entry), demo part, 11 accounts, demo part, two settings
-    assert_eq!(entries.len(), 17);
-    assert_eq!(last, 17);
+    // tenant, units (one batch entry), demo part, 11 accounts, demo part, staff (one batch
+    // entry), units' heads and leaders (one batch entry), demo part, two settings
+    assert_eq!(entries.len(), 20);
+    assert_eq!(last, 20);
     assert!(entries.iter().all(|e| e.hash.len() == 64));
     assert_eq!(entries.last().unwrap().prev_hash, "");
     assert_eq!(entries[0].prev_hash, entries[1].hash);
-    let units = entries.iter().find(|e| e.entity == "unit").unwrap();
+    let units = entries
+        .iter()
+        .find(|e| e.entity == "unit" && e.action == "create")
+        .unwrap();
     let rows: serde_json::Value = serde_json::from_str(&units.changes).unwrap();
     let stored_units = app.store.units(&tenant).await.unwrap().len();
     assert_eq!(

@@ -158,3 +158,97 @@ async fn on_a_phone_the_unit_tree_opens_without_horizontal_scrolling() {
     assert_eq!(result.text().await.unwrap(), "2026-10-10");
     client.close().await.unwrap();
 }
+
+async fn sign_in(client: &Client, app: &TestApp, username: &str) {
+    client.goto(&app.url("/login")).await.unwrap();
+    let form = client.form(Locator::Id("login-form")).await.unwrap();
+    form.set_by_name("username", username).await.unwrap();
+    form.set_by_name("password", store::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    form.submit().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("header .account .user"))
+        .await
+        .expect("signed in");
+}
+
+async fn nav_links(client: &Client) -> Vec<String> {
+    let mut links = Vec::new();
+    for a in client.find_all(Locator::Css("nav.main a")).await.unwrap() {
+        links.push(a.text().await.unwrap());
+    }
+    links
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_roles_sign_in_and_see_exactly_their_part() {
+    let app = TestApp::spawn_demo(Backend::Sqlite).await;
+    let driver = Driver::start();
+
+    // the auditor: the audit log, no organisation
+    let profile = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile.path()).await;
+    sign_in(&client, &app, "auditor").await;
+    assert_eq!(nav_links(&client).await, ["首页", "工作日历", "审计"]);
+    client
+        .find(Locator::LinkText("审计"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("audit-intact"))
+        .await
+        .unwrap();
+    assert!(
+        scroll_width(&client).await <= 390,
+        "no horizontal scroll on /audit"
+    );
+    client.goto(&app.url("/units")).await.unwrap();
+    let h1 = client.find(Locator::Css("main h1")).await.unwrap();
+    assert_eq!(h1.text().await.unwrap(), "页面不存在");
+    client.close().await.unwrap();
+
+    // the supervisor: the organisation, no audit log
+    let profile = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile.path()).await;
+    sign_in(&client, &app, "supervisor").await;
+    assert_eq!(nav_links(&client).await, ["首页", "组织机构", "工作日历"]);
+    client.goto(&app.url("/audit")).await.unwrap();
+    let h1 = client.find(Locator::Css("main h1")).await.unwrap();
+    assert_eq!(h1.text().await.unwrap(), "页面不存在");
+    // and signs out again
+    client.goto(&app.url("/")).await.unwrap();
+    client
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("login-form"))
+        .await
+        .unwrap();
+    client.close().await.unwrap();
+
+    // the enterprise: neither
+    let profile = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile.path()).await;
+    sign_in(&client, &app, "enterprise").await;
+    assert_eq!(nav_links(&client).await, ["首页", "工作日历"]);
+    let user = client
+        .find(Locator::Css("header .account .user"))
+        .await
+        .unwrap();
+    assert_eq!(user.text().await.unwrap(), "济南示例科技有限公司");
+    client.goto(&app.url("/units")).await.unwrap();
+    let h1 = client.find(Locator::Css("main h1")).await.unwrap();
+    assert_eq!(h1.text().await.unwrap(), "页面不存在");
+    client.close().await.unwrap();
+}

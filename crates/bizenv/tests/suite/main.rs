@@ -7,6 +7,7 @@ mod browser;
 mod calendar;
 mod cli;
 mod org;
+mod staff;
 mod store;
 mod tokens;
 mod web;
