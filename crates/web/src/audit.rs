@@ -2,10 +2,9 @@
 //! and the chain check. Only `auditor` reads them; for every other role they do not exist.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -16,18 +15,18 @@ use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, query};
 use crate::pages::{Layout, render};
 use crate::policy::{Action, allows};
-use crate::routes::Api;
+use crate::routes::Routes;
 use crate::state::AppState;
 
-pub(crate) fn api() -> Api {
-    Api::default()
+pub(crate) fn api() -> Routes {
+    Routes::default()
         .get("/api/v1/audit/entries", entries)
         .get("/api/v1/audit/logins", logins)
         .get("/api/v1/audit/verify", verify)
 }
 
-pub(crate) fn pages() -> Router<AppState> {
-    Router::new().route("/audit", get(page))
+pub(crate) fn pages() -> Routes {
+    Routes::default().get("/audit", page)
 }
 
 fn auditor(user: CurrentUser) -> Result<CurrentUser> {

@@ -11,8 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use store::account::{Account, LoginError, NewSession, SessionInfo};
@@ -22,7 +21,7 @@ use crate::error::{Error, PageError, Result};
 use crate::extract::ApiJson;
 use crate::openapi::operation;
 use crate::pages::{Layout, render};
-use crate::routes::Api;
+use crate::routes::Routes;
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -36,19 +35,21 @@ const WHILE_MUST_CHANGE: [&str; 4] = [
     "/logout",
 ];
 
-pub(crate) fn api() -> Api {
-    Api::default()
+pub(crate) fn api() -> Routes {
+    Routes::default()
         .post("/api/v1/auth/login", login)
         .post("/api/v1/auth/logout", logout)
         .post("/api/v1/auth/password", change_password)
         .get("/api/v1/auth/me", me)
 }
 
-pub(crate) fn pages() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_page).post(login_form))
-        .route("/logout", axum::routing::post(logout_form))
-        .route("/password", get(password_page).post(password_form))
+pub(crate) fn pages() -> Routes {
+    Routes::default()
+        .get("/login", login_page)
+        .post("/login", login_form)
+        .post("/logout", logout_form)
+        .get("/password", password_page)
+        .post("/password", password_form)
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
@@ -572,11 +573,14 @@ struct PasswordForm {
 async fn password_form(
     State(state): State<AppState>,
     user: Result<CurrentUser, Error>,
-    Form(form): Form<PasswordForm>,
+    form: Result<Form<PasswordForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, PageError> {
     let user = match user {
         Ok(u) => u,
         Err(_) => return Ok(see_other("/login?next=/password")),
+    };
+    let Ok(Form(form)) = form else {
+        return Err(PageError(Error::bad_request("表单内容不完整，请重新填写")));
     };
     let result = if form.new_password != form.confirm_password {
         Err("两次输入的新密码不一致".to_owned())

@@ -1,10 +1,9 @@
 //! The working-day calendar: the public API (no login) and the calendar page.
 
 use askama::Template;
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate};
 use domain::calendar::{CalendarError, Dated};
 use serde::{Deserialize, Serialize};
@@ -15,15 +14,15 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, query, tenant};
 use crate::pages::{Layout, render};
-use crate::routes::Api;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 
 /// Most items one batch request may compute.
 const MAX_BATCH: usize = 1000;
 
-pub(crate) fn api() -> Api {
-    Api::default()
+pub(crate) fn api() -> Routes {
+    Routes::default()
         .get("/api/v1/calendar/add-working-days", add_working_days)
         .post("/api/v1/calendar/add-working-days", add_working_days_batch)
         .get(
@@ -34,8 +33,8 @@ pub(crate) fn api() -> Api {
         .get("/api/v1/calendar/working-hours", working_hours)
 }
 
-pub(crate) fn pages() -> Router<AppState> {
-    Router::new().route("/calendar", get(page))
+pub(crate) fn pages() -> Routes {
+    Routes::default().get("/calendar", page)
 }
 
 /// Parses a `YYYY-MM-DD` parameter.

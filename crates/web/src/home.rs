@@ -1,19 +1,18 @@
 //! `/`: the public home page of the tenant.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use chrono::Datelike;
 
 use crate::error::{Error, PageError};
 use crate::pages::{Layout, render};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 
-pub(crate) fn pages() -> Router<AppState> {
-    Router::new().route("/", get(page))
+pub(crate) fn pages() -> Routes {
+    Routes::default().get("/", page)
 }
 
 #[derive(Template)]

@@ -5,11 +5,11 @@
 use axum::Json;
 use serde_json::{Map, Value, json};
 
-use crate::routes::Api;
+use crate::routes::Routes;
 use crate::{audit, auth, calendar, org, staff};
 
-pub(crate) fn api() -> Api {
-    Api::default().get("/api/v1/openapi.json", show)
+pub(crate) fn api() -> Routes {
+    Routes::default().get("/api/v1/openapi.json", show)
 }
 
 async fn show() -> Json<Value> {

@@ -7,8 +7,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use domain::org::{UnitCode, UnitKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -23,25 +22,27 @@ use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
 use crate::pages::{Layout, render};
 use crate::policy::{Action, Scope, allows, scope};
-use crate::routes::Api;
+use crate::routes::Routes;
 use crate::staff::{FormErrors, OrgView, form_value, manager, nullable};
 use crate::state::AppState;
 
-pub(crate) fn api() -> Api {
-    Api::default()
+pub(crate) fn api() -> Routes {
+    Routes::default()
         .get("/api/v1/units", list)
         .post("/api/v1/units", create)
         .get("/api/v1/units/{id}", show)
         .route(Method::PATCH, "/api/v1/units/{id}", update)
 }
 
-pub(crate) fn pages() -> Router<AppState> {
-    Router::new()
-        .route("/units", get(tree_page))
-        .route("/units/list", get(list_page))
-        .route("/units/new", get(new_page).post(new_form))
-        .route("/units/{id}", get(detail_page))
-        .route("/units/{id}/edit", get(edit_page).post(edit_form))
+pub(crate) fn pages() -> Routes {
+    Routes::default()
+        .get("/units", tree_page)
+        .get("/units/list", list_page)
+        .get("/units/new", new_page)
+        .post("/units/new", new_form)
+        .get("/units/{id}", detail_page)
+        .get("/units/{id}/edit", edit_page)
+        .post("/units/{id}/edit", edit_form)
 }
 
 #[derive(Serialize)]
@@ -245,10 +246,12 @@ async fn create_unit(state: &AppState, user: &CurrentUser, body: &NewUnitBody) -
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(body): ApiJson<NewUnitBody>,
+    body: Result<ApiJson<NewUnitBody>, Error>,
 ) -> Result<Response> {
     let user = reader(user)?;
     manager(&user)?;
+    // who may act is decided before the body is read, so a refused body tells nothing
+    let ApiJson(body) = body?;
     let id = create_unit(&state, &user, &body).await?;
     let unit = state
         .store
@@ -275,7 +278,7 @@ async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<UnitPatch>,
+    body: Result<ApiJson<UnitPatch>, Error>,
 ) -> Result<Json<UnitJson>> {
     let user = reader(user)?;
     state
@@ -284,6 +287,8 @@ async fn update(
         .await?
         .ok_or_else(Error::not_found)?;
     manager(&user)?;
+    // who may act is decided before the body is read, so a refused body tells nothing
+    let ApiJson(body) = body?;
     let change = UnitChange {
         name: body.name,
         head_staff_id: body.head_staff_id,

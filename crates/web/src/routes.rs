@@ -12,14 +12,14 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::{assets, audit, auth, calendar, health, home, metrics, openapi, org, pages, staff};
 
-/// A router of API routes that remembers each (method, path) it was given.
+/// A router of pages or API routes that remembers each (method, path) it was given.
 #[derive(Default)]
-pub struct Api {
+pub struct Routes {
     router: Router<AppState>,
     routes: Vec<(Method, &'static str)>,
 }
 
-impl Api {
+impl Routes {
     /// Adds `handler` for `method` at `path`.
     pub fn route<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
     where
@@ -58,7 +58,7 @@ impl Api {
     }
 
     /// Adds another feature's API routes.
-    pub fn merge(mut self, other: Api) -> Self {
+    pub fn merge(mut self, other: Routes) -> Self {
         self.router = self.router.merge(other.router);
         self.routes.extend(other.routes);
         self
@@ -66,8 +66,8 @@ impl Api {
 }
 
 /// Every API route, by feature.
-fn api() -> Api {
-    Api::default()
+fn api() -> Routes {
+    Routes::default()
         .merge(auth::api())
         .merge(audit::api())
         .merge(calendar::api())
@@ -76,22 +76,34 @@ fn api() -> Api {
         .merge(openapi::api())
 }
 
-/// The (method, path) of every route under `/api/v1`, as the router serves them.
-pub fn api_routes() -> Vec<(Method, &'static str)> {
-    api().routes
-}
-
-/// The whole application: pages, API, operations endpoints, assets, fallbacks.
-pub fn router(state: AppState) -> Router {
-    let pages = Router::new()
+/// Every page, by feature.
+fn pages() -> Routes {
+    Routes::default()
         .merge(home::pages())
         .merge(auth::pages())
         .merge(audit::pages())
         .merge(calendar::pages())
         .merge(org::pages())
-        .merge(staff::pages());
+        .merge(staff::pages())
+}
+
+/// The (method, path) of every route under `/api/v1`, as the router serves them.
+pub fn api_routes() -> Vec<(Method, &'static str)> {
+    api().routes
+}
+
+/// The (method, path) of every page and API route the router serves (the operations
+/// endpoints `/healthz`, `/metrics` and `/assets/…` aside): what the role × route test walks.
+pub fn all_routes() -> Vec<(Method, &'static str)> {
+    let mut all = pages().routes;
+    all.extend(api().routes);
+    all
+}
+
+/// The whole application: pages, API, operations endpoints, assets, fallbacks.
+pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(pages)
+        .merge(pages().router)
         .merge(api().router)
         .route("/healthz", get(health::check))
         .route("/metrics", get(metrics::show))

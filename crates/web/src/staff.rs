@@ -12,8 +12,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 use store::staff::{NewStaff, Staff, StaffChange, StaffFilter};
@@ -26,11 +25,11 @@ use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
 use crate::pages::{Layout, render};
 use crate::policy::{Action, Scope, allows, scope, sees_unit};
-use crate::routes::Api;
+use crate::routes::Routes;
 use crate::state::AppState;
 
-pub(crate) fn api() -> Api {
-    Api::default()
+pub(crate) fn api() -> Routes {
+    Routes::default()
         .get("/api/v1/staff", list)
         .post("/api/v1/staff", create)
         .get("/api/v1/staff/{id}", show)
@@ -38,12 +37,14 @@ pub(crate) fn api() -> Api {
         .get("/api/v1/staff/{id}/phone", phone)
 }
 
-pub(crate) fn pages() -> Router<AppState> {
-    Router::new()
-        .route("/staff", get(list_page))
-        .route("/staff/new", get(new_page).post(new_form))
-        .route("/staff/{id}", get(detail_page))
-        .route("/staff/{id}/edit", get(edit_page).post(edit_form))
+pub(crate) fn pages() -> Routes {
+    Routes::default()
+        .get("/staff", list_page)
+        .get("/staff/new", new_page)
+        .post("/staff/new", new_form)
+        .get("/staff/{id}", detail_page)
+        .get("/staff/{id}/edit", edit_page)
+        .post("/staff/{id}/edit", edit_form)
 }
 
 /// `Some(None)` for an explicit `null`, `None` when the field is absent (with `#[serde(default)]`).
@@ -277,10 +278,12 @@ struct NewStaffBody {
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(body): ApiJson<NewStaffBody>,
+    body: Result<ApiJson<NewStaffBody>, Error>,
 ) -> Result<Response> {
     let user = reader(user)?;
     manager(&user)?;
+    // who may act is decided before the body is read, so a refused body tells nothing
+    let ApiJson(body) = body?;
     let staff = state
         .store
         .create_staff(
@@ -315,12 +318,14 @@ async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<StaffPatch>,
+    body: Result<ApiJson<StaffPatch>, Error>,
 ) -> Result<Json<StaffJson>> {
     let user = reader(user)?;
     let view = OrgView::load(&state, &user).await?;
     visible(&state, &user, &view, &id).await?;
     manager(&user)?;
+    // who may act is decided before the body is read, so a refused body tells nothing
+    let ApiJson(body) = body?;
     let change = StaffChange {
         name: body.name,
         unit_id: body.unit_id,

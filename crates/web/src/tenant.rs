@@ -1,5 +1,5 @@
-//! Which tenant a request is about. Until accounts exist (each bound to its tenant), a
-//! request names it with `?tenant=CODE`, or the installation's only tenant is meant.
+//! Which tenant a public request is about: a signed-in user's own; otherwise the one named
+//! with `?tenant=CODE`, or the installation's only tenant.
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -21,6 +21,13 @@ impl FromRequestParts<AppState> for CurrentTenant {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        // a signed-in user's pages are always about their own tenant
+        if let Ok(user) = crate::auth::CurrentUser::from_request_parts(parts, state).await {
+            return Ok(CurrentTenant {
+                tenant: user.tenant,
+                demo: user.demo,
+            });
+        }
         let asked = parts.uri.query().and_then(|q| {
             q.split('&')
                 .filter_map(|pair| pair.split_once('='))

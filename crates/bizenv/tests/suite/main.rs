@@ -7,6 +7,7 @@ mod browser;
 mod calendar;
 mod cli;
 mod org;
+mod policy;
 mod staff;
 mod store;
 mod tokens;

@@ -1,0 +1,382 @@
+//! Role × route, generated from the router: every page and API route the router serves is
+//! requested by every demo role, by a signed-out visitor and by a user of another tenant, on
+//! records of the user's own unit, of a sibling unit and of another tenant. The expected
+//! outcome of each is written out here, route by route — not read from the policy module.
+//! A route the router serves and this table does not know fails the test.
+
+use std::collections::BTreeMap;
+
+use domain::account::Role;
+use store::audit::AuditCtx;
+use test_support::{Backend, TestApp, TestUser, db_tests};
+
+db_tests!(every_route_answers_every_role_as_written_here);
+
+/// What a request must answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Served: anything but 401, 403, 404 or a redirect to the login page.
+    Open,
+    /// Sign in first: 401, or a redirect to the login page.
+    Login,
+    /// Does not exist for this user: 404.
+    Hidden,
+    /// Visible, but this action is not allowed: 403.
+    Forbidden,
+}
+use Outcome::*;
+
+/// Whose record a `{id}` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// In 振兴街街道 (370104001), the `street` account's own subtree.
+    Own,
+    /// In 中大槐树街道 (370104002), a sibling street.
+    Sibling,
+    /// In another tenant.
+    Foreign,
+}
+
+const STAFF_ROLES: [&str; 9] = [
+    "admin",
+    "secadmin",
+    "leader",
+    "supervisor",
+    "inspector",
+    "unitadmin",
+    "street",
+    "window",
+    "observer",
+];
+
+/// The expected outcome, written out route by route. `user` is a demo username, `other`
+/// (a supervisor of another tenant) or `anonymous`.
+fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
+    let signed_in = user != "anonymous";
+    let staff_role = STAFF_ROLES.contains(&user) || user == "other";
+    // a record of another tenant does not exist for anyone signed in; for `other` the demo
+    // tenant is the other tenant
+    let foreign = path.contains("{id}") && ((user == "other") != (target == Target::Foreign));
+    // which staff records a user sees: everyone with a staff role sees the whole tenant, but
+    // unitadmin (行政审批服务局) sees its own subtree only, and street (振兴街街道) its own
+    let sees_staff = staff_role
+        && match user {
+            "street" => target == Target::Own,
+            "unitadmin" => false,
+            _ => true,
+        };
+    if !signed_in {
+        return match (method, path) {
+            ("GET", "/") | ("GET", "/login") | ("POST", "/login") | ("GET", "/calendar") => Open,
+            ("POST", "/api/v1/auth/login") | ("GET", "/api/v1/openapi.json") => Open,
+            ("GET", "/api/v1/calendar/add-working-days")
+            | ("POST", "/api/v1/calendar/add-working-days")
+            | ("GET", "/api/v1/calendar/working-days-between")
+            | ("GET", "/api/v1/calendar/years")
+            | ("GET", "/api/v1/calendar/working-hours") => Open,
+            _ => Login,
+        };
+    }
+    match (method, path) {
+        // public, also when signed in
+        ("GET", "/") | ("GET", "/login") | ("POST", "/login") | ("GET", "/calendar") => Open,
+        ("POST", "/api/v1/auth/login") | ("GET", "/api/v1/openapi.json") => Open,
+        ("GET", "/api/v1/calendar/add-working-days")
+        | ("POST", "/api/v1/calendar/add-working-days")
+        | ("GET", "/api/v1/calendar/working-days-between")
+        | ("GET", "/api/v1/calendar/years")
+        | ("GET", "/api/v1/calendar/working-hours") => Open,
+        // one's own session and password
+        ("POST", "/api/v1/auth/logout")
+        | ("POST", "/api/v1/auth/password")
+        | ("GET", "/api/v1/auth/me")
+        | ("POST", "/logout")
+        | ("GET", "/password")
+        | ("POST", "/password") => Open,
+        // the audit log: the auditor only
+        ("GET", "/audit")
+        | ("GET", "/api/v1/audit/entries")
+        | ("GET", "/api/v1/audit/logins")
+        | ("GET", "/api/v1/audit/verify") => {
+            if user == "auditor" {
+                Open
+            } else {
+                Hidden
+            }
+        }
+        // reading the organisation: every staff role, the whole tenant
+        ("GET", "/units") | ("GET", "/units/list") | ("GET", "/api/v1/units") => {
+            if staff_role {
+                Open
+            } else {
+                Hidden
+            }
+        }
+        ("GET", "/units/{id}") | ("GET", "/api/v1/units/{id}") => {
+            if staff_role && !foreign {
+                Open
+            } else {
+                Hidden
+            }
+        }
+        // changing the organisation: the sysadmin; others who see it get 403
+        ("GET", "/units/new") | ("POST", "/units/new") | ("POST", "/api/v1/units") => match user {
+            "admin" => Open,
+            _ if staff_role => Forbidden,
+            _ => Hidden,
+        },
+        ("GET", "/units/{id}/edit")
+        | ("POST", "/units/{id}/edit")
+        | ("PATCH", "/api/v1/units/{id}") => match user {
+            _ if foreign || !staff_role => Hidden,
+            "admin" => Open,
+            _ => Forbidden,
+        },
+        // staff: lists are scoped (an empty scope is still an answer)
+        ("GET", "/staff") | ("GET", "/api/v1/staff") => {
+            if staff_role {
+                Open
+            } else {
+                Hidden
+            }
+        }
+        ("GET", "/staff/{id}") | ("GET", "/api/v1/staff/{id}") => {
+            if sees_staff && !foreign {
+                Open
+            } else {
+                Hidden
+            }
+        }
+        ("GET", "/staff/new") | ("POST", "/staff/new") | ("POST", "/api/v1/staff") => match user {
+            "admin" => Open,
+            _ if staff_role => Forbidden,
+            _ => Hidden,
+        },
+        ("GET", "/staff/{id}/edit")
+        | ("POST", "/staff/{id}/edit")
+        | ("PATCH", "/api/v1/staff/{id}")
+        | ("GET", "/api/v1/staff/{id}/phone") => match user {
+            _ if foreign || !sees_staff => Hidden,
+            "admin" => Open,
+            _ => Forbidden,
+        },
+        _ => panic!("{method} {path} is routed but has no expected outcome here: write one"),
+    }
+}
+
+struct Fixture {
+    units: BTreeMap<&'static str, String>,
+    staff: BTreeMap<&'static str, String>,
+}
+
+impl Fixture {
+    fn path(&self, path: &str, target: Target) -> String {
+        let key = match target {
+            Target::Own => "own",
+            Target::Sibling => "sibling",
+            Target::Foreign => "foreign",
+        };
+        let id = if path.contains("/staff/") {
+            &self.staff[key]
+        } else {
+            &self.units[key]
+        };
+        path.replace("{id}", id)
+    }
+}
+
+async fn fixture(app: &TestApp) -> Fixture {
+    let ctx = AuditCtx::cli();
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let units = app.store.units(&tenant.id).await.unwrap();
+    let unit = |code: &str| units.iter().find(|u| u.code == code).unwrap().id.clone();
+    let own_unit = unit("370104001");
+    let sibling_unit = unit("370104002");
+    let staff_of = |unit_id: String| {
+        let store = app.store.clone();
+        let tenant = tenant.id.clone();
+        async move {
+            store
+                .create_staff(
+                    &AuditCtx::cli(),
+                    &tenant,
+                    &store::staff::NewStaff {
+                        name: "测试人员".into(),
+                        unit_id,
+                        part_time_unit_ids: vec![],
+                        position: "科员".into(),
+                        phone: None,
+                    },
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let own_staff = staff_of(own_unit.clone()).await;
+    let sibling_staff = staff_of(sibling_unit.clone()).await;
+
+    // another tenant with a unit, a staff member and a supervisor
+    let other = app
+        .store
+        .create_tenant(&ctx, "370105", "天桥区（测试）")
+        .await
+        .unwrap();
+    let ids = app
+        .store
+        .create_units(
+            &ctx,
+            &other.id,
+            &[store::unit::NewUnit {
+                code: domain::org::UnitCode::parse("TQZF").unwrap(),
+                name: "天桥区人民政府办公室".into(),
+                kind: domain::org::UnitKind::DistrictOffice,
+                parent: None,
+                staffed_by: None,
+            }],
+        )
+        .await
+        .unwrap();
+    let foreign_staff = app
+        .store
+        .create_staff(
+            &ctx,
+            &other.id,
+            &store::staff::NewStaff {
+                name: "外区人员".into(),
+                unit_id: ids[0].clone(),
+                part_time_unit_ids: vec![],
+                position: "科员".into(),
+                phone: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    app.store
+        .create_account(
+            &ctx,
+            &store::account::NewAccount {
+                tenant_id: other.id.clone(),
+                username: "other".into(),
+                display_name: "外区督查".into(),
+                password: store::demo::DEMO_PASSWORD.into(),
+                must_change_password: false,
+                roles: vec![Role::Supervisor],
+                unit_code: None,
+                uscc: None,
+            },
+        )
+        .await
+        .unwrap();
+    Fixture {
+        units: BTreeMap::from([
+            ("own", own_unit),
+            ("sibling", sibling_unit),
+            ("foreign", ids[0].clone()),
+        ]),
+        staff: BTreeMap::from([
+            ("own", own_staff),
+            ("sibling", sibling_staff),
+            ("foreign", foreign_staff),
+        ]),
+    }
+}
+
+/// Sends one request as `user` (None: signed out); answers status and `Location`.
+async fn send(app: &TestApp, user: Option<&TestUser>, method: &str, path: &str) -> (u16, String) {
+    let url = app.url(path);
+    let mut request = match method {
+        "GET" => app.client.get(&url),
+        "POST" => app.client.post(&url),
+        "PATCH" => app.client.patch(&url),
+        other => panic!("method {other}"),
+    };
+    if let Some(user) = user {
+        request = request.header("cookie", format!("bizenv_session={}", user.token));
+        if method != "GET" {
+            request = request.header("x-csrf-token", &user.csrf_token);
+        }
+    }
+    if method != "GET" {
+        request = if path.starts_with("/api/") {
+            request
+                .header("content-type", "application/json")
+                .body("{}")
+        } else {
+            let csrf = user.map(|u| u.csrf_token.clone()).unwrap_or_default();
+            request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("csrf_token={csrf}"))
+        };
+    }
+    let response = request.send().await.unwrap();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (response.status().as_u16(), location)
+}
+
+fn matches(outcome: Outcome, path: &str, status: u16, location: &str) -> bool {
+    // signing out ends on the login page: that is its success
+    let to_login = status == 303 && location.starts_with("/login") && path != "/logout";
+    match outcome {
+        Open => !matches!(status, 401 | 403 | 404) && !to_login,
+        Login => status == 401 || to_login,
+        Hidden => status == 404,
+        Forbidden => status == 403,
+    }
+}
+
+async fn every_route_answers_every_role_as_written_here(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let fixture = fixture(&app).await;
+    let routes = web::routes::all_routes();
+    assert!(
+        routes.len() >= 40,
+        "the router lists its routes: {}",
+        routes.len()
+    );
+    let mut users: Vec<&str> = vec!["anonymous", "other"];
+    users.extend(store::demo::DEMO_ACCOUNTS.iter().map(|(name, ..)| *name));
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for user in users {
+        let mut session = match user {
+            "anonymous" => None,
+            name => Some(app.demo_user(name).await),
+        };
+        for (method, path) in &routes {
+            let targets: &[Target] = if path.contains("{id}") {
+                &[Target::Own, Target::Sibling, Target::Foreign]
+            } else {
+                &[Target::Own]
+            };
+            for target in targets {
+                let want = expected(method.as_str(), path, user, *target);
+                let (status, location) = send(
+                    &app,
+                    session.as_ref(),
+                    method.as_str(),
+                    &fixture.path(path, *target),
+                )
+                .await;
+                checked += 1;
+                if !matches(want, path, status, &location) {
+                    failures.push(format!("{user} {method} {path} ({target:?}): expected {want:?}, got {status} {location}"));
+                }
+                if session.is_some() && path.contains("logout") {
+                    session = Some(app.demo_user(user).await);
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} requests answered otherwise:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
