@@ -83,6 +83,31 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Import units or staff from an XLSX file (docs/IMPORT.md).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Units: upsert by 代码; parents may come after their children in the file.
+    Units {
+        /// The XLSX file.
+        file: PathBuf,
+        /// Tenant code (may be left out when the installation has one tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Staff: a row updates the staff member with the same name in the same unit, else adds one.
+    Staff {
+        /// The XLSX file.
+        file: PathBuf,
+        /// Tenant code (may be left out when the installation has one tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +295,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => user_command(&config, command).await,
+        Command::Import { command } => import_command(&config, command).await,
         Command::Token { command } => token_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,
@@ -483,6 +509,52 @@ async fn token_command(config: &Config, command: TokenCommand) -> anyhow::Result
             }
         }
         Ok(())
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+async fn import_command(config: &Config, command: ImportCommand) -> anyhow::Result<()> {
+    let (what, file, tenant) = match &command {
+        ImportCommand::Units { file, tenant } => ("单位", file, tenant),
+        ImportCommand::Staff { file, tenant } => ("人员", file, tenant),
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("读取文件 {} 失败", file.display()))?;
+    let store = open_store(config).await?;
+    let result = async {
+        let tenant = tenant_of(&store, tenant.as_deref()).await?;
+        println!("正在导入{what}：{}（{}）…", file.display(), tenant.name);
+        let report = match command {
+            ImportCommand::Units { .. } => {
+                store
+                    .import_units(&AuditCtx::cli(), &tenant.id, &bytes)
+                    .await
+            }
+            ImportCommand::Staff { .. } => {
+                store
+                    .import_staff(&AuditCtx::cli(), &tenant.id, &bytes)
+                    .await
+            }
+        }
+        .map_err(user_error)?;
+        println!(
+            "新增 {} 行，更新 {} 行，未变化 {} 行，有误 {} 处",
+            report.created,
+            report.updated,
+            report.unchanged,
+            report.errors.len()
+        );
+        for e in &report.errors {
+            println!("第 {} 行 列“{}”：{}", e.row, e.column, e.reason);
+        }
+        if report.errors.is_empty() {
+            Ok(())
+        } else {
+            let rows: std::collections::BTreeSet<usize> =
+                report.errors.iter().map(|e| e.row).collect();
+            anyhow::bail!("{} 行有误未导入（其余各行已导入）", rows.len())
+        }
     }
     .await;
     store.close().await;

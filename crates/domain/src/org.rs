@@ -169,3 +169,73 @@ mod tests {
         assert_eq!(UnitCode::parse("A B"), Err(UnitCodeError::Character(' ')));
     }
 }
+
+/// A member's part in a group of the leading structure (领导小组、工作组).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GroupRole {
+    /// 组长
+    Head,
+    /// 副组长
+    Deputy,
+    /// 成员
+    Member,
+    /// 联络员
+    Liaison,
+}
+
+impl GroupRole {
+    /// Every part, in the order a roster lists them.
+    pub const ALL: [GroupRole; 4] = [
+        GroupRole::Head,
+        GroupRole::Deputy,
+        GroupRole::Member,
+        GroupRole::Liaison,
+    ];
+
+    /// The name used in code, tables and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupRole::Head => "head",
+            GroupRole::Deputy => "deputy",
+            GroupRole::Member => "member",
+            GroupRole::Liaison => "liaison",
+        }
+    }
+
+    /// The Chinese name.
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupRole::Head => "组长",
+            GroupRole::Deputy => "副组长",
+            GroupRole::Member => "成员",
+            GroupRole::Liaison => "联络员",
+        }
+    }
+}
+
+impl FromStr for GroupRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GroupRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s || r.label() == s)
+            .ok_or_else(|| format!("未知的小组职务“{s}”，应为 组长、副组长、成员 或 联络员"))
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::GroupRole;
+
+    #[test]
+    fn group_roles_parse_from_code_or_chinese() {
+        assert_eq!("head".parse::<GroupRole>(), Ok(GroupRole::Head));
+        assert_eq!("副组长".parse::<GroupRole>(), Ok(GroupRole::Deputy));
+        assert_eq!(
+            "liaison".parse::<GroupRole>().map(|r| r.label()),
+            Ok("联络员")
+        );
+        assert!("boss".parse::<GroupRole>().unwrap_err().contains("boss"));
+    }
+}

@@ -180,43 +180,19 @@ impl Store {
     pub async fn create_account(&self, ctx: &AuditCtx, new: &NewAccount) -> Result<Account> {
         let invalid = |m: String| StoreError::Invalid(m);
         let username = check_username(&new.username).map_err(|e| invalid(e.to_string()))?;
-        check_roles(&new.roles).map_err(|e| invalid(e.to_string()))?;
         let display_name = new.display_name.trim();
         if display_name.is_empty() || display_name.chars().count() > 64 {
             return Err(invalid("姓名应为 1 到 64 个字符".into()));
         }
-        let needs_unit = new.roles.iter().any(|r| r.needs_unit());
-        let unit_id = match (&new.unit_code, needs_unit) {
-            (Some(code), true) => {
-                let unit = self
-                    .units(&new.tenant_id)
-                    .await?
-                    .into_iter()
-                    .find(|u| u.code == code.trim())
-                    .ok_or_else(|| invalid(format!("单位 {code} 不存在")))?;
-                if new.roles.contains(&Role::WindowStaff) && unit.kind != UnitKind::Window {
-                    return Err(invalid(format!(
-                        "窗口人员须绑定到窗口，{} 不是窗口",
-                        unit.name
-                    )));
-                }
-                Some(unit.id)
-            }
-            (None, true) => return Err(invalid("部门/街道联络员和窗口人员须指定所属单位".into())),
-            (Some(_), false) => return Err(invalid("只有联络员和窗口人员绑定单位".into())),
-            (None, false) => None,
-        };
-        let needs_uscc = new.roles.iter().any(|r| r.needs_uscc());
-        let uscc = match (&new.uscc, needs_uscc) {
-            (Some(code), true) => Some(
-                Uscc::parse(code)
-                    .map_err(|e| invalid(format!("统一社会信用代码无效：{e}")))?
-                    .to_string(),
-            ),
-            (None, true) => return Err(invalid("企业用户须指定统一社会信用代码".into())),
-            (Some(_), false) => return Err(invalid("只有企业用户绑定统一社会信用代码".into())),
-            (None, false) => None,
-        };
+        let (unit_id, uscc) = self
+            .resolve_scope(
+                &new.tenant_id,
+                &new.roles,
+                new.unit_code.as_deref(),
+                new.uscc.as_deref(),
+                true,
+            )
+            .await?;
         self.password_policy()
             .check_password(&username, &new.password)
             .map_err(|e| invalid(e.to_string()))?;
@@ -270,6 +246,192 @@ impl Store {
         self.account(&new.tenant_id, &id)
             .await?
             .ok_or(StoreError::NotFound)
+    }
+
+    /// Checks roles (三员分立) and resolves the scope they need: a unit (by code) for
+    /// `unit_admin`/`window_staff` (a window for the latter), a USCC for `enterprise`. With
+    /// `allow_none`, an empty role set is accepted: the account waits for `secadmin`'s grant.
+    async fn resolve_scope(
+        &self,
+        tenant_id: &str,
+        roles: &[Role],
+        unit_code: Option<&str>,
+        uscc: Option<&str>,
+        allow_none: bool,
+    ) -> Result<(Option<String>, Option<String>)> {
+        let invalid = |m: String| StoreError::Invalid(m);
+        if !(allow_none && roles.is_empty()) {
+            check_roles(roles).map_err(|e| invalid(e.to_string()))?;
+        }
+        let unit_code = unit_code.map(str::trim).filter(|c| !c.is_empty());
+        let uscc = uscc.map(str::trim).filter(|c| !c.is_empty());
+        let needs_unit = roles.iter().any(|r| r.needs_unit());
+        let unit_id = match (unit_code, needs_unit) {
+            (Some(code), true) => {
+                let unit = self
+                    .units(tenant_id)
+                    .await?
+                    .into_iter()
+                    .find(|u| u.code == code)
+                    .ok_or_else(|| invalid(format!("单位 {code} 不存在")))?;
+                if roles.contains(&Role::WindowStaff) && unit.kind != UnitKind::Window {
+                    return Err(invalid(format!(
+                        "窗口人员须绑定到窗口，{} 不是窗口",
+                        unit.name
+                    )));
+                }
+                Some(unit.id)
+            }
+            (None, true) => return Err(invalid("部门/街道联络员和窗口人员须指定所属单位".into())),
+            (Some(_), false) => return Err(invalid("只有联络员和窗口人员绑定单位".into())),
+            (None, false) => None,
+        };
+        let needs_uscc = roles.iter().any(|r| r.needs_uscc());
+        let uscc = match (uscc, needs_uscc) {
+            (Some(code), true) => Some(
+                Uscc::parse(code)
+                    .map_err(|e| invalid(format!("统一社会信用代码无效：{e}")))?
+                    .to_string(),
+            ),
+            (None, true) => return Err(invalid("企业用户须指定统一社会信用代码".into())),
+            (Some(_), false) => return Err(invalid("只有企业用户绑定统一社会信用代码".into())),
+            (None, false) => None,
+        };
+        Ok((unit_id, uscc))
+    }
+
+    /// `secadmin` grants and revokes roles: the account's roles and scope are replaced.
+    pub async fn set_account_roles(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        id: &str,
+        roles: &[Role],
+        unit_code: Option<&str>,
+        uscc: Option<&str>,
+    ) -> Result<Account> {
+        let account = self
+            .account(tenant_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let (unit_id, uscc) = self
+            .resolve_scope(tenant_id, roles, unit_code, uscc, true)
+            .await?;
+        let text = roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let before = account
+            .roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let now = self.clock.now();
+        let head = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE account SET roles = $3, unit_id = $4, uscc = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .bind(&text)
+            .bind(&unit_id)
+            .bind(&uscc)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let head = append!(self, tx, ctx, now, &AuditEntry {
+                tenant_id: Some(tenant_id),
+                action: "set_roles",
+                entity: "account",
+                entity_id: id,
+                changes: serde_json::json!({"roles": [before, text], "unit_id": [account.unit_id, unit_id], "uscc": [account.uscc, uscc]}),
+            });
+            tx.commit().await?;
+            head
+        });
+        self.advance_head(head);
+        self.account(tenant_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// `sysadmin` disables a leaver (their sessions end at once) or enables the account again.
+    pub async fn set_account_disabled(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        id: &str,
+        disabled: bool,
+    ) -> Result<Account> {
+        let account = self
+            .account(tenant_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let now = self.clock.now();
+        let head = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE account SET disabled = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .bind(disabled)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if disabled {
+                sqlx::query("DELETE FROM session WHERE tenant_id = $1 AND account_id = $2")
+                    .bind(tenant_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let head = append!(self, tx, ctx, now, &AuditEntry {
+                tenant_id: Some(tenant_id),
+                action: if disabled { "disable" } else { "enable" },
+                entity: "account",
+                entity_id: id,
+                changes: serde_json::json!({"disabled": [account.state.disabled, disabled]}),
+            });
+            tx.commit().await?;
+            head
+        });
+        self.advance_head(head);
+        self.account(tenant_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One page of the tenant's accounts, by username.
+    pub async fn list_accounts(
+        &self,
+        tenant_id: &str,
+        page: crate::page::PageRequest,
+    ) -> Result<crate::page::Page<Account>> {
+        let (rows, total) = with_pool!(self, pool => {
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .fetch_one(pool)
+                .await?;
+            let rows = sqlx::query_as::<_, AccountRow>(sqlx::AssertSqlSafe(format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM account WHERE tenant_id = $1 ORDER BY username LIMIT $2 OFFSET $3"
+            )))
+            .bind(tenant_id)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(pool)
+            .await?;
+            (rows, total)
+        });
+        Ok(crate::page::Page {
+            items: rows
+                .into_iter()
+                .map(|r| r.into_account().map(|(a, _)| a))
+                .collect::<Result<_>>()?,
+            request: page,
+            total,
+        })
     }
 
     async fn account_row_by_username(&self, username: &str) -> Result<Option<AccountRow>> {

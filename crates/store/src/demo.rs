@@ -29,6 +29,70 @@ const ACCOUNTS_VERSION: i32 = 1;
 /// The version of the `staff` part.
 const STAFF_VERSION: i32 = 1;
 
+/// The version of the `groups` part.
+const GROUPS_VERSION: i32 = 1;
+
+/// The leading group of the programme (measure 1: 领导小组、七个工作组).
+const DEMO_LEADING_GROUP: (&str, &str) = (
+    "槐荫区优化营商环境工作领导小组",
+    "统筹全区优化营商环境工作，研究决定重大事项，督促各工作组和责任单位落实；领导小组办公室设在区行政审批服务局，负责日常工作。",
+);
+
+/// The seven working groups: name, duties, head (a district leader), lead department and
+/// member departments (the heads of those units are members; a staff member of the lead
+/// department is the liaison).
+const DEMO_WORKING_GROUPS: &[(&str, &str, &str, &str, &[&str])] = &[
+    (
+        "综合协调组",
+        "负责领导小组会议筹备、文件起草、信息汇总和工作调度。",
+        "王建国",
+        "SPJ",
+        &["FGJ", "TJJ"],
+    ),
+    (
+        "政务服务组",
+        "推进“一次办成”、审批服务向街道和村居延伸，提升窗口服务质量。",
+        "王建国",
+        "SPJ",
+        &["RSJ", "YBJ", "GAFJ"],
+    ),
+    (
+        "市场环境组",
+        "维护公平竞争的市场秩序，推进企业开办、准入准营便利化。",
+        "张立新",
+        "SCJ",
+        &["SWJ", "SWUJ"],
+    ),
+    (
+        "法治环境组",
+        "推进依法行政和公正司法，化解涉企矛盾纠纷。",
+        "张立新",
+        "SFJ",
+        &["GAFJ", "SJJ"],
+    ),
+    (
+        "要素保障组",
+        "保障项目建设用地、用工、资金和基础设施等要素。",
+        "李红梅",
+        "FGJ",
+        &["ZJJ", "CZJ", "TCJ"],
+    ),
+    (
+        "督查考核组",
+        "开展明察暗访和督查督办，组织考核和流动红旗评选。",
+        "李红梅",
+        "SJJ",
+        &["SPJ"],
+    ),
+    (
+        "宣传引导组",
+        "宣传营商环境政策和典型，做好舆论引导和公开发布。",
+        "赵海峰",
+        "WLJ",
+        &["SWJ"],
+    ),
+];
+
 /// District leaders (区级领导) on the staff of the district government office; departments
 /// and streets are assigned to them in turn as their 分管区领导.
 const DEMO_LEADERS: &[(&str, &str)] = &[
@@ -220,6 +284,12 @@ impl Store {
                 .await?;
             seeded_now.push("staff".to_owned());
         }
+        if self.demo_part_version(&tenant, "groups").await? < GROUPS_VERSION {
+            self.seed_demo_groups(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "groups", GROUPS_VERSION)
+                .await?;
+            seeded_now.push("groups".to_owned());
+        }
         let mut per_kind = std::collections::BTreeMap::new();
         for unit in self.units(&tenant.id).await? {
             *per_kind.entry(unit.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -230,6 +300,100 @@ impl Store {
             units: per_kind,
             seeded_now,
         })
+    }
+
+    /// The `groups` part: the leading group and its seven working groups with members.
+    async fn seed_demo_groups(&self, ctx: &AuditCtx, tenant: &Tenant) -> Result<()> {
+        use domain::org::GroupRole;
+        if !self.groups(&tenant.id).await?.is_empty() {
+            return Ok(());
+        }
+        let units = self.units(&tenant.id).await?;
+        let staff = self
+            .list_staff(
+                &tenant.id,
+                &Default::default(),
+                crate::page::PageRequest {
+                    page: 1,
+                    per_page: u32::MAX,
+                },
+            )
+            .await?
+            .items;
+        let by_name = |name: &str| staff.iter().find(|s| s.name == name).map(|s| s.id.clone());
+        let unit = |code: &str| units.iter().find(|u| u.code == code);
+        let head_of = |code: &str| unit(code).and_then(|u| u.head_staff_id.clone());
+        let liaison_of = |code: &str| {
+            let unit = unit(code)?;
+            staff
+                .iter()
+                .find(|s| s.unit_id == unit.id && Some(&s.id) != unit.head_staff_id.as_ref())
+                .map(|s| s.id.clone())
+        };
+        let missing = |what: &str| invalid(format!("demo groups: {what} not found"));
+        let (name, duties) = DEMO_LEADING_GROUP;
+        let leading = self
+            .create_group(
+                ctx,
+                &tenant.id,
+                &crate::group::NewGroup {
+                    name: name.to_owned(),
+                    parent_id: None,
+                    duties: duties.to_owned(),
+                },
+            )
+            .await?;
+        let mut members = vec![(
+            by_name("王建国").ok_or_else(|| missing("王建国"))?,
+            GroupRole::Head,
+        )];
+        for deputy in ["张立新", "李红梅", "赵海峰"] {
+            members.push((
+                by_name(deputy).ok_or_else(|| missing(deputy))?,
+                GroupRole::Deputy,
+            ));
+        }
+        for (_, _, _, lead, _) in DEMO_WORKING_GROUPS {
+            if let Some(head) = head_of(lead)
+                && !members.iter().any(|(s, _)| *s == head)
+            {
+                members.push((head, GroupRole::Member));
+            }
+        }
+        self.set_group_members(ctx, &tenant.id, &leading.id, &members)
+            .await?;
+        for (name, duties, leader, lead, others) in DEMO_WORKING_GROUPS {
+            let group = self
+                .create_group(
+                    ctx,
+                    &tenant.id,
+                    &crate::group::NewGroup {
+                        name: (*name).to_owned(),
+                        parent_id: Some(leading.id.clone()),
+                        duties: (*duties).to_owned(),
+                    },
+                )
+                .await?;
+            let mut members = vec![(
+                by_name(leader).ok_or_else(|| missing(leader))?,
+                GroupRole::Head,
+            )];
+            for code in std::iter::once(lead).chain(others.iter()) {
+                if let Some(head) = head_of(code)
+                    && !members.iter().any(|(s, _)| *s == head)
+                {
+                    members.push((head, GroupRole::Member));
+                }
+            }
+            if let Some(liaison) = liaison_of(lead)
+                && !members.iter().any(|(s, _)| *s == liaison)
+            {
+                members.push((liaison, GroupRole::Liaison));
+            }
+            self.set_group_members(ctx, &tenant.id, &group.id, &members)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The `staff` part: two or three staff per department and street (the first is its

@@ -11,6 +11,8 @@ pub mod calendar;
 pub mod crypto;
 mod db;
 pub mod demo;
+pub mod group;
+pub mod import;
 pub mod keys;
 pub mod page;
 pub mod staff;

@@ -264,16 +264,25 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let is_form = request
+    let content_type = request
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let (request, given) = match (header, is_form) {
+        .unwrap_or("")
+        .to_owned();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    // an upload form (imports): buffered up to the upload limit to find its token
+    let is_multipart = content_type.starts_with("multipart/form-data");
+    let (request, given) = match (header, is_form || is_multipart) {
         (Some(h), _) => (request, Some(h)),
         (None, true) => {
             let (parts, body) = request.into_parts();
-            let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
+            let limit = if is_multipart {
+                crate::startup::BODY_LIMIT
+            } else {
+                1024 * 1024
+            };
+            let bytes = match axum::body::to_bytes(body, limit).await {
                 Ok(b) => b,
                 Err(_) => {
                     return Error::client(
@@ -284,7 +293,11 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
                     .into_response();
                 }
             };
-            let given = form_urlencoded_value(&bytes, "csrf_token");
+            let given = if is_multipart {
+                multipart_value(&content_type, &bytes, "csrf_token")
+            } else {
+                form_urlencoded_value(&bytes, "csrf_token")
+            };
             (Request::from_parts(parts, Body::from(bytes)), given)
         }
         (None, false) => (request, None),
@@ -307,6 +320,40 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
 fn form_urlencoded_value(body: &[u8], name: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// The text of the part named `name` of a `multipart/form-data` body (RFC 7578): parts
+/// follow `--boundary` lines; each has headers, a blank line, and its content.
+fn multipart_value(content_type: &str, body: &[u8], name: &str) -> Option<String> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))?
+        .trim_matches('"');
+    let delimiter = format!("\r\n--{boundary}").into_bytes();
+    let find =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).position(|w| w == needle);
+    // the first delimiter may open the body without the line break before it
+    let mut rest = body.strip_prefix(&delimiter[2..])?;
+    while let Some(part) = rest.strip_prefix(b"\r\n") {
+        let end = find(part, &delimiter)?;
+        let (part, next) = (&part[..end], &part[end + delimiter.len()..]);
+        let head_end = find(part, b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&part[..head_end]).ok()?;
+        let named = head.split("\r\n").any(|line| {
+            line.to_ascii_lowercase()
+                .starts_with("content-disposition:")
+                && line
+                    .split(';')
+                    .map(str::trim)
+                    .any(|p| p == format!("name=\"{name}\""))
+        });
+        if named {
+            return String::from_utf8(part[head_end + 4..].to_vec()).ok();
+        }
+        rest = next;
+    }
+    None
 }
 
 #[derive(Deserialize)]
@@ -612,5 +659,45 @@ async fn password_form(
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
+    }
+}
+
+#[cfg(test)]
+mod multipart_tests {
+    use super::multipart_value;
+
+    #[test]
+    fn the_csrf_token_of_an_upload_form_is_found_in_its_multipart_body() {
+        let content_type = "multipart/form-data; boundary=----x7";
+        let body =
+            b"------x7\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc123\r\n\
+------x7\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xlsx\"\r\n\
+Content-Type: application/octet-stream\r\n\r\nPK\x03\x04\xff\r\n--\r\n------x7--\r\n";
+        assert_eq!(
+            multipart_value(content_type, body, "csrf_token").as_deref(),
+            Some("abc123")
+        );
+        // a field after the file, with a quoted boundary
+        let body2 = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\n\x00\x01csrf_token\r\n\
+--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n--b--\r\n";
+        assert_eq!(
+            multipart_value("multipart/form-data; boundary=\"b\"", body2, "csrf_token").as_deref(),
+            Some("tok")
+        );
+        // a file whose name merely contains the field's name is not the field
+        let body3 =
+            b"--b\r\nContent-Disposition: form-data; name=\"csrf_token_x\"\r\n\r\nno\r\n--b--\r\n";
+        assert_eq!(
+            multipart_value("multipart/form-data; boundary=b", body3, "csrf_token"),
+            None
+        );
+        assert_eq!(
+            multipart_value("multipart/form-data", body, "csrf_token"),
+            None
+        );
+        assert_eq!(
+            multipart_value(content_type, b"csrf_token=abc123", "csrf_token"),
+            None
+        );
     }
 }

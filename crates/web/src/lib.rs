@@ -1,15 +1,18 @@
 //! HTTP API and server-rendered pages of bizenv: one folder (module) per feature with its
 //! routes, handlers and templates; `routes` merges them into the sitemap.
 
+pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod error;
 pub mod extract;
+pub mod group;
 pub mod health;
 pub mod home;
 pub mod i18n;
+pub mod import;
 pub mod list;
 pub mod metrics;
 pub mod openapi;

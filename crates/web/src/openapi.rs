@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use crate::routes::Routes;
-use crate::{audit, auth, calendar, org, staff};
+use crate::{accounts, audit, auth, calendar, group, org, staff};
 
 pub(crate) fn api() -> Routes {
     Routes::default().get("/api/v1/openapi.json", show)
@@ -21,9 +21,11 @@ pub fn document() -> Value {
     let mut paths = Map::new();
     for feature in [
         auth::openapi_paths(),
+        accounts::openapi_paths(),
         audit::openapi_paths(),
         calendar::openapi_paths(),
         org::openapi_paths(),
+        group::openapi_paths(),
         staff::openapi_paths(),
         own_paths(),
     ] {

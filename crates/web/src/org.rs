@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -18,6 +19,7 @@ use store::unit::{NewUnit, Unit, UnitChange, UnitFilter};
 use crate::auth::{CurrentUser, PageUser, see_other};
 use crate::error::{Error, PageError, Result};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::import;
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
 use crate::pages::{Layout, render};
@@ -32,6 +34,10 @@ pub(crate) fn api() -> Routes {
         .post("/api/v1/units", create)
         .get("/api/v1/units/{id}", show)
         .route(Method::PATCH, "/api/v1/units/{id}", update)
+        .post(
+            "/api/v1/units/import",
+            import::units_api.layer(import::body_limit()),
+        )
 }
 
 pub(crate) fn pages() -> Routes {
@@ -43,6 +49,12 @@ pub(crate) fn pages() -> Routes {
         .get("/units/{id}", detail_page)
         .get("/units/{id}/edit", edit_page)
         .post("/units/{id}/edit", edit_form)
+        .get("/units/import", import::units_page)
+        .post(
+            "/units/import",
+            import::units_upload.layer(import::body_limit()),
+        )
+        .get("/units/import/template.xlsx", import::units_template)
 }
 
 #[derive(Serialize)]
@@ -357,6 +369,13 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     paths.insert(
         "/api/v1/units/{id}".into(),
         json!({"get": operation("One unit.", &[path("id", "unit id")], unit), "patch": patch}),
+    );
+    paths.insert(
+        "/api/v1/units/import".into(),
+        json!({"post": import::openapi_operation(
+            "units (upsert by 代码)",
+            "代码, 名称, 类型 (区委区政府办公室/部门/街道/村居社区/服务大厅/窗口 or the kind's code name), 上级代码 (all but the top level), 派驻单位代码 (windows only)",
+        )}),
     );
     paths
 }

@@ -26,6 +26,8 @@ pub struct Layout {
     pub nav_org: bool,
     /// Show the audit log in the navigation.
     pub nav_audit: bool,
+    /// Show account administration in the navigation.
+    pub nav_accounts: bool,
     catalog: &'static Catalog,
 }
 
@@ -42,6 +44,7 @@ impl Layout {
             csrf_token: None,
             nav_org: true,
             nav_audit: false,
+            nav_accounts: false,
             catalog,
         }
     }
@@ -68,6 +71,7 @@ impl Layout {
             csrf_token: Some(user.csrf_token.clone()),
             nav_org: crate::policy::allows(&user.account, crate::policy::Action::ReadOrg),
             nav_audit: crate::policy::allows(&user.account, crate::policy::Action::ReadAudit),
+            nav_accounts: crate::policy::allows(&user.account, crate::policy::Action::ReadAccounts),
             ..Self::new(title_key, nav)
         }
     }
@@ -79,6 +83,8 @@ impl Layout {
             self.csrf_token = Some(user.csrf_token.clone());
             self.nav_org = crate::policy::allows(&user.account, crate::policy::Action::ReadOrg);
             self.nav_audit = crate::policy::allows(&user.account, crate::policy::Action::ReadAudit);
+            self.nav_accounts =
+                crate::policy::allows(&user.account, crate::policy::Action::ReadAccounts);
         }
         self
     }

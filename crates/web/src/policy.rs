@@ -19,6 +19,12 @@ pub enum Action {
     ReadStaff,
     /// Read a staff member's phone in clear (each read is audited).
     ReadStaffPhone,
+    /// See the tenant's accounts (the two administrators who manage them).
+    ReadAccounts,
+    /// Create, disable, unlock accounts and reset passwords (三员: sysadmin).
+    ManageAccounts,
+    /// Grant and revoke roles (三员: secadmin).
+    GrantRoles,
 }
 
 /// Whether `account` may take `action`.
@@ -35,6 +41,9 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ReadAudit => role == Auditor,
         Action::ManageOrg | Action::ReadStaffPhone => role == Sysadmin,
         Action::ReadStaff => !matches!(role, Auditor | Enterprise),
+        Action::ReadAccounts => matches!(role, Sysadmin | Secadmin),
+        Action::ManageAccounts => role == Sysadmin,
+        Action::GrantRoles => role == Secadmin,
     }
 }
 

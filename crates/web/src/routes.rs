@@ -10,7 +10,10 @@ use axum::routing::{MethodRouter, get};
 
 use crate::error::Error;
 use crate::state::AppState;
-use crate::{assets, audit, auth, calendar, health, home, metrics, openapi, org, pages, staff};
+use crate::{
+    accounts, assets, audit, auth, calendar, group, health, home, metrics, openapi, org, pages,
+    staff,
+};
 
 /// A router of pages or API routes that remembers each (method, path) it was given.
 #[derive(Default)]
@@ -69,9 +72,11 @@ impl Routes {
 fn api() -> Routes {
     Routes::default()
         .merge(auth::api())
+        .merge(accounts::api())
         .merge(audit::api())
         .merge(calendar::api())
         .merge(org::api())
+        .merge(group::api())
         .merge(staff::api())
         .merge(openapi::api())
 }
@@ -81,9 +86,11 @@ fn pages() -> Routes {
     Routes::default()
         .merge(home::pages())
         .merge(auth::pages())
+        .merge(accounts::pages())
         .merge(audit::pages())
         .merge(calendar::pages())
         .merge(org::pages())
+        .merge(group::pages())
         .merge(staff::pages())
 }
 

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -21,6 +22,7 @@ use store::unit::Unit;
 use crate::auth::{CurrentUser, PageUser, see_other};
 use crate::error::{Error, PageError, Result};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::import;
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
 use crate::pages::{Layout, render};
@@ -35,6 +37,10 @@ pub(crate) fn api() -> Routes {
         .get("/api/v1/staff/{id}", show)
         .route(Method::PATCH, "/api/v1/staff/{id}", update)
         .get("/api/v1/staff/{id}/phone", phone)
+        .post(
+            "/api/v1/staff/import",
+            import::staff_api.layer(import::body_limit()),
+        )
 }
 
 pub(crate) fn pages() -> Routes {
@@ -45,6 +51,12 @@ pub(crate) fn pages() -> Routes {
         .get("/staff/{id}", detail_page)
         .get("/staff/{id}/edit", edit_page)
         .post("/staff/{id}/edit", edit_form)
+        .get("/staff/import", import::staff_page)
+        .post(
+            "/staff/import",
+            import::staff_upload.layer(import::body_limit()),
+        )
+        .get("/staff/import/template.xlsx", import::staff_template)
 }
 
 /// `Some(None)` for an explicit `null`, `None` when the field is absent (with `#[serde(default)]`).
@@ -434,6 +446,13 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
             "The phone in clear (sysadmin; 403 for others who see the staff member). Each read is audited as read_phone.",
             &[path("id", "staff id")],
             json!({"type": "object", "properties": {"id": {"type": "string"}, "phone": {"type": ["string", "null"]}}}),
+        )}),
+    );
+    paths.insert(
+        "/api/v1/staff/import".into(),
+        json!({"post": import::openapi_operation(
+            "staff (a row updates the staff member with the same 姓名 in the same 所属单位, else creates one; a blank 手机号 keeps the stored phone)",
+            "姓名, 所属单位代码, 职务, 手机号 (optional; mobile or fixed line with area code), 兼职单位代码 (optional; several separated by 、 , or ；)",
         )}),
     );
     paths

@@ -46,9 +46,10 @@ async fn an_untouched_log_verifies(backend: Backend) {
     );
     let entries = app.store.audit_entries(&tenant, 100).await.unwrap();
     // tenant, units (one batch entry), demo part, 11 accounts, demo part, staff (one batch
-    // entry), units' heads and leaders (one batch entry), demo part, two settings
-    assert_eq!(entries.len(), 20);
-    assert_eq!(last, 20);
+    // entry), units' heads and leaders (one batch entry), demo part, 8 groups each created and
+    // given members, demo part, two settings
+    assert_eq!(entries.len(), 37);
+    assert_eq!(last, 37);
     assert!(entries.iter().all(|e| e.hash.len() == 64));
     assert_eq!(entries.last().unwrap().prev_hash, "");
     assert_eq!(entries[0].prev_hash, entries[1].hash);

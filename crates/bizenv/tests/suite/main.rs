@@ -1,11 +1,14 @@
 //! The integration suite: the real binary's application on SQLite and on PostgreSQL,
 //! organised by feature. `db_tests!` runs each listed test once per backend.
 
+mod accounts;
 mod audit;
 mod auth;
 mod browser;
 mod calendar;
 mod cli;
+mod groups;
+mod import;
 mod org;
 mod policy;
 mod staff;

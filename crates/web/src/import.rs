@@ -1,0 +1,295 @@
+//! Import of units and staff from XLSX (sysadmin): the upload pages with their result (counts
+//! and a table of row errors), the templates to download, and the raw-body API. Routes are
+//! registered by `org` and `staff`; the parsing and the rules are `store::import`'s.
+//!
+//! Who may act is decided before the body is read: 404 for who may not read the
+//! organisation (or staff), 403 for other readers, so a refused upload reveals nothing.
+
+use askama::Template;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use store::import::ImportReport;
+
+use crate::auth::{CurrentUser, PageUser};
+use crate::error::{Error, PageError, Result};
+use crate::openapi::operation;
+use crate::pages::{Layout, render};
+use crate::policy::{Action, allows};
+use crate::staff::manager;
+use crate::state::AppState;
+
+/// The media type of an XLSX file.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Uploads may be as large as the application's body limit (SPEC: 300 MB), not axum's 2 MB.
+pub(crate) fn body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(crate::startup::BODY_LIMIT)
+}
+
+/// What is imported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subject {
+    Units,
+    Staff,
+}
+
+impl Subject {
+    /// The page's own path.
+    fn path(self) -> &'static str {
+        match self {
+            Subject::Units => "/units/import",
+            Subject::Staff => "/staff/import",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Subject::Units => "import.units.title",
+            Subject::Staff => "import.staff.title",
+        }
+    }
+
+    fn template_name(self) -> &'static str {
+        match self {
+            Subject::Units => "units-import-template.xlsx",
+            Subject::Staff => "staff-import-template.xlsx",
+        }
+    }
+
+    /// The user, if they may import: 404 for who may not read what is imported, 403 for
+    /// other readers.
+    fn importer(self, user: CurrentUser) -> Result<CurrentUser> {
+        let read = match self {
+            Subject::Units => Action::ReadOrg,
+            Subject::Staff => Action::ReadStaff,
+        };
+        if !allows(&user.account, read) {
+            return Err(Error::not_found());
+        }
+        manager(&user)?;
+        Ok(user)
+    }
+
+    async fn import(
+        self,
+        state: &AppState,
+        user: &CurrentUser,
+        bytes: &[u8],
+    ) -> Result<ImportReport> {
+        let report = match self {
+            Subject::Units => {
+                state
+                    .store
+                    .import_units(&user.audit(), &user.tenant.id, bytes)
+                    .await?
+            }
+            Subject::Staff => {
+                state
+                    .store
+                    .import_staff(&user.audit(), &user.tenant.id, bytes)
+                    .await?
+            }
+        };
+        Ok(report)
+    }
+
+    fn template(self) -> Result<Vec<u8>> {
+        Ok(match self {
+            Subject::Units => store::import::units_template()?,
+            Subject::Staff => store::import::staff_template()?,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    layout: Layout,
+    csrf: String,
+    action: &'static str,
+    units: bool,
+    error: Option<String>,
+    report: Option<ImportReport>,
+}
+
+impl ImportPage {
+    fn new(subject: Subject, user: &CurrentUser) -> Self {
+        Self {
+            layout: Layout::for_user(subject.title(), "units", user),
+            csrf: user.csrf_token.clone(),
+            action: subject.path(),
+            units: subject == Subject::Units,
+            error: None,
+            report: None,
+        }
+    }
+}
+
+async fn page(subject: Subject, user: CurrentUser) -> Result<Response, PageError> {
+    let user = subject.importer(user)?;
+    render(&ImportPage::new(subject, &user))
+}
+
+/// The bytes of the form's `file` field.
+async fn uploaded_file(multipart: Result<Multipart, MultipartRejection>) -> Result<Option<Bytes>> {
+    let mut multipart =
+        multipart.map_err(|_| Error::bad_request("请通过页面上的表单选择并上传 XLSX 文件"))?;
+    let unreadable = |_| Error::bad_request("无法读取上传的文件，请重新上传");
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.name() == Some("file") {
+            let bytes = field.bytes().await.map_err(unreadable)?;
+            return Ok(Some(bytes).filter(|b| !b.is_empty()));
+        }
+    }
+    Ok(None)
+}
+
+async fn upload(
+    subject: Subject,
+    state: AppState,
+    user: CurrentUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let user = subject.importer(user)?;
+    // who may act is decided before the body is read, so a refused body tells nothing
+    let mut page = ImportPage::new(subject, &user);
+    let outcome = match uploaded_file(multipart).await {
+        Ok(Some(bytes)) => subject.import(&state, &user, &bytes).await,
+        Ok(None) => Err(Error::field("file", "请选择要导入的 XLSX 文件")),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(report) => {
+            page.report = Some(report);
+            render(&page)
+        }
+        Err(Error::Client {
+            status, message, ..
+        }) => {
+            page.error = Some(message);
+            let mut response = render(&page)?;
+            *response.status_mut() = status;
+            Ok(response)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn template(subject: Subject, user: CurrentUser) -> Result<Response, PageError> {
+    let user = subject.importer(user)?;
+    drop(user);
+    let bytes = subject.template()?;
+    Ok((
+        [
+            (CONTENT_TYPE, XLSX.to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", subject.template_name()),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn api(
+    subject: Subject,
+    state: AppState,
+    user: CurrentUser,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>> {
+    let user = subject.importer(user)?;
+    // who may act is decided before the body is read, so a refused body tells nothing
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::client(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "文件过大")
+        } else {
+            Error::bad_request("无法读取请求体")
+        }
+    })?;
+    Ok(Json(subject.import(&state, &user, &body).await?))
+}
+
+/// `GET /units/import`
+pub(crate) async fn units_page(PageUser(user): PageUser) -> Result<Response, PageError> {
+    page(Subject::Units, user).await
+}
+
+/// `POST /units/import`
+pub(crate) async fn units_upload(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    upload(Subject::Units, state, user, multipart).await
+}
+
+/// `GET /units/import/template.xlsx`
+pub(crate) async fn units_template(PageUser(user): PageUser) -> Result<Response, PageError> {
+    template(Subject::Units, user).await
+}
+
+/// `POST /api/v1/units/import`
+pub(crate) async fn units_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>> {
+    api(Subject::Units, state, user, body).await
+}
+
+/// `GET /staff/import`
+pub(crate) async fn staff_page(PageUser(user): PageUser) -> Result<Response, PageError> {
+    page(Subject::Staff, user).await
+}
+
+/// `POST /staff/import`
+pub(crate) async fn staff_upload(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    upload(Subject::Staff, state, user, multipart).await
+}
+
+/// `GET /staff/import/template.xlsx`
+pub(crate) async fn staff_template(PageUser(user): PageUser) -> Result<Response, PageError> {
+    template(Subject::Staff, user).await
+}
+
+/// `POST /api/v1/staff/import`
+pub(crate) async fn staff_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>> {
+    api(Subject::Staff, state, user, body).await
+}
+
+/// The OpenAPI operation of an import route.
+pub(crate) fn openapi_operation(what: &str, columns: &str) -> Value {
+    let report = json!({"type": "object", "required": ["created", "updated", "unchanged", "errors"], "properties": {
+        "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+        "errors": {"type": "array", "items": {"type": "object", "required": ["row", "column", "reason"], "properties": {
+            "row": {"type": "integer", "description": "spreadsheet row number; the header is row 1"},
+            "column": {"type": "string", "description": "the column's header"},
+            "reason": {"type": "string"}}}}}});
+    let mut op = operation(
+        &format!(
+            "Import {what} from an XLSX file sent as the raw body (sysadmin; other readers 403). Columns: {columns}. \
+             200 even with row errors (the good rows landed; importing the same file again changes nothing); \
+             422 for a file-level error (not an XLSX table, a required column missing): nothing changed."
+        ),
+        &[],
+        report,
+    );
+    op["requestBody"] = json!({"required": true, "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}});
+    op
+}
