@@ -31,10 +31,79 @@ pub(crate) fn api() -> Routes {
         )
         .get("/api/v1/calendar/years", years)
         .get("/api/v1/calendar/working-hours", working_hours)
+        .route(
+            axum::http::Method::PUT,
+            "/api/v1/calendar/working-hours",
+            set_working_hours,
+        )
+        .post("/api/v1/calendar/years", load_years)
+}
+
+/// The user, if they keep the calendar (sysadmin); the calendar is public, so others get 403.
+fn keeper(user: crate::auth::CurrentUser) -> Result<crate::auth::CurrentUser> {
+    if crate::policy::allows(&user.account, crate::policy::Action::ManageCalendar) {
+        Ok(user)
+    } else {
+        Err(Error::client(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有系统管理员可以维护工作日历和工作时间",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkingHoursBody {
+    working_hours: String,
+}
+
+/// `PUT /api/v1/calendar/working-hours` with `{"working_hours": "09:00-12:00,13:30-17:30"}`.
+async fn set_working_hours(
+    State(state): State<AppState>,
+    user: crate::auth::CurrentUser,
+    body: Result<ApiJson<WorkingHoursBody>, Error>,
+) -> Result<Json<Value>> {
+    let user = keeper(user)?;
+    let ApiJson(body) = body?;
+    let hours = domain::calendar::WorkingHours::parse(&body.working_hours)
+        .map_err(|e| Error::field("working_hours", e.to_string()))?;
+    state
+        .store
+        .set_working_hours(&user.audit(), &user.tenant.id, &hours)
+        .await?;
+    Ok(Json(
+        json!({"working_hours": hours.to_string(), "minutes_per_day": hours.minutes_per_day()}),
+    ))
+}
+
+/// `POST /api/v1/calendar/years` with a schedule file (docs/CALENDAR.md) as the body: loads or
+/// replaces those years at once for every running server.
+async fn load_years(
+    State(state): State<AppState>,
+    user: crate::auth::CurrentUser,
+    body: Result<String, axum::extract::rejection::StringRejection>,
+) -> Result<Json<Value>> {
+    let user = keeper(user)?;
+    let text = body.map_err(|_| Error::bad_request("请求体应为 UTF-8 文本的日历文件"))?;
+    let years = domain::calendar::parse_schedule_file(&text)
+        .map_err(|e| Error::field("file", e.to_string()))?;
+    state
+        .store
+        .load_calendar_years(&user.audit(), "api", &years)
+        .await?;
+    Ok(Json(json!({
+        "years": years.iter().map(|y| json!({
+            "year": y.year(), "holidays": y.holidays().len(), "workdays": y.workdays().len()
+        })).collect::<Vec<_>>()
+    })))
 }
 
 pub(crate) fn pages() -> Routes {
-    Routes::default().get("/calendar", page)
+    Routes::default()
+        .get("/calendar", page)
+        .post("/calendar/working-hours", working_hours_form)
+        .post("/calendar/years", years_form)
 }
 
 /// Parses a `YYYY-MM-DD` parameter.
@@ -288,6 +357,20 @@ async fn working_hours(
 }
 
 pub(crate) fn openapi_paths() -> Map<String, Value> {
+    let mut put_hours = operation(
+        "Set the tenant's working hours (sysadmin).",
+        &[],
+        json!({"type": "object", "properties": {"working_hours": {"type": "string"}, "minutes_per_day": {"type": "integer"}}}),
+    );
+    put_hours["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["working_hours"], "properties": {"working_hours": {"type": "string", "example": "09:00-12:00,13:30-17:30"}}}}}});
+    let mut load = operation(
+        "Load or replace official schedules from a schedule file (sysadmin; format in docs/CALENDAR.md).",
+        &[],
+        json!({"type": "object", "properties": {"years": {"type": "array"}}}),
+    );
+    load["requestBody"] =
+        json!({"required": true, "content": {"text/plain": {"schema": {"type": "string"}}}});
     let date_answer = json!({"type": "object", "required": ["date", "provisional"], "properties": {
         "date": {"type": "string", "format": "date"}, "provisional": {"type": "boolean"}}});
     let date = json!({"type": "string", "format": "date"});
@@ -324,7 +407,7 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     );
     paths.insert(
         "/api/v1/calendar/years".into(),
-        json!({"get": operation(
+        json!({"post": load, "get": operation(
             "The official schedules loaded, by year.",
             &paging(),
             list_of(json!({"type": "object", "properties": {
@@ -335,7 +418,7 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     );
     paths.insert(
         "/api/v1/calendar/working-hours".into(),
-        json!({"get": operation(
+        json!({"put": put_hours, "get": operation(
             "The tenant's daily working periods.",
             &[tenant()],
             json!({"type": "object", "properties": {"tenant": {"type": "string"}, "minutes_per_day": {"type": "integer"},
@@ -366,12 +449,17 @@ struct CalendarPage {
     days: String,
     result: Option<(String, bool)>,
     form_error: Option<(String, String)>,
+    /// The sysadmin's CSRF token: shows the forms that keep the calendar.
+    keeper_csrf: Option<String>,
+    /// What the sysadmin's last form did, or why it was refused.
+    keeper_message: Option<(bool, String)>,
 }
 
 #[derive(Deserialize)]
 struct PageQuery {
     from: Option<String>,
     days: Option<String>,
+    saved: Option<String>,
 }
 
 /// `GET /calendar`: loaded schedules, working hours, and a deadline calculator.
@@ -381,7 +469,21 @@ async fn page(
     crate::auth::MaybeUser(user): crate::auth::MaybeUser,
     axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    let tenant = tenant?;
+    let saved = match q.saved.as_deref() {
+        Some("hours") => Some((true, "工作时间已保存".to_owned())),
+        Some("years") => Some((true, "节假日安排已导入，立即生效".to_owned())),
+        _ => None,
+    };
+    calendar_page(&state, tenant?, user, q, saved).await
+}
+
+async fn calendar_page(
+    state: &AppState,
+    tenant: CurrentTenant,
+    user: Option<crate::auth::CurrentUser>,
+    q: PageQuery,
+    keeper_message: Option<(bool, String)>,
+) -> Result<Response, PageError> {
     let calendar = state.store.calendar().await?;
     let today = state
         .store
@@ -441,7 +543,14 @@ async fn page(
         (None, None)
     };
     let failed = form_error.is_some();
+    let keeper_csrf = user
+        .as_ref()
+        .filter(|u| crate::policy::allows(&u.account, crate::policy::Action::ManageCalendar))
+        .map(|u| u.csrf_token.clone());
+    let refused = keeper_message.as_ref().is_some_and(|(ok, _)| !ok);
     let mut response = render(&CalendarPage {
+        keeper_csrf,
+        keeper_message,
         layout: Layout::for_tenant("calendar.title", "calendar", &tenant).with_user(user.as_ref()),
         today: today.to_string(),
         today_working: calendar.is_working_day(today),
@@ -456,5 +565,81 @@ async fn page(
     if failed {
         *response.status_mut() = axum::http::StatusCode::BAD_REQUEST;
     }
+    if refused {
+        *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
     Ok(response)
+}
+
+#[derive(Deserialize)]
+struct KeeperForm {
+    working_hours: Option<String>,
+    file: Option<String>,
+}
+
+/// The sysadmin's form posts: set working hours, or load a schedule file pasted as text.
+async fn keeper_form(
+    state: &AppState,
+    user: crate::auth::CurrentUser,
+    form: Result<axum::Form<KeeperForm>, axum::extract::rejection::FormRejection>,
+    years: bool,
+) -> Result<Response, PageError> {
+    let user = keeper(user)?;
+    let axum::Form(form) = form.map_err(|_| Error::bad_request("表单内容不完整，请重新填写"))?;
+    let outcome = if years {
+        match domain::calendar::parse_schedule_file(form.file.as_deref().unwrap_or_default()) {
+            Ok(parsed) => {
+                state
+                    .store
+                    .load_calendar_years(&user.audit(), "page", &parsed)
+                    .await?;
+                Ok("years")
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    } else {
+        match domain::calendar::WorkingHours::parse(
+            form.working_hours.as_deref().unwrap_or_default(),
+        ) {
+            Ok(hours) => {
+                state
+                    .store
+                    .set_working_hours(&user.audit(), &user.tenant.id, &hours)
+                    .await?;
+                Ok("hours")
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    match outcome {
+        Ok(saved) => Ok(crate::auth::see_other(&format!("/calendar?saved={saved}"))),
+        Err(message) => {
+            let tenant = CurrentTenant {
+                demo: user.demo,
+                tenant: user.tenant.clone(),
+            };
+            let q = PageQuery {
+                from: None,
+                days: None,
+                saved: None,
+            };
+            calendar_page(state, tenant, Some(user), q, Some((false, message))).await
+        }
+    }
+}
+
+async fn working_hours_form(
+    State(state): State<AppState>,
+    crate::auth::PageUser(user): crate::auth::PageUser,
+    form: Result<axum::Form<KeeperForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    keeper_form(&state, user, form, false).await
+}
+
+async fn years_form(
+    State(state): State<AppState>,
+    crate::auth::PageUser(user): crate::auth::PageUser,
+    form: Result<axum::Form<KeeperForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, PageError> {
+    keeper_form(&state, user, form, true).await
 }

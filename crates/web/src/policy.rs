@@ -25,6 +25,8 @@ pub enum Action {
     ManageAccounts,
     /// Grant and revoke roles (三员: secadmin).
     GrantRoles,
+    /// Load official schedules and set working hours (三员: sysadmin keeps the calendar).
+    ManageCalendar,
 }
 
 /// Whether `account` may take `action`.
@@ -42,6 +44,7 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ManageOrg | Action::ReadStaffPhone => role == Sysadmin,
         Action::ReadStaff => !matches!(role, Auditor | Enterprise),
         Action::ReadAccounts => matches!(role, Sysadmin | Secadmin),
+        Action::ManageCalendar => role == Sysadmin,
         Action::ManageAccounts => role == Sysadmin,
         Action::GrantRoles => role == Secadmin,
     }

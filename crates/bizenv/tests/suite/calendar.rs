@@ -14,6 +14,7 @@ db_tests!(
     a_bad_schedule_file_is_refused_and_changes_nothing,
     the_loaded_years_and_working_hours_are_listed,
     the_calendar_page_computes_deadlines_and_warns_about_next_year,
+    the_sysadmin_keeps_the_calendar_and_working_hours_through_the_api,
 );
 
 async fn the_api_answers_the_spec_table(backend: Backend) {
@@ -314,4 +315,153 @@ async fn the_calendar_page_computes_deadlines_and_warns_about_next_year(backend:
     );
     let (_, html) = app.get_text("/calendar").await;
     assert!(!html.contains("尚未导入"), "no reminder before November");
+}
+
+async fn the_sysadmin_keeps_the_calendar_and_working_hours_through_the_api(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let admin = app.demo_user("admin").await;
+    let leader = app.demo_user("leader").await;
+    let put = |user: &test_support::TestUser, body: serde_json::Value| {
+        let request = app
+            .client
+            .put(app.url("/api/v1/calendar/working-hours"))
+            .header("cookie", format!("bizenv_session={}", user.token))
+            .header("x-csrf-token", &user.csrf_token)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    let (status, body) = put(&admin, json!({"working_hours": "08:30-12:00,14:00-18:00"})).await;
+    assert_eq!(
+        (status, body["minutes_per_day"].as_i64()),
+        (200, Some(450)),
+        "{body}"
+    );
+    let (_, hours) = app.get_json("/api/v1/calendar/working-hours").await;
+    assert_eq!(hours["periods"][1], json!({"from": "14:00", "to": "18:00"}));
+    let (status, body) = put(&admin, json!({"working_hours": "18:00-09:00"})).await;
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]["fields"]["working_hours"].is_string(),
+        "{body}"
+    );
+    assert_eq!(
+        put(&leader, json!({"working_hours": "09:00-17:00"}))
+            .await
+            .0,
+        403
+    );
+    let (_, unchanged) = app.get_json("/api/v1/calendar/working-hours").await;
+    assert_eq!(
+        unchanged["minutes_per_day"], 450,
+        "refused changes change nothing"
+    );
+
+    let load = |user: &test_support::TestUser, text: &str| {
+        let request = app
+            .client
+            .post(app.url("/api/v1/calendar/years"))
+            .header("cookie", format!("bizenv_session={}", user.token))
+            .header("x-csrf-token", &user.csrf_token)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(text.to_owned());
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    assert_eq!(load(&leader, YEAR_2027).await.0, 403);
+    let (status, body) = load(
+        &admin,
+        "[[year]]\nyear = 2027\nworkdays = [\"2026-01-01\"]\n",
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2026-01-01"),
+        "{body}"
+    );
+    let (_, still) = app
+        .get_json("/api/v1/calendar/add-working-days?from=2026-12-31&days=1")
+        .await;
+    assert_eq!(still["provisional"], true);
+    let (status, body) = load(&admin, YEAR_2027).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["years"][0],
+        json!({"year": 2027, "holidays": 10, "workdays": 1})
+    );
+    let (_, after) = app
+        .get_json("/api/v1/calendar/add-working-days?from=2026-12-31&days=1")
+        .await;
+    assert_eq!(after, json!({"date": "2027-01-04", "provisional": false}));
+    let audit = app.store.audit_entries("*", 1).await.unwrap();
+    assert!(audit[0].actor.starts_with("user:"), "{}", audit[0].actor);
+
+    // the same through the calendar page's forms
+    let (_, page) = admin.get_text("/calendar").await;
+    assert!(
+        page.contains("calendar-keeper"),
+        "the sysadmin sees the forms"
+    );
+    assert!(
+        !leader
+            .get_text("/calendar")
+            .await
+            .1
+            .contains("calendar-keeper")
+    );
+    let csrf = admin.csrf_token.clone();
+    let saved = admin
+        .post_form(
+            "/calendar/working-hours",
+            &[
+                ("csrf_token", &csrf),
+                ("working_hours", "09:00-12:00,13:00-17:00"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let (_, page) = admin
+        .get_text(saved.headers()["location"].to_str().unwrap())
+        .await;
+    assert!(
+        page.contains("工作时间已保存") && page.contains("09:00-12:00,13:00-17:00"),
+        "{page}"
+    );
+    let refused = admin
+        .post_form("/calendar/years", &[("csrf_token", &csrf), ("file", "[[year]]\nyear = 2028\nholidays = [{ name = \"元旦\", from = \"2028-01-03\", to = \"2028-01-01\" }]\n")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("元旦"));
+    assert!(!app.store.calendar().await.unwrap().has_year(2028));
+    let forbidden = leader
+        .post_form(
+            "/calendar/working-hours",
+            &[
+                ("csrf_token", &leader.csrf_token.clone()),
+                ("working_hours", "09:00-10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(forbidden.status(), 403);
 }
