@@ -170,7 +170,7 @@ pub fn check_roles(roles: &[Role]) -> Result<(), RoleError> {
 pub const PASSWORD_MAX_CHARS: usize = 128;
 
 /// Password and session policy (a `secadmin` setting); the defaults are 等保 level 3's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PasswordPolicy {
     /// Shortest password, in characters (8).
     pub min_length: usize,
@@ -1223,5 +1223,86 @@ mod tests {
             sessions_to_end(&p, &[t("2026-03-02T09:00:00Z"), t("2026-03-02T08:00:00Z")]),
             vec![1, 0]
         );
+    }
+}
+
+impl PasswordPolicy {
+    /// Checks the settings `secadmin` may choose: each within the range 等保 level 3 allows.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let checks: [(&'static str, i64, i64, i64); 7] = [
+            ("min_length", self.min_length as i64, 8, 64),
+            ("min_classes", self.min_classes as i64, 2, 4),
+            ("max_age_days", self.max_age_days, 30, 365),
+            ("max_failures", i64::from(self.max_failures), 3, 10),
+            ("lockout_minutes", self.lockout_minutes, 5, 1440),
+            ("idle_minutes", self.idle_minutes, 5, 120),
+            ("max_sessions", self.max_sessions as i64, 1, 10),
+        ];
+        for (field, value, min, max) in checks {
+            if !(min..=max).contains(&value) {
+                return Err(PolicyError { field, min, max });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A policy setting outside its allowed range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} 应在 {min} 到 {max} 之间", policy_label(field))]
+pub struct PolicyError {
+    /// The setting's name.
+    pub field: &'static str,
+    /// Its least value.
+    pub min: i64,
+    /// Its greatest value.
+    pub max: i64,
+}
+
+fn policy_label(field: &str) -> &'static str {
+    match field {
+        "min_length" => "密码最短长度",
+        "min_classes" => "密码字符类别数",
+        "max_age_days" => "密码有效天数",
+        "max_failures" => "锁定前允许的连续失败次数",
+        "lockout_minutes" => "锁定分钟数",
+        "idle_minutes" => "会话空闲超时分钟数",
+        _ => "同一账号的最多会话数",
+    }
+}
+
+#[cfg(test)]
+mod policy_range_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_policy_is_valid_and_each_setting_has_its_range() {
+        assert_eq!(PasswordPolicy::default().validate(), Ok(()));
+        let weak = PasswordPolicy {
+            min_length: 6,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(
+            weak.validate().unwrap_err().to_string(),
+            "密码最短长度 应在 8 到 64 之间"
+        );
+        let lax = PasswordPolicy {
+            idle_minutes: 240,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(lax.validate().unwrap_err().field, "idle_minutes");
+        let many = PasswordPolicy {
+            max_sessions: 0,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(many.validate().unwrap_err().field, "max_sessions");
+        let strict = PasswordPolicy {
+            min_length: 12,
+            min_classes: 4,
+            max_failures: 3,
+            idle_minutes: 10,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(strict.validate(), Ok(()));
     }
 }

@@ -170,9 +170,52 @@ pub struct SessionInfo {
 }
 
 impl Store {
-    /// The password and session policy.
-    pub fn password_policy(&self) -> PasswordPolicy {
-        PasswordPolicy::default()
+    /// The password and session policy (secadmin's setting; 等保 defaults until set).
+    pub async fn password_policy(&self) -> Result<PasswordPolicy> {
+        let text: Option<String> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM installation_setting WHERE key = 'password_policy'")
+                .fetch_optional(pool)
+                .await?
+        });
+        match text {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Other(anyhow::anyhow!("stored password policy: {e}"))),
+            None => Ok(PasswordPolicy::default()),
+        }
+    }
+
+    /// `secadmin` sets the password and session policy for the installation.
+    pub async fn set_password_policy(&self, ctx: &AuditCtx, policy: &PasswordPolicy) -> Result<()> {
+        policy.validate().map_err(|e| StoreError::InvalidField {
+            field: e.field,
+            message: e.to_string(),
+        })?;
+        let before = self.password_policy().await?;
+        let now = self.clock.now();
+        let value = serde_json::to_string(policy)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("password policy: {e}")))?;
+        let head = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO installation_setting (key, value, updated_at) VALUES ('password_policy', $1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(&value)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let head = append!(self, tx, ctx, now, &AuditEntry {
+                tenant_id: None,
+                action: "update",
+                entity: "password_policy",
+                entity_id: "password_policy",
+                changes: serde_json::json!({"before": before, "after": policy}),
+            });
+            tx.commit().await?;
+            head
+        });
+        self.advance_head(head);
+        Ok(())
     }
 
     /// Creates an account after checking username, roles (三员分立), scope and password.
@@ -194,6 +237,7 @@ impl Store {
             )
             .await?;
         self.password_policy()
+            .await?
             .check_password(&username, &new.password)
             .map_err(|e| invalid(e.to_string()))?;
         if self.account_row_by_username(&username).await?.is_some() {
@@ -531,7 +575,7 @@ impl Store {
             return Err(LoginError::Invalid);
         };
         let (account, hash) = row.into_account()?;
-        let policy = self.password_policy();
+        let policy = self.password_policy().await?;
         let now = self.clock.now();
         let ok = verify_password(&hash, password);
         match attempt_login(&policy, &account.state, ok, now) {
@@ -576,7 +620,7 @@ impl Store {
         must_change: MustChange,
     ) -> Result<NewSession> {
         let now = self.clock.now();
-        let policy = self.password_policy();
+        let policy = self.password_policy().await?;
         let token = random_token();
         let csrf_token = random_token();
         with_pool!(self, pool => {
@@ -642,7 +686,7 @@ impl Store {
             return Ok(None);
         };
         let account = self.account(&tenant_id, &account_id).await?;
-        let policy = self.password_policy();
+        let policy = self.password_policy().await?;
         let Some(account) = account.filter(|a| !a.state.disabled) else {
             self.end_session(token).await?;
             return Ok(None);
@@ -708,6 +752,7 @@ impl Store {
             return Err(StoreError::Invalid("当前密码不正确".into()));
         }
         self.password_policy()
+            .await?
             .check_new_password(
                 &account.username,
                 verify_password(&row.password_hash, new),
@@ -730,6 +775,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Invalid(format!("用户 {} 不存在", username.trim())))?;
         self.password_policy()
+            .await?
             .check_password(&account.username, new)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         self.set_password(ctx, &account, new, true, "reset_password")

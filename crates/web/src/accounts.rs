@@ -414,6 +414,7 @@ struct ListPage {
     rows: Vec<Row>,
     total: i64,
     can_create: bool,
+    can_secure: bool,
 }
 
 async fn list_page(
@@ -427,6 +428,7 @@ async fn list_page(
     let now = state.store.clock().now();
     render(&ListPage {
         can_create: allows(&user.account, Action::ManageAccounts),
+        can_secure: allows(&user.account, Action::ManageSecurity),
         layout: Layout::for_user("accounts.title", "accounts", &user),
         total: page.total,
         rows: page

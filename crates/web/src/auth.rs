@@ -587,6 +587,7 @@ struct PasswordPage {
     csrf_token: String,
     forced: bool,
     error: Option<String>,
+    policy: domain::account::PasswordPolicy,
 }
 
 async fn password_page(
@@ -607,6 +608,7 @@ async fn password_page(
         csrf_token: user.csrf_token.clone(),
         forced,
         error: None,
+        policy: state.store.password_policy().await?,
     })
 }
 
@@ -655,6 +657,7 @@ async fn password_form(
                 csrf_token: user.csrf_token.clone(),
                 forced: true,
                 error: Some(message),
+                policy: state.store.password_policy().await?,
             })?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)

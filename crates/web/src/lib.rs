@@ -20,6 +20,7 @@ pub mod org;
 pub mod pages;
 pub mod policy;
 pub mod routes;
+pub mod settings;
 pub mod staff;
 pub mod startup;
 pub mod state;

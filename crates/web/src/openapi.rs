@@ -6,7 +6,7 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use crate::routes::Routes;
-use crate::{accounts, audit, auth, calendar, group, org, staff};
+use crate::{accounts, audit, auth, calendar, group, org, settings, staff};
 
 pub(crate) fn api() -> Routes {
     Routes::default().get("/api/v1/openapi.json", show)
@@ -22,6 +22,7 @@ pub fn document() -> Value {
     for feature in [
         auth::openapi_paths(),
         accounts::openapi_paths(),
+        settings::openapi_paths(),
         audit::openapi_paths(),
         calendar::openapi_paths(),
         org::openapi_paths(),

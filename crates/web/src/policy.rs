@@ -27,6 +27,8 @@ pub enum Action {
     GrantRoles,
     /// Load official schedules and set working hours (三员: sysadmin keeps the calendar).
     ManageCalendar,
+    /// Read and set the password and session policy (三员: secadmin).
+    ManageSecurity,
 }
 
 /// Whether `account` may take `action`.
@@ -45,6 +47,7 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ReadStaff => !matches!(role, Auditor | Enterprise),
         Action::ReadAccounts => matches!(role, Sysadmin | Secadmin),
         Action::ManageCalendar => role == Sysadmin,
+        Action::ManageSecurity => role == Secadmin,
         Action::ManageAccounts => role == Sysadmin,
         Action::GrantRoles => role == Secadmin,
     }

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::{
     accounts, assets, audit, auth, calendar, group, health, home, metrics, openapi, org, pages,
-    staff,
+    settings, staff,
 };
 
 /// A router of pages or API routes that remembers each (method, path) it was given.
@@ -73,6 +73,7 @@ fn api() -> Routes {
     Routes::default()
         .merge(auth::api())
         .merge(accounts::api())
+        .merge(settings::api())
         .merge(audit::api())
         .merge(calendar::api())
         .merge(org::api())
@@ -87,6 +88,7 @@ fn pages() -> Routes {
         .merge(home::pages())
         .merge(auth::pages())
         .merge(accounts::pages())
+        .merge(settings::pages())
         .merge(audit::pages())
         .merge(calendar::pages())
         .merge(org::pages())

@@ -19,6 +19,7 @@ db_tests!(
     accounts_keep_the_three_administrators_apart_and_check_scopes,
     roles_that_may_not_read_the_organisation_get_404,
     the_login_page_signs_in_and_out,
+    secadmin_sets_the_password_and_session_policy,
 );
 
 const PASSWORD: &str = store::demo::DEMO_PASSWORD;
@@ -456,4 +457,95 @@ async fn the_login_page_signs_in_and_out(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(evil.headers()["location"], "/", "no open redirect");
+}
+
+async fn secadmin_sets_the_password_and_session_policy(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let secadmin = app.demo_user("secadmin").await;
+    let (status, policy) = secadmin.get_json("/api/v1/settings/password-policy").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        policy,
+        json!({"min_length": 8, "min_classes": 3, "max_age_days": 90, "max_failures": 5,
+               "lockout_minutes": 15, "idle_minutes": 30, "max_sessions": 3})
+    );
+    let put = |body: serde_json::Value| {
+        let request = app
+            .client
+            .put(app.url("/api/v1/settings/password-policy"))
+            .header("cookie", format!("bizenv_session={}", secadmin.token))
+            .header("x-csrf-token", &secadmin.csrf_token)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    let mut weak = policy.clone();
+    weak["min_length"] = json!(6);
+    let (status, body) = put(weak).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        body["error"]["fields"]["min_length"],
+        "密码最短长度 应在 8 到 64 之间"
+    );
+    let mut strict = policy.clone();
+    strict["max_failures"] = json!(3);
+    strict["idle_minutes"] = json!(10);
+    strict["min_length"] = json!(10);
+    let (status, body) = put(strict).await;
+    assert_eq!(status, 200, "{body}");
+
+    // three failures now lock
+    for _ in 0..2 {
+        assert_eq!(app.try_login("leader", "Wrong@2026").await.0, 401);
+    }
+    assert_eq!(app.try_login("leader", "Wrong@2026").await.0, 423);
+    // ten idle minutes now end a session
+    let observer = app.demo_user("observer").await;
+    app.clock.advance(Duration::minutes(10));
+    assert_eq!(observer.get_json("/api/v1/auth/me").await.0, 401);
+    // the password page states the rule in force
+    let window = app.demo_user("window").await;
+    let (_, page) = window.get_text("/password").await;
+    assert!(page.contains("密码至少 10 位"), "{page}");
+    // others: the settings do not exist
+    let admin = app.demo_user("admin").await;
+    assert_eq!(
+        admin.get_json("/api/v1/settings/password-policy").await.0,
+        404
+    );
+    assert_eq!(admin.get("/settings/security").await.status(), 404);
+    let audit = app.store.audit_entries("*", 1).await.unwrap();
+    assert_eq!(audit[0].entity, "password_policy");
+    // the page form (the earlier session has idled out under the new policy)
+    let secadmin = app.demo_user("secadmin").await;
+    let csrf = secadmin.csrf_token.clone();
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("min_length", "12"),
+        ("min_classes", "4"),
+        ("max_age_days", "90"),
+        ("max_failures", "5"),
+        ("lockout_minutes", "15"),
+        ("idle_minutes", "30"),
+        ("max_sessions", "3"),
+    ];
+    let saved = secadmin.post_form("/settings/security", &fields).await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(saved.headers()["location"], "/settings/security?saved=1");
+    let (_, page) = secadmin.get_text("/settings/security?saved=1").await;
+    assert!(page.contains("value=\"12\""), "{page}");
+    let mut bad = fields;
+    bad[7] = ("max_sessions", "many");
+    let refused = secadmin.post_form("/settings/security", &bad).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("不是有效的整数"));
 }

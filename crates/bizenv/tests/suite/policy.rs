@@ -97,6 +97,17 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
                 Forbidden
             }
         }
+        // the password and session policy: secadmin's alone
+        ("GET", "/settings/security")
+        | ("POST", "/settings/security")
+        | ("GET", "/api/v1/settings/password-policy")
+        | ("PUT", "/api/v1/settings/password-policy") => {
+            if user == "secadmin" {
+                Open
+            } else {
+                Hidden
+            }
+        }
         // one's own session and password
         ("POST", "/api/v1/auth/logout")
         | ("POST", "/api/v1/auth/password")
