@@ -32,6 +32,8 @@ pub struct FileConfig {
     pub bind: Option<SocketAddr>,
     /// Log format.
     pub log_format: Option<LogFormat>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 impl FileConfig {
@@ -54,6 +56,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Log format.
     pub log_format: LogFormat,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Values given as flags or environment variables.
@@ -64,6 +68,7 @@ pub struct Given {
     pub config: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
     pub bind: Option<SocketAddr>,
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 /// The address `serve` listens on unless told otherwise.
@@ -90,6 +95,10 @@ impl Config {
                 .or(file.bind)
                 .unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default address")),
             log_format: given.log_format.or(file.log_format).unwrap_or_default(),
+            trusted_proxies: given
+                .trusted_proxies
+                .or(file.trusted_proxies)
+                .unwrap_or_default(),
             data_dir,
             database_url,
         })

@@ -55,6 +55,13 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, env = "BIZENV_BIND")]
         bind: Option<SocketAddr>,
+        /// A reverse proxy whose X-Forwarded-For is believed (repeat for several).
+        #[arg(
+            long = "trusted-proxy",
+            env = "BIZENV_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Create or migrate the database, then exit.
     Migrate,
@@ -212,9 +219,16 @@ enum CalendarCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let bind = match &cli.command {
-        Command::Serve { bind, .. } => *bind,
-        _ => None,
+    let (bind, trusted_proxies) = match &cli.command {
+        Command::Serve {
+            bind,
+            trusted_proxies,
+            ..
+        } => (
+            *bind,
+            Some(trusted_proxies.clone()).filter(|t| !t.is_empty()),
+        ),
+        _ => (None, None),
     };
     let config = match Config::settle(Given {
         data_dir: cli.data_dir.clone(),
@@ -222,6 +236,7 @@ fn main() -> ExitCode {
         config: cli.config.clone(),
         log_format: cli.log_format,
         bind,
+        trusted_proxies,
     }) {
         Ok(c) => c,
         Err(e) => {
@@ -584,7 +599,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
         tracing::info!(tenant = %summary.tenant_code, seeded = ?summary.seeded_now, "demo district ready");
     }
-    let app = web::Application::build(config.bind, store.clone()).await?;
+    let app =
+        web::Application::build_with(config.bind, store.clone(), config.trusted_proxies.clone())
+            .await?;
     let addr = app.local_addr();
     tracing::info!(%addr, database = %config.database_url, "serving");
     println!("营商环境优化平台已启动：http://{addr}/");

@@ -114,12 +114,19 @@ pub fn default_now() -> chrono::DateTime<Utc> {
 pub struct TestAppBuilder {
     backend: Backend,
     demo: bool,
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl TestAppBuilder {
     /// Seeds the demo district before serving.
     pub fn with_demo(mut self) -> Self {
         self.demo = true;
+        self
+    }
+
+    /// Believes `X-Forwarded-For` from this reverse proxy.
+    pub fn trusting(mut self, proxy: std::net::IpAddr) -> Self {
+        self.trusted_proxies.push(proxy);
         self
     }
 
@@ -135,9 +142,13 @@ impl TestAppBuilder {
         if self.demo {
             store.seed_demo().await.expect("seeding the demo");
         }
-        let app = web::Application::build("127.0.0.1:0".parse().unwrap(), store.clone())
-            .await
-            .expect("building the app");
+        let app = web::Application::build_with(
+            "127.0.0.1:0".parse().unwrap(),
+            store.clone(),
+            self.trusted_proxies.clone(),
+        )
+        .await
+        .expect("building the app");
         let address = app.local_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {
@@ -182,6 +193,7 @@ impl TestApp {
         TestAppBuilder {
             backend,
             demo: false,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -71,11 +71,39 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .map(|t| t.trim().to_owned())
 }
 
-fn client_ip(parts: &Parts) -> Option<String> {
-    parts
+/// The client's address: the peer, or — when the peer is a trusted reverse proxy — the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_address(
+    headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
+    trusted: &[std::net::IpAddr],
+) -> Option<String> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    let client = forwarded
+        .iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .copied()
+        .unwrap_or(peer);
+    Some(client.to_string())
+}
+
+fn client_ip(parts: &Parts, state: &AppState) -> Option<String> {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .map(|ConnectInfo(addr)| addr.ip());
+    client_address(&parts.headers, peer, &state.trusted_proxies)
 }
 
 /// The signed-in user of a request.
@@ -145,7 +173,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 account,
                 csrf_token: String::new(),
                 token: String::new(),
-                client_ip: client_ip(parts),
+                client_ip: client_ip(parts, state),
             });
         }
         let (token, session) = session_of(parts, state).await?.ok_or_else(|| {
@@ -170,7 +198,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             account: session.account,
             csrf_token: session.csrf_token,
             token,
-            client_ip: client_ip(parts),
+            client_ip: client_ip(parts, state),
         })
     }
 }
@@ -392,9 +420,10 @@ fn login_error(e: LoginError) -> Error {
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ApiJson(c): ApiJson<Credentials>,
 ) -> Result<Response> {
-    let ip = addr.ip().to_string();
+    let ip = client_address(&headers, Some(addr.ip()), &state.trusted_proxies).unwrap_or_default();
     let session = state
         .store
         .login(&c.username, &c.password, Some(&ip))
@@ -531,10 +560,11 @@ struct LoginForm {
 async fn login_form(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref());
-    let ip = addr.ip().to_string();
+    let ip = client_address(&headers, Some(addr.ip()), &state.trusted_proxies).unwrap_or_default();
     match state
         .store
         .login(&form.username, &form.password, Some(&ip))
@@ -701,6 +731,41 @@ Content-Type: application/octet-stream\r\n\r\nPK\x03\x04\xff\r\n--\r\n------x7--
         assert_eq!(
             multipart_value(content_type, b"csrf_token=abc123", "csrf_token"),
             None
+        );
+    }
+}
+
+#[cfg(test)]
+mod proxy_tests {
+    use super::client_address;
+
+    #[test]
+    fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "198.51.100.9, 203.0.113.7, 10.0.0.2".parse().unwrap(),
+        );
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let inner: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let stranger: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(
+            client_address(&headers, Some(stranger), &[proxy]).as_deref(),
+            Some("192.0.2.1")
+        );
+        assert_eq!(
+            client_address(&headers, Some(proxy), &[proxy]).as_deref(),
+            Some("10.0.0.2")
+        );
+        // the nearest address that is not a trusted proxy; entries further left may be spoofed
+        assert_eq!(
+            client_address(&headers, Some(proxy), &[proxy, inner]).as_deref(),
+            Some("203.0.113.7")
+        );
+        let empty = axum::http::HeaderMap::new();
+        assert_eq!(
+            client_address(&empty, Some(proxy), &[proxy]).as_deref(),
+            Some("10.0.0.1")
         );
     }
 }

@@ -30,12 +30,23 @@ pub struct Application {
 impl Application {
     /// Binds `bind` (port 0 picks a free port) and builds the router over `store`.
     pub async fn build(bind: SocketAddr, store: Store) -> anyhow::Result<Self> {
+        Self::build_with(bind, store, Vec::new()).await
+    }
+
+    /// As [`Self::build`], believing `X-Forwarded-For` from these reverse proxies for the
+    /// client address the audit and login logs record.
+    pub async fn build_with(
+        bind: SocketAddr,
+        store: Store,
+        trusted_proxies: Vec<std::net::IpAddr>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("binding {bind}"))?;
         let state = AppState {
             store,
             metrics: Arc::new(Metrics::default()),
+            trusted_proxies: Arc::new(trusted_proxies),
         };
         let router = routes::router(state)
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

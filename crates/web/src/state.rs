@@ -13,4 +13,6 @@ pub struct AppState {
     pub store: Store,
     /// Request counters and durations by matched route, for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client address.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }

@@ -20,6 +20,7 @@ db_tests!(
     roles_that_may_not_read_the_organisation_get_404,
     the_login_page_signs_in_and_out,
     secadmin_sets_the_password_and_session_policy,
+    the_client_address_comes_from_a_trusted_proxy_only,
 );
 
 const PASSWORD: &str = store::demo::DEMO_PASSWORD;
@@ -548,4 +549,35 @@ async fn secadmin_sets_the_password_and_session_policy(backend: Backend) {
     let refused = secadmin.post_form("/settings/security", &bad).await;
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.unwrap().contains("不是有效的整数"));
+}
+
+async fn the_client_address_comes_from_a_trusted_proxy_only(backend: Backend) {
+    let login = |app: &TestApp| {
+        let request = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&json!({"username": "leader", "password": PASSWORD}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for (app, expected) in [
+        (
+            TestApp::builder(backend)
+                .with_demo()
+                .trusting("127.0.0.1".parse().unwrap())
+                .spawn()
+                .await,
+            "203.0.113.7",
+        ),
+        (TestApp::spawn_demo(backend).await, "127.0.0.1"),
+    ] {
+        assert_eq!(login(&app).await, 200);
+        let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+        let page = app
+            .store
+            .login_log_page(&tenant.id, Default::default())
+            .await
+            .unwrap();
+        assert_eq!(page.items[0].client_ip.as_deref(), Some(expected));
+    }
 }
