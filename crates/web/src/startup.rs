@@ -60,7 +60,16 @@ impl Application {
                     "系统内部错误，请稍后重试",
                 )
             }))
-            .layer(TraceLayer::new_for_http());
+            // spans carry the path only: query strings may hold personal data (a phone search)
+            .layer(TraceLayer::new_for_http().make_span_with(
+                |request: &axum::http::Request<axum::body::Body>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                },
+            ));
         Ok(Self { listener, router })
     }
 

@@ -10,6 +10,29 @@ use crate::bizenv;
 
 db_tests!(migrate_creates_the_database_and_tenant_add_adds_a_tenant,);
 
+/// A served binary that is killed if the test fails before stopping it.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Served {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Served {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bizenv"));
     c.env_remove("BIZENV_DATABASE_URL")
@@ -74,6 +97,7 @@ fn serve_demo_from_an_empty_data_directory_then_stop_gracefully() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(Served)
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
@@ -215,4 +239,102 @@ fn global_options_may_stand_before_or_after_the_command() {
         .unwrap();
     assert!(after.status.success());
     assert!(other.path().join("bizenv.db").exists());
+}
+
+#[test]
+fn a_phone_never_reaches_the_logs_even_at_debug_level() {
+    const CANARY: &str = "13987654321";
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = bin()
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map(Served)
+        .unwrap();
+    // drain stderr from the start, or the server blocks on a full pipe of debug logs
+    let mut stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut text).unwrap();
+        text
+    });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .split_once("http://")
+        .map(|(_, rest)| format!("http://{rest}"))
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let login = client
+            .post(format!("{url}api/v1/auth/login"))
+            .json(&serde_json::json!({"username": "admin", "password": store::demo::DEMO_PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let body: serde_json::Value = login.json().await.unwrap();
+        let csrf = body["csrf_token"].as_str().unwrap().to_owned();
+        let units: serde_json::Value = client
+            .get(format!("{url}api/v1/units?kind=street&per_page=1"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let unit = units["items"][0]["id"].as_str().unwrap();
+        let created = client
+            .post(format!("{url}api/v1/staff"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({"name": "金丝雀", "unit_id": unit, "position": "科员", "phone": CANARY}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let staff: serde_json::Value = created.json().await.unwrap();
+        let id = staff["id"].as_str().unwrap();
+        for path in [format!("api/v1/staff?phone={CANARY}"), format!("api/v1/staff/{id}/phone"), format!("staff?phone={CANARY}")] {
+            let response = client.get(format!("{url}{path}")).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+        }
+        let bad = client
+            .post(format!("{url}api/v1/staff"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({"name": "坏号", "unit_id": unit, "position": "科员", "phone": "1398765432x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 422);
+    });
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let logs = logs.join().unwrap();
+    assert!(logs.contains("\"level\":\"DEBUG\""), "debug logging was on");
+    assert!(logs.contains("/api/v1/staff"), "requests were logged");
+    assert!(!logs.contains(CANARY), "the phone reached the logs");
+    assert!(
+        !logs.contains("1398765432x"),
+        "a refused phone reached the logs"
+    );
 }
