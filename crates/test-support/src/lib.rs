@@ -379,6 +379,34 @@ impl TestUser {
         )
     }
 
+    /// Sends JSON with `method` (POST, PUT, PATCH) as this user, with the CSRF header.
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "PUT" => self.client.put(url),
+            "PATCH" => self.client.patch(url),
+            "POST" => self.client.post(url),
+            other => panic!("send_json does not send {other}"),
+        };
+        let response = request
+            .header("cookie", self.cookie())
+            .header("x-csrf-token", &self.csrf_token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// POST a form as this user (the caller puts `csrf_token` in the fields if wanted).
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let body = fields

@@ -12,38 +12,14 @@ db_tests!(
     the_account_pages_do_the_same,
 );
 
-async fn send(
-    app: &TestApp,
-    user: &TestUser,
-    method: &str,
-    path: &str,
-    body: serde_json::Value,
-) -> (u16, serde_json::Value) {
-    let request = match method {
-        "PUT" => app.client.put(app.url(path)),
-        "PATCH" => app.client.patch(app.url(path)),
-        _ => app.client.post(app.url(path)),
-    };
-    let response = request
-        .header("cookie", format!("bizenv_session={}", user.token))
-        .header("x-csrf-token", &user.csrf_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
-}
-
-async fn create(app: &TestApp, admin: &TestUser, username: &str) -> String {
-    let (status, body) = send(
-        app,
-        admin,
-        "POST",
-        "/api/v1/accounts",
-        json!({"username": username, "display_name": "新同事", "password": "Start@2026"}),
-    )
-    .await;
+async fn create(admin: &TestUser, username: &str) -> String {
+    let (status, body) = admin
+        .send_json(
+            "POST",
+            "/api/v1/accounts",
+            json!({"username": username, "display_name": "新同事", "password": "Start@2026"}),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     body["id"].as_str().unwrap().to_owned()
 }
@@ -51,21 +27,20 @@ async fn create(app: &TestApp, admin: &TestUser, username: &str) -> String {
 async fn a_new_account_waits_for_secadmin_to_grant_its_roles(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let admin = app.demo_user("admin").await;
-    let id = create(&app, &admin, "xintongshi").await;
+    let id = create(&admin, "xintongshi").await;
     let (_, account) = admin.get_json(&format!("/api/v1/accounts/{id}")).await;
     assert_eq!(account["roles"], json!([]));
     assert_eq!(account["must_change_password"], true);
 
     let newcomer = app.login("xintongshi", "Start@2026").await;
     assert_eq!(newcomer.login["roles"], json!([]));
-    let (status, _) = send(
-        &app,
-        &newcomer,
-        "POST",
-        "/api/v1/auth/password",
-        json!({"current_password": "Start@2026", "new_password": "Mine#2026x"}),
-    )
-    .await;
+    let (status, _) = newcomer
+        .send_json(
+            "POST",
+            "/api/v1/auth/password",
+            json!({"current_password": "Start@2026", "new_password": "Mine#2026x"}),
+        )
+        .await;
     assert_eq!(status, 204);
     assert_eq!(
         newcomer.get_json("/api/v1/units").await.0,
@@ -74,14 +49,13 @@ async fn a_new_account_waits_for_secadmin_to_grant_its_roles(backend: Backend) {
     );
 
     let secadmin = app.demo_user("secadmin").await;
-    let (status, body) = send(
-        &app,
-        &secadmin,
-        "PUT",
-        &format!("/api/v1/accounts/{id}/roles"),
-        json!({"roles": ["unit_admin"], "unit_code": "370104003"}),
-    )
-    .await;
+    let (status, body) = secadmin
+        .send_json(
+            "PUT",
+            &format!("/api/v1/accounts/{id}/roles"),
+            json!({"roles": ["unit_admin"], "unit_code": "370104003"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["roles"], json!(["unit_admin"]));
     assert_eq!(
@@ -102,10 +76,12 @@ async fn the_administrators_keep_to_their_own_duties(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let admin = app.demo_user("admin").await;
     let secadmin = app.demo_user("secadmin").await;
-    let id = create(&app, &admin, "xiaowang").await;
+    let id = create(&admin, "xiaowang").await;
     let roles = format!("/api/v1/accounts/{id}/roles");
 
-    let (status, body) = send(&app, &admin, "PUT", &roles, json!({"roles": ["leader"]})).await;
+    let (status, body) = admin
+        .send_json("PUT", &roles, json!({"roles": ["leader"]}))
+        .await;
     assert_eq!(status, 403, "sysadmin does not grant roles: {body}");
     assert!(
         body["error"]["message"]
@@ -113,23 +89,21 @@ async fn the_administrators_keep_to_their_own_duties(backend: Backend) {
             .unwrap()
             .contains("安全管理员")
     );
-    let (status, _) = send(
-        &app,
-        &secadmin,
-        "POST",
-        "/api/v1/accounts",
-        json!({"username": "x1", "display_name": "x", "password": "Start@2026"}),
-    )
-    .await;
+    let (status, _) = secadmin
+        .send_json(
+            "POST",
+            "/api/v1/accounts",
+            json!({"username": "x1", "display_name": "x", "password": "Start@2026"}),
+        )
+        .await;
     assert_eq!(status, 403, "secadmin does not create accounts");
-    let (status, _) = send(
-        &app,
-        &secadmin,
-        "PATCH",
-        &format!("/api/v1/accounts/{id}"),
-        json!({"disabled": true}),
-    )
-    .await;
+    let (status, _) = secadmin
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/accounts/{id}"),
+            json!({"disabled": true}),
+        )
+        .await;
     assert_eq!(status, 403, "secadmin does not disable accounts");
 
     for (body, reason) in [
@@ -145,7 +119,7 @@ async fn the_administrators_keep_to_their_own_duties(backend: Backend) {
         ),
         (json!({"roles": ["chief"]}), "chief"),
     ] {
-        let (status, answer) = send(&app, &secadmin, "PUT", &roles, body.clone()).await;
+        let (status, answer) = secadmin.send_json("PUT", &roles, body.clone()).await;
         assert_eq!(status, 422, "{body}: {answer}");
         assert!(
             answer["error"]["message"]
@@ -159,24 +133,22 @@ async fn the_administrators_keep_to_their_own_duties(backend: Backend) {
     assert_eq!(unchanged["roles"], json!([]), "nothing changed");
 
     let own = secadmin.login["user"]["id"].as_str().unwrap();
-    let (status, _) = send(
-        &app,
-        &secadmin,
-        "PUT",
-        &format!("/api/v1/accounts/{own}/roles"),
-        json!({"roles": ["sysadmin"]}),
-    )
-    .await;
+    let (status, _) = secadmin
+        .send_json(
+            "PUT",
+            &format!("/api/v1/accounts/{own}/roles"),
+            json!({"roles": ["sysadmin"]}),
+        )
+        .await;
     assert_eq!(status, 409, "nobody grants themselves");
     let own = admin.login["user"]["id"].as_str().unwrap();
-    let (status, _) = send(
-        &app,
-        &admin,
-        "PATCH",
-        &format!("/api/v1/accounts/{own}"),
-        json!({"disabled": true}),
-    )
-    .await;
+    let (status, _) = admin
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/accounts/{own}"),
+            json!({"disabled": true}),
+        )
+        .await;
     assert_eq!(status, 409, "sysadmin cannot disable itself");
 }
 
@@ -185,14 +157,13 @@ async fn a_disabled_leaver_is_signed_out_and_cannot_sign_in(backend: Backend) {
     let admin = app.demo_user("admin").await;
     let leaver = app.demo_user("inspector").await;
     let id = leaver.login["user"]["id"].as_str().unwrap().to_owned();
-    let (status, body) = send(
-        &app,
-        &admin,
-        "PATCH",
-        &format!("/api/v1/accounts/{id}"),
-        json!({"disabled": true}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/accounts/{id}"),
+            json!({"disabled": true}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["disabled"], true);
     assert_eq!(
@@ -213,14 +184,13 @@ async fn a_disabled_leaver_is_signed_out_and_cannot_sign_in(backend: Backend) {
             .is_some(),
         "kept, not deleted"
     );
-    send(
-        &app,
-        &admin,
-        "PATCH",
-        &format!("/api/v1/accounts/{id}"),
-        json!({"disabled": false}),
-    )
-    .await;
+    admin
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/accounts/{id}"),
+            json!({"disabled": false}),
+        )
+        .await;
     assert_eq!(
         app.try_login("inspector", store::demo::DEMO_PASSWORD)
             .await
@@ -244,14 +214,9 @@ async fn sysadmin_unlocks_and_resets_through_the_api(backend: Backend) {
         .id;
     let (_, listed) = admin.get_json(&format!("/api/v1/accounts/{id}")).await;
     assert_eq!(listed["locked"], true);
-    let (status, body) = send(
-        &app,
-        &admin,
-        "POST",
-        &format!("/api/v1/accounts/{id}/unlock"),
-        json!({}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json("POST", &format!("/api/v1/accounts/{id}/unlock"), json!({}))
+        .await;
     assert_eq!((status, body["locked"].as_bool()), (200, Some(false)));
     assert_eq!(
         app.try_login("observer", store::demo::DEMO_PASSWORD)
@@ -261,17 +226,14 @@ async fn sysadmin_unlocks_and_resets_through_the_api(backend: Backend) {
     );
 
     let path = format!("/api/v1/accounts/{id}/password");
-    let (status, body) = send(&app, &admin, "POST", &path, json!({"password": "weak"})).await;
+    let (status, body) = admin
+        .send_json("POST", &path, json!({"password": "weak"}))
+        .await;
     assert_eq!(status, 422);
     assert!(body["error"]["fields"]["password"].is_string());
-    let (status, body) = send(
-        &app,
-        &admin,
-        "POST",
-        &path,
-        json!({"password": "Reset@2026"}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json("POST", &path, json!({"password": "Reset@2026"}))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["must_change_password"], true);
     assert_eq!(

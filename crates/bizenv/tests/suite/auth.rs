@@ -317,6 +317,10 @@ async fn accounts_keep_the_three_administrators_apart_and_check_scopes(backend: 
             "须绑定到窗口",
         ),
         (vec!["--role", "bureaucrat"], "bureaucrat"),
+        (
+            vec!["--role", "leader", "--tenant", "110101"],
+            "地区 110101 不存在",
+        ),
     ] {
         let mut full = vec!["user", "add", "--username", "newbie"];
         full.extend(args.iter().copied());

@@ -2,35 +2,12 @@
 //! maintained by the sysadmin.
 
 use serde_json::json;
-use test_support::{Backend, TestApp, TestUser, db_tests};
+use test_support::{Backend, TestApp, db_tests};
 
 db_tests!(
     the_demo_has_the_leading_group_and_seven_working_groups,
     the_sysadmin_maintains_groups_and_bad_input_changes_nothing,
 );
-
-async fn send(
-    app: &TestApp,
-    user: &TestUser,
-    method: &str,
-    path: &str,
-    body: serde_json::Value,
-) -> (u16, serde_json::Value) {
-    let request = match method {
-        "PUT" => app.client.put(app.url(path)),
-        "PATCH" => app.client.patch(app.url(path)),
-        _ => app.client.post(app.url(path)),
-    };
-    let response = request
-        .header("cookie", format!("bizenv_session={}", user.token))
-        .header("x-csrf-token", &user.csrf_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
-}
 
 async fn the_demo_has_the_leading_group_and_seven_working_groups(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
@@ -86,14 +63,13 @@ async fn the_sysadmin_maintains_groups_and_bad_input_changes_nothing(backend: Ba
     let lead = list["items"][0]["id"].as_str().unwrap().to_owned();
     let working = list["items"][1]["id"].as_str().unwrap().to_owned();
 
-    let (status, body) = send(
-        &app,
-        &admin,
-        "POST",
-        "/api/v1/groups",
-        json!({"name": "数字赋能组", "parent_id": lead, "duties": "推进“无证明城市”建设。"}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            "POST",
+            "/api/v1/groups",
+            json!({"name": "数字赋能组", "parent_id": lead, "duties": "推进“无证明城市”建设。"}),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     let new_id = body["id"].as_str().unwrap().to_owned();
     let (_, staff) = admin.get_json("/api/v1/staff?per_page=3").await;
@@ -103,7 +79,7 @@ async fn the_sysadmin_maintains_groups_and_bad_input_changes_nothing(backend: Ba
         .iter()
         .map(|s| s["id"].as_str().unwrap())
         .collect();
-    let (status, body) = send(&app, &admin, "PUT", &format!("/api/v1/groups/{new_id}/members"),
+    let (status, body) = admin.send_json("PUT", &format!("/api/v1/groups/{new_id}/members"),
         json!({"members": [{"staff_id": ids[0], "role": "组长"}, {"staff_id": ids[1], "role": "member"}]})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["members"].as_array().unwrap().len(), 2);
@@ -166,7 +142,7 @@ async fn the_sysadmin_maintains_groups_and_bad_input_changes_nothing(backend: Ba
             404,
         ),
     ] {
-        let (got, answer) = send(&app, &admin, method, &path, body.clone()).await;
+        let (got, answer) = admin.send_json(method, &path, body.clone()).await;
         assert_eq!(got, status, "{method} {path} {body}: {answer}");
     }
     assert_eq!(
@@ -177,26 +153,24 @@ async fn the_sysadmin_maintains_groups_and_bad_input_changes_nothing(backend: Ba
     let (_, after) = admin.get_json(&format!("/api/v1/groups/{new_id}")).await;
     assert_eq!(after["members"].as_array().unwrap().len(), 2);
 
-    let (status, body) = send(
-        &app,
-        &admin,
-        "PATCH",
-        &format!("/api/v1/groups/{new_id}"),
-        json!({"duties": "推进数字政府建设。"}),
-    )
-    .await;
+    let (status, body) = admin
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/groups/{new_id}"),
+            json!({"duties": "推进数字政府建设。"}),
+        )
+        .await;
     assert_eq!(
         (status, body["duties"].as_str()),
         (200, Some("推进数字政府建设。"))
     );
     let leader = app.demo_user("leader").await;
-    let (status, _) = send(
-        &app,
-        &leader,
-        "PATCH",
-        &format!("/api/v1/groups/{new_id}"),
-        json!({"name": "x"}),
-    )
-    .await;
+    let (status, _) = leader
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/groups/{new_id}"),
+            json!({"name": "x"}),
+        )
+        .await;
     assert_eq!(status, 403);
 }
