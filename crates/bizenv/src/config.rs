@@ -34,6 +34,8 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    /// The key file, when kept outside the data directory.
+    pub key_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -58,6 +60,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The key file, when kept outside the data directory (it must exist).
+    pub key_file: Option<PathBuf>,
 }
 
 /// Values given as flags or environment variables.
@@ -69,6 +73,7 @@ pub struct Given {
     pub log_format: Option<LogFormat>,
     pub bind: Option<SocketAddr>,
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    pub key_file: Option<PathBuf>,
 }
 
 /// The address `serve` listens on unless told otherwise.
@@ -99,6 +104,7 @@ impl Config {
                 .trusted_proxies
                 .or(file.trusted_proxies)
                 .unwrap_or_default(),
+            key_file: given.key_file.or(file.key_file),
             data_dir,
             database_url,
         })

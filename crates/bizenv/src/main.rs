@@ -41,6 +41,9 @@ struct Cli {
     /// Log format on standard error.
     #[arg(long, global = true, env = "BIZENV_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
+    /// Key file kept outside the data directory (default: bizenv.keys in the data directory).
+    #[arg(long, global = true, env = "BIZENV_KEY_FILE")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -237,6 +240,7 @@ fn main() -> ExitCode {
         log_format: cli.log_format,
         bind,
         trusted_proxies,
+        key_file: cli.key_file.clone(),
     }) {
         Ok(c) => c,
         Err(e) => {
@@ -278,9 +282,10 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(
+    Store::open_with_keys(
         &config.database_url,
         &config.data_dir,
+        config.key_file.as_deref(),
         Arc::new(SystemClock),
     )
     .await

@@ -111,10 +111,28 @@ impl Store {
         data_dir: &Path,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        Self::open_with_keys(url, data_dir, None, clock).await
+    }
+
+    /// As [`Self::open`], with the keys read from `key_file` (kept elsewhere than the data
+    /// directory, e.g. on a separate mount) instead of the data directory's key file; a
+    /// configured key file must exist.
+    pub async fn open_with_keys(
+        url: &DatabaseUrl,
+        data_dir: &Path,
+        key_file: Option<&Path>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
         let data_dir = DataDir(data_dir.to_path_buf());
-        let keys = Keys::load_or_create(&data_dir.key_file())?;
+        let keys = match key_file {
+            Some(path) if !path.exists() => {
+                anyhow::bail!("the configured key file {} does not exist", path.display())
+            }
+            Some(path) => Keys::load_or_create(path)?,
+            None => Keys::load_or_create(&data_dir.key_file())?,
+        };
         let db = if url.is_postgres() {
             let options = PgConnectOptions::from_str(url.expose())
                 .with_context(|| format!("reading the database URL {url}"))?;

@@ -338,3 +338,63 @@ fn a_phone_never_reaches_the_logs_even_at_debug_level() {
         "a refused phone reached the logs"
     );
 }
+
+#[test]
+fn keys_may_be_kept_outside_the_data_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let vault = tempfile::tempdir().unwrap();
+    let first = bin()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(first.status.success());
+    let kept = vault.path().join("bizenv.keys");
+    std::fs::rename(data.path().join("bizenv.keys"), &kept).unwrap();
+    let with_keys = |args: &[&str]| {
+        bin()
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--key-file")
+            .arg(&kept)
+            .output()
+            .unwrap()
+    };
+    let added = with_keys(&["tenant", "add", "--code", "370104", "--name", "槐荫区"]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let verified = with_keys(&["audit", "verify"]);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+    assert!(
+        !data.path().join("bizenv.keys").exists(),
+        "no second key file was made"
+    );
+    // without the kept keys, a fresh key file cannot verify the chain
+    let wrong = bin()
+        .args(["audit", "verify"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        !wrong.status.success(),
+        "other keys do not verify the chain"
+    );
+    let missing = bin()
+        .args(["migrate", "--key-file", "/nonexistent/bizenv.keys"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/bizenv.keys"));
+}
