@@ -151,13 +151,6 @@ struct NewAccountBody {
     password: String,
 }
 
-fn field_error(e: store::StoreError, field: &str) -> Error {
-    match e {
-        store::StoreError::Invalid(m) => Error::field(field, m),
-        other => other.into(),
-    }
-}
-
 /// `POST /api/v1/accounts`: a new account without roles (secadmin grants them); its
 /// password must be changed at first login.
 async fn create(
@@ -184,7 +177,7 @@ async fn create(
             },
         )
         .await
-        .map_err(|e| field_error(e, "username"))?;
+        .map_err(|e| Error::from_store_on(e, "username"))?;
     Ok((
         StatusCode::CREATED,
         Json(AccountJson::new(account, state.store.clock().now())),
@@ -256,7 +249,7 @@ async fn reset_password(
         .store
         .reset_password(&user.audit(), &account.username, &body.password)
         .await
-        .map_err(|e| field_error(e, "password"))?;
+        .map_err(|e| Error::from_store_on(e, "password"))?;
     Ok(Json(AccountJson::new(account, state.store.clock().now())))
 }
 
@@ -295,7 +288,7 @@ async fn apply_roles(
         .store
         .set_account_roles(&user.audit(), &user.tenant.id, id, roles, unit_code, uscc)
         .await
-        .map_err(|e| field_error(e, "roles"))
+        .map_err(|e| Error::from_store_on(e, "roles"))
 }
 
 /// `PUT /api/v1/accounts/{id}/roles`: secadmin replaces the account's roles and their scope.

@@ -475,10 +475,7 @@ async fn change_password(
             &change.new_password,
         )
         .await
-        .map_err(|e| match e {
-            store::StoreError::Invalid(m) => Error::field("new_password", m),
-            other => other.into(),
-        })?;
+        .map_err(|e| Error::from_store_on(e, "new_password"))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -117,6 +117,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// A store error, with an unnamed validation message attached to `field` (for forms and
+    /// 422 bodies that name the field); every other store error as `From` maps it.
+    pub fn from_store_on(e: store::StoreError, field: &str) -> Self {
+        match e {
+            store::StoreError::Invalid(m) => Error::field(field, m),
+            other => other.into(),
+        }
+    }
+}
+
 impl From<store::StoreError> for Error {
     fn from(e: store::StoreError) -> Self {
         use store::StoreError::*;

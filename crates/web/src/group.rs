@@ -136,13 +136,6 @@ struct NewGroupBody {
     duties: String,
 }
 
-fn invalid_field(e: store::StoreError, field: &str) -> Error {
-    match e {
-        store::StoreError::Invalid(m) => Error::field(field, m),
-        other => other.into(),
-    }
-}
-
 /// `POST /api/v1/groups`
 async fn create(
     State(state): State<AppState>,
@@ -164,7 +157,7 @@ async fn create(
             },
         )
         .await
-        .map_err(|e| invalid_field(e, "name"))?;
+        .map_err(|e| Error::from_store_on(e, "name"))?;
     Ok((StatusCode::CREATED, Json(GroupJson::from(group))).into_response())
 }
 
@@ -196,7 +189,7 @@ async fn update(
             body.duties.as_deref(),
         )
         .await
-        .map_err(|e| invalid_field(e, "name"))?;
+        .map_err(|e| Error::from_store_on(e, "name"))?;
     Ok(Json(group.into()))
 }
 
@@ -239,7 +232,7 @@ async fn set_members(
         .store
         .set_group_members(&user.audit(), &user.tenant.id, &id, &members)
         .await
-        .map_err(|e| invalid_field(e, "members"))?;
+        .map_err(|e| Error::from_store_on(e, "members"))?;
     Ok(Json(group.into()))
 }
 

@@ -40,13 +40,6 @@ fn keeper(user: CurrentUser) -> Result<CurrentUser> {
     }
 }
 
-fn store_error(e: store::StoreError) -> Error {
-    match e {
-        store::StoreError::InvalidField { field, message } => Error::field(field, message),
-        other => other.into(),
-    }
-}
-
 /// `GET /api/v1/settings/password-policy`
 async fn show(State(state): State<AppState>, user: CurrentUser) -> Result<Json<PasswordPolicy>> {
     keeper(user)?;
@@ -64,8 +57,7 @@ async fn update(
     state
         .store
         .set_password_policy(&user.audit(), &policy)
-        .await
-        .map_err(store_error)?;
+        .await?;
     Ok(Json(state.store.password_policy().await?))
 }
 
