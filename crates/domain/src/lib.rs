@@ -4,6 +4,8 @@
 pub mod account;
 pub mod calendar;
 pub mod clock;
+pub mod history;
 pub mod org;
+pub mod reorg;
 pub mod staff;
 pub mod uscc;

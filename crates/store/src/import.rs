@@ -547,6 +547,17 @@ fn judge_unit(
             ))
         }
         Some(unit) => {
+            if let Some(day) = unit.dissolved_on
+                && (unit.name != line.name || unit.staffed_by_id != staffed_by)
+            {
+                return Err((
+                    U_CODE,
+                    format!(
+                        "单位 {} 已于 {day} 撤并，导入不能更改；请登记机构调整",
+                        unit.code
+                    ),
+                ));
+            }
             if unit.kind != line.kind {
                 return Err((
                     U_KIND,
@@ -1169,6 +1180,7 @@ mod tests {
             staffed_by_id: None,
             sort_order: 1,
             active,
+            dissolved_on: None,
             head_staff_id: None,
             leader_staff_id: None,
             created_at: chrono::DateTime::UNIX_EPOCH,

@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::history::Audience;
 use domain::org::{UnitCode, UnitKind};
 
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::db::with_pool;
+use crate::history::{NewHistory, history};
 use crate::page::{Page, PageRequest};
 use crate::{Result, Store, StoreError, new_id};
 
@@ -27,8 +29,11 @@ pub struct Unit {
     pub staffed_by_id: Option<String>,
     /// Position among its siblings.
     pub sort_order: i32,
-    /// False once disabled.
+    /// False once disabled (or dissolved).
     pub active: bool,
+    /// The day a reorganisation dissolved it (merged or split away); it stays, inactive, so
+    /// records made before keep pointing at it.
+    pub dissolved_on: Option<NaiveDate>,
     /// The head (负责人), a staff member of the unit.
     pub head_staff_id: Option<String>,
     /// The district leader in charge (分管区领导), a staff member of a district office.
@@ -49,6 +54,7 @@ struct UnitRow {
     staffed_by_id: Option<String>,
     sort_order: i32,
     active: bool,
+    dissolved_on: Option<String>,
     head_staff_id: Option<String>,
     leader_staff_id: Option<String>,
     created_at: DateTime<Utc>,
@@ -59,6 +65,11 @@ impl TryFrom<UnitRow> for Unit {
     type Error = StoreError;
 
     fn try_from(row: UnitRow) -> Result<Self> {
+        let dissolved_on = row
+            .dissolved_on
+            .map(|d| d.parse())
+            .transpose()
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("unit {}: {e}", row.id)))?;
         let kind = row
             .kind
             .parse()
@@ -72,6 +83,7 @@ impl TryFrom<UnitRow> for Unit {
             staffed_by_id: row.staffed_by_id,
             sort_order: row.sort_order,
             active: row.active,
+            dissolved_on,
             head_staff_id: row.head_staff_id,
             leader_staff_id: row.leader_staff_id,
             created_at: row.created_at,
@@ -81,7 +93,7 @@ impl TryFrom<UnitRow> for Unit {
 }
 
 const COLUMNS: &str = "id, code, name, kind, parent_id, staffed_by_id, sort_order, active, \
-     head_staff_id, leader_staff_id, created_at, updated_at";
+     dissolved_on, head_staff_id, leader_staff_id, created_at, updated_at";
 
 /// A unit to create; parents and staffing units are named by code.
 #[derive(Debug, Clone)]
@@ -328,6 +340,13 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                history!(tx, tenant_id, ctx, now, &NewHistory {
+                    record_type: "unit",
+                    record_id: id,
+                    event: "created",
+                    audience: Audience::Public,
+                    detail: serde_json::json!({"code": unit.code.as_str(), "name": name}),
+                });
             }
             let head = append!(self, tx, ctx, now, &AuditEntry {
                 tenant_id: Some(tenant_id),
@@ -433,6 +452,14 @@ impl Store {
         let active = change.active.unwrap_or(unit.active);
         if active
             && !unit.active
+            && let Some(day) = unit.dissolved_on
+        {
+            return Err(StoreError::Conflict(format!(
+                "该单位已于 {day} 撤并，不能启用；如需恢复，请登记新的机构调整"
+            )));
+        }
+        if active
+            && !unit.active
             && let Some(parent) = &unit.parent_id
             && !self
                 .unit(tenant_id, parent)
@@ -480,6 +507,22 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            for (field, values) in &changes {
+                let (event, detail) = match field.as_str() {
+                    "name" => ("name_corrected", serde_json::json!({"from": values[0], "to": values[1]})),
+                    "active" if active => ("enabled", serde_json::json!({})),
+                    "active" => ("disabled", serde_json::json!({})),
+                    "head_staff_id" => ("head_changed", serde_json::json!({})),
+                    _ => ("leader_changed", serde_json::json!({})),
+                };
+                history!(tx, tenant_id, ctx, now, &NewHistory {
+                    record_type: "unit",
+                    record_id: id,
+                    event,
+                    audience: Audience::Internal,
+                    detail,
+                });
+            }
             let head_entry = append!(self, tx, ctx, now, &AuditEntry {
                 tenant_id: Some(tenant_id),
                 action: "update",

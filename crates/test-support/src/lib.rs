@@ -285,6 +285,49 @@ impl TestApp {
         }
     }
 
+    /// Runs a query on the app's database behind the store's back; answers each row's
+    /// columns as text (text and integer columns).
+    pub async fn sql_rows(&self, sql: &str) -> Vec<Vec<String>> {
+        use sqlx::{Connection, Row};
+        fn cell<R: Row>(row: &R, i: usize) -> String
+        where
+            usize: sqlx::ColumnIndex<R>,
+            for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            row.try_get::<String, _>(i)
+                .or_else(|_| row.try_get::<i64, _>(i).map(|n| n.to_string()))
+                .expect("a text or integer column")
+        }
+        let query = sqlx::AssertSqlSafe(sql.to_owned());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(self.database.url.expose())
+                    .await
+                    .expect("connecting to the test database");
+                let rows = sqlx::query(query)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("running SQL");
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| cell(r, i)).collect())
+                    .collect()
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(self.database.url.expose())
+                    .await
+                    .expect("connecting to the test database");
+                let rows = sqlx::query(query)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("running SQL");
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| cell(r, i)).collect())
+                    .collect()
+            }
+        }
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
         self.database.data_path().to_path_buf()

@@ -16,7 +16,7 @@ use crate::error::{Error, PageError, Result};
 use crate::extract::ApiJson;
 use crate::openapi::{operation, path};
 use crate::pages::{Layout, render};
-use crate::policy::{Action, allows};
+use crate::policy::{Action, permitted, visible_to};
 use crate::routes::Routes;
 use crate::state::AppState;
 
@@ -36,23 +36,15 @@ pub(crate) fn pages() -> Routes {
 }
 
 fn reader(user: CurrentUser) -> Result<CurrentUser> {
-    if allows(&user.account, Action::ReadOrg) {
-        Ok(user)
-    } else {
-        Err(Error::not_found())
-    }
+    visible_to(user, Action::ReadOrg)
 }
 
 fn manager(user: &CurrentUser) -> Result<()> {
-    if allows(&user.account, Action::ManageOrg) {
-        Ok(())
-    } else {
-        Err(Error::client(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有系统管理员可以维护领导小组和工作组",
-        ))
-    }
+    permitted(
+        user,
+        Action::ManageOrg,
+        "只有系统管理员可以维护领导小组和工作组",
+    )
 }
 
 #[derive(Serialize)]

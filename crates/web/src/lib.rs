@@ -19,11 +19,13 @@ pub mod openapi;
 pub mod org;
 pub mod pages;
 pub mod policy;
+pub mod reorg;
 pub mod routes;
 pub mod settings;
 pub mod staff;
 pub mod startup;
 pub mod state;
 pub mod tenant;
+pub mod timeline;
 
 pub use startup::{Application, shutdown_signal};

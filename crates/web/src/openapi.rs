@@ -27,6 +27,7 @@ pub fn document() -> Value {
         calendar::openapi_paths(),
         org::openapi_paths(),
         group::openapi_paths(),
+        crate::reorg::openapi_paths(),
         staff::openapi_paths(),
         own_paths(),
     ] {

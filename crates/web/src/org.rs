@@ -9,6 +9,7 @@ use axum::handler::Handler;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
+use domain::history::Reader;
 use domain::org::{UnitCode, UnitKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -27,6 +28,7 @@ use crate::policy::{Action, Scope, allows, scope};
 use crate::routes::Routes;
 use crate::staff::{FormErrors, OrgView, form_value, manager, nullable};
 use crate::state::AppState;
+use crate::timeline::{TimelineLine, timeline};
 
 pub(crate) fn api() -> Routes {
     Routes::default()
@@ -566,6 +568,11 @@ struct DetailPage {
     /// Staff with a post here the user sees; `None` when the user may not read staff.
     staff_count: Option<i64>,
     manage: bool,
+    /// Former names: (used until, name), most recent first.
+    former_names: Vec<(String, String)>,
+    /// Reorganisations touching it: (id, effective date, kind key, state key, document).
+    reorgs: Vec<(String, String, String, String, String)>,
+    timeline: Vec<TimelineLine>,
 }
 
 /// `GET /units/{id}`: one unit with its place in the tree.
@@ -630,7 +637,41 @@ async fn detail_page(
     } else {
         (None, None, None)
     };
+    let former_names = state
+        .store
+        .former_names(&user.tenant.id, &unit.id)
+        .await?
+        .into_iter()
+        .map(|(until, name)| (until.to_string(), name))
+        .collect();
+    let reorgs = state
+        .store
+        .list_reorganisations(
+            &user.tenant.id,
+            Some(&unit.id),
+            PageRequest {
+                page: 1,
+                per_page: PageRequest::MAX_PER_PAGE,
+            },
+        )
+        .await?
+        .items
+        .into_iter()
+        .map(|r| {
+            (
+                r.id,
+                r.effective_on.to_string(),
+                format!("reorg.kind.{}", r.plan.kind().as_str()),
+                format!("reorg.state.{}", r.state.as_str()),
+                r.document,
+            )
+        })
+        .collect();
+    let timeline = timeline(&state, &user.tenant.id, "unit", &unit.id, Reader::Staff).await?;
     render(&DetailPage {
+        former_names,
+        reorgs,
+        timeline,
         head,
         leader,
         staff_count,

@@ -36,6 +36,37 @@ pub fn allows(account: &Account, action: Action) -> bool {
     account.roles.iter().any(|role| role_allows(*role, action))
 }
 
+/// The user, if they may take `action`; otherwise what they asked for does not exist for
+/// them (404).
+pub(crate) fn visible_to(
+    user: crate::auth::CurrentUser,
+    action: Action,
+) -> Result<crate::auth::CurrentUser, crate::error::Error> {
+    if allows(&user.account, action) {
+        Ok(user)
+    } else {
+        Err(crate::error::Error::not_found())
+    }
+}
+
+/// Nothing, if the user may take `action`; otherwise 403 with `message` (the record is
+/// visible to them, the action is not theirs).
+pub(crate) fn permitted(
+    user: &crate::auth::CurrentUser,
+    action: Action,
+    message: &str,
+) -> Result<(), crate::error::Error> {
+    if allows(&user.account, action) {
+        Ok(())
+    } else {
+        Err(crate::error::Error::client(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            message,
+        ))
+    }
+}
+
 fn role_allows(role: Role, action: Action) -> bool {
     use Role::*;
     match action {

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::{
     accounts, assets, audit, auth, calendar, group, health, home, metrics, openapi, org, pages,
-    settings, staff,
+    reorg, settings, staff,
 };
 
 /// A router of pages or API routes that remembers each (method, path) it was given.
@@ -78,6 +78,7 @@ fn api() -> Routes {
         .merge(calendar::api())
         .merge(org::api())
         .merge(group::api())
+        .merge(reorg::api())
         .merge(staff::api())
         .merge(openapi::api())
 }
@@ -93,6 +94,7 @@ fn pages() -> Routes {
         .merge(calendar::pages())
         .merge(org::pages())
         .merge(group::pages())
+        .merge(reorg::pages())
         .merge(staff::pages())
 }
 

@@ -25,6 +25,26 @@ pub const BODY_LIMIT: usize = 300 * 1024 * 1024;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    store: Store,
+}
+
+/// How often the server carries out work that falls due with time (reorganisations whose
+/// effective date has come).
+const DUE_WORK_EVERY: Duration = Duration::from_secs(60);
+
+/// Carries out due work at start and then every [`DUE_WORK_EVERY`]; failures are logged and
+/// tried again next time.
+async fn run_due_work(store: Store) {
+    let mut every = tokio::time::interval(DUE_WORK_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match store.apply_due_reorganisations().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(applied = n, "reorganisations took effect"),
+            Err(e) => tracing::error!(error = format!("{e:#}"), "applying due reorganisations"),
+        }
+    }
 }
 
 impl Application {
@@ -44,7 +64,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {bind}"))?;
         let state = AppState {
-            store,
+            store: store.clone(),
             metrics: Arc::new(Metrics::default()),
             trusted_proxies: Arc::new(trusted_proxies),
         };
@@ -70,7 +90,11 @@ impl Application {
                     )
                 },
             ));
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            store,
+        })
     }
 
     /// The address actually bound.
@@ -85,14 +109,17 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
+        let due = tokio::spawn(run_due_work(self.store.clone()));
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        due.abort();
+        served
     }
 }
 

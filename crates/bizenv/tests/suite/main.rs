@@ -11,6 +11,7 @@ mod groups;
 mod import;
 mod org;
 mod policy;
+mod reorg;
 mod staff;
 mod store;
 mod tokens;

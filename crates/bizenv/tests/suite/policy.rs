@@ -260,6 +260,37 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "admin" => Open,
             _ => Forbidden,
         },
+        // reorganisations and unit history: read like the organisation, recorded and withdrawn
+        // by the sysadmin
+        ("GET", "/reorganisations") | ("GET", "/api/v1/reorganisations") => {
+            if staff_role {
+                Open
+            } else {
+                Hidden
+            }
+        }
+        ("GET", "/reorganisations/{id}")
+        | ("GET", "/api/v1/reorganisations/{id}")
+        | ("GET", "/api/v1/units/{id}/history") => {
+            if staff_role && !foreign {
+                Open
+            } else {
+                Hidden
+            }
+        }
+        ("GET", "/reorganisations/new")
+        | ("POST", "/reorganisations/new")
+        | ("POST", "/api/v1/reorganisations") => match user {
+            "admin" => Open,
+            _ if staff_role => Forbidden,
+            _ => Hidden,
+        },
+        ("POST", "/reorganisations/{id}/cancel")
+        | ("POST", "/api/v1/reorganisations/{id}/cancel") => match user {
+            _ if foreign || !staff_role => Hidden,
+            "admin" => Open,
+            _ => Forbidden,
+        },
         _ => panic!("{method} {path} is routed but has no expected outcome here: write one"),
     }
 }
@@ -269,6 +300,7 @@ struct Fixture {
     staff: BTreeMap<&'static str, String>,
     accounts: BTreeMap<&'static str, String>,
     groups: BTreeMap<&'static str, String>,
+    reorgs: BTreeMap<&'static str, String>,
 }
 
 impl Fixture {
@@ -284,6 +316,8 @@ impl Fixture {
             &self.accounts[key]
         } else if path.contains("/groups/") {
             &self.groups[key]
+        } else if path.contains("/reorganisations/") {
+            &self.reorgs[key]
         } else {
             &self.units[key]
         };
@@ -397,9 +431,40 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .unwrap()
         .id;
+    // a planned rename in each place (effective next year, so nothing changes meanwhile)
+    let rename = |tenant_id: String, unit_id: String| {
+        let store = app.store.clone();
+        async move {
+            store
+                .create_reorganisation(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    &store::reorg::NewReorganisation {
+                        effective_on: "2027-01-01".parse().unwrap(),
+                        document: "测编〔2026〕1号".into(),
+                        plan: store::reorg::Plan::Rename {
+                            unit_id,
+                            name: "更名后的单位".into(),
+                        },
+                    },
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let reorgs = BTreeMap::from([
+        ("own", rename(tenant.id.clone(), own_unit.clone()).await),
+        (
+            "sibling",
+            rename(tenant.id.clone(), sibling_unit.clone()).await,
+        ),
+        ("foreign", rename(other.id.clone(), ids[0].clone()).await),
+    ]);
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
+        reorgs,
         groups: BTreeMap::from([
             ("own", demo_groups[0].id.clone()),
             ("sibling", demo_groups[1].id.clone()),
