@@ -26,12 +26,31 @@ struct HomePage {
     units: usize,
 }
 
+#[derive(Template)]
+#[template(path = "choose_tenant.html")]
+struct ChooseTenantPage {
+    layout: Layout,
+    /// (code, name) of every tenant.
+    tenants: Vec<(String, String)>,
+}
+
 async fn page(
     State(state): State<AppState>,
     tenant: Result<CurrentTenant, Error>,
     crate::auth::MaybeUser(user): crate::auth::MaybeUser,
 ) -> Result<Response, PageError> {
-    let tenant = tenant?;
+    let tenant = match tenant {
+        Ok(tenant) => tenant,
+        // a city installation holds several districts: a visitor who named none picks one
+        Err(e) if e.status() == axum::http::StatusCode::BAD_REQUEST => {
+            let tenants = state.store.tenants().await?;
+            return render(&ChooseTenantPage {
+                layout: Layout::new("home.choose_tenant", "home"),
+                tenants: tenants.into_iter().map(|t| (t.code, t.name)).collect(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
     let calendar = state.store.calendar().await?;
     let today = state
         .store

@@ -3,7 +3,8 @@
 //! Who sees whom is `policy`'s: `ReadStaff` (a `unit_admin` only staff with a post in its
 //! unit's subtree; others are 404 and left out of lists and totals), `ManageOrg` to create and
 //! change (403 on a visible record), `ReadStaffPhone` for the phone in clear, which only
-//! `GET /api/v1/staff/{id}/phone` answers (each read audited by the store). Everything else
+//! `GET /api/v1/staff/{id}/phone` and the page's button (`POST /staff/{id}/phone`) answer, each
+//! read audited by the store. Everything else
 //! shows the phone masked.
 
 use std::collections::{BTreeMap, HashMap};
@@ -49,6 +50,7 @@ pub(crate) fn pages() -> Routes {
         .get("/staff/new", new_page)
         .post("/staff/new", new_form)
         .get("/staff/{id}", detail_page)
+        .post("/staff/{id}/phone", phone_page)
         .get("/staff/{id}/edit", edit_page)
         .post("/staff/{id}/edit", edit_form)
         .get("/staff/import", import::staff_page)
@@ -353,15 +355,11 @@ async fn update(
     Ok(Json(staff.into()))
 }
 
-/// `GET /api/v1/staff/{id}/phone`
-async fn phone(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Json<Value>> {
-    let user = reader(user)?;
-    let view = OrgView::load(&state, &user).await?;
-    visible(&state, &user, &view, &id).await?;
+/// The phone of a staff member the user sees, in clear, if they may read it (the store
+/// audits each read); 404 for staff they do not see, 403 for the rest.
+async fn phone_in_clear(state: &AppState, user: &CurrentUser, id: &str) -> Result<Option<String>> {
+    let view = OrgView::load(state, user).await?;
+    visible(state, user, &view, id).await?;
     if !allows(&user.account, Action::ReadStaffPhone) {
         return Err(Error::client(
             StatusCode::FORBIDDEN,
@@ -369,10 +367,20 @@ async fn phone(
             "只有系统管理员可以查看完整电话号码",
         ));
     }
-    let phone = state
+    Ok(state
         .store
-        .staff_phone(&user.audit(), &user.tenant.id, &id)
-        .await?;
+        .staff_phone(&user.audit(), &user.tenant.id, id)
+        .await?)
+}
+
+/// `GET /api/v1/staff/{id}/phone`
+async fn phone(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let user = reader(user)?;
+    let phone = phone_in_clear(&state, &user, &id).await?;
     Ok(Json(json!({"id": id, "phone": phone})))
 }
 
@@ -583,10 +591,15 @@ async fn list_page(
 #[template(path = "staff_detail.html")]
 struct DetailPage {
     layout: Layout,
+    csrf: String,
     staff: Staff,
     unit_name: String,
     part_time: Vec<(String, String)>,
     manage: bool,
+    /// The user may ask for the phone in clear.
+    may_read_phone: bool,
+    /// The phone in clear, after the user asked (a POST, audited; never in a URL).
+    phone_clear: Option<String>,
 }
 
 /// `GET /staff/{id}`
@@ -596,10 +609,38 @@ async fn detail_page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let user = reader(user)?;
-    let view = OrgView::load(&state, &user).await?;
-    let staff = visible(&state, &user, &view, &id).await?;
-    render(&DetailPage {
-        layout: Layout::for_user("staff.detail.title", "units", &user).titled(staff.name.clone()),
+    render(&detail(&state, &user, &id, None).await?)
+}
+
+/// `POST /staff/{id}/phone`: the detail page with the phone in clear (sysadmin; audited).
+async fn phone_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    let phone = phone_in_clear(&state, &user, &id).await?;
+    let mut response = render(&detail(&state, &user, &id, phone).await?)?;
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+async fn detail(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    phone_clear: Option<String>,
+) -> Result<DetailPage> {
+    let view = OrgView::load(state, user).await?;
+    let staff = visible(state, user, &view, id).await?;
+    Ok(DetailPage {
+        csrf: user.csrf_token.clone(),
+        may_read_phone: staff.has_phone && allows(&user.account, Action::ReadStaffPhone),
+        phone_clear,
+        layout: Layout::for_user("staff.detail.title", "units", user).titled(staff.name.clone()),
         unit_name: view.name(&staff.unit_id),
         part_time: staff
             .part_time_unit_ids

@@ -177,7 +177,8 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         ("GET", "/staff/{id}/edit")
         | ("POST", "/staff/{id}/edit")
         | ("PATCH", "/api/v1/staff/{id}")
-        | ("GET", "/api/v1/staff/{id}/phone") => match user {
+        | ("GET", "/api/v1/staff/{id}/phone")
+        | ("POST", "/staff/{id}/phone") => match user {
             _ if foreign || !sees_staff => Hidden,
             "admin" => Open,
             _ => Forbidden,

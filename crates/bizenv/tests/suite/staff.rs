@@ -898,6 +898,17 @@ async fn a_phone_shows_in_clear_only_to_the_sysadmin_and_each_read_is_audited(ba
         let (status, body) = user.get_json(&format!("/api/v1/staff/{id}/phone")).await;
         assert!(!body.to_string().contains(CANARY), "{username}");
         assert_eq!(status, expected, "{username}");
+        // the page's button answers the same, and offers itself to nobody else
+        let page = user
+            .post_form(
+                &format!("/staff/{id}/phone"),
+                &[("csrf_token", &user.csrf_token.clone())],
+            )
+            .await;
+        assert_eq!(page.status().as_u16(), expected, "{username}");
+        assert!(!page.text().await.unwrap().contains(CANARY), "{username}");
+        let (_, detail) = user.get_text(&format!("/staff/{id}")).await;
+        assert!(!detail.contains("查看完整号码"), "{username}");
     }
     let (_, list_page) = admin.get_text("/staff?q=%E9%87%91%E4%B8%9D%E9%9B%80").await;
     assert!(list_page.contains("金丝雀") && list_page.contains("139****5678"));
@@ -925,6 +936,21 @@ async fn a_phone_shows_in_clear_only_to_the_sysadmin_and_each_read_is_audited(ba
         ("read_phone", "staff", id.as_str())
     );
     assert!(last[0].changes.contains("phone_index"));
+    // the page: a button on the detail page, the number on the answer (never cached), audited
+    let (_, detail) = admin.get_text(&format!("/staff/{id}")).await;
+    assert!(detail.contains("查看完整号码") && !detail.contains(CANARY));
+    let page = admin
+        .post_form(
+            &format!("/staff/{id}/phone"),
+            &[("csrf_token", &admin.csrf_token.clone())],
+        )
+        .await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.text().await.unwrap().contains(CANARY));
+    let last = app.store.audit_entries(&tenant, 1).await.unwrap();
+    assert_eq!(last[0].seq, before + 2, "the page's read is audited too");
+    assert_eq!(last[0].action, "read_phone");
     let log = everything(app.store.audit_entries(&tenant, 100_000).await.unwrap())
         + &everything(app.store.audit_entries("*", 100_000).await.unwrap());
     assert!(log.contains("金丝雀"), "the scenario is in the log");

@@ -10,7 +10,37 @@ db_tests!(
     metrics_are_labelled_by_the_matched_route,
     every_api_route_of_the_router_is_in_the_openapi_document,
     pages_use_only_assets_served_by_the_binary,
+    a_visitor_of_a_city_installation_picks_the_district,
 );
+
+async fn a_visitor_of_a_city_installation_picks_the_district(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    // one district: its home page at once
+    let (status, page) = app.get_text("/").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("请选择地区"));
+    app.store
+        .create_tenant(&store::audit::AuditCtx::cli(), "370105", "天桥区")
+        .await
+        .unwrap();
+    // several: a list to pick from, each leading to its district's home page
+    let (status, page) = app.get_text("/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("请选择地区"), "{page}");
+    assert!(
+        page.contains(r#"<a href="/?tenant=370105">天桥区</a>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<a href="/?tenant=370104">"#), "{page}");
+    let (status, page) = app.get_text("/?tenant=370105").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("天桥区") && !page.contains("请选择地区"),
+        "{page}"
+    );
+    let (status, _) = app.get_text("/?tenant=999999").await;
+    assert_eq!(status, 404);
+}
 
 async fn an_unknown_api_route_is_a_json_404_and_an_unknown_page_a_chinese_one(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
