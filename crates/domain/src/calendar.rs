@@ -262,6 +262,59 @@ impl Calendar {
         computed.unwrap_or(SATURATED)
     }
 
+    /// The instant `minutes` working minutes before `at`, counting only minutes inside working
+    /// periods of working days (the mirror of [`Self::due_after_working_minutes`]; a yellow
+    /// card's moment). `minutes = 0` is `at` itself; of two instants at the same place in
+    /// working time (a close and the next opening) the earlier is answered.
+    pub fn before_working_minutes(
+        &self,
+        hours: &WorkingHours,
+        at: DateTime<Utc>,
+        minutes: u32,
+    ) -> Dated<DateTime<Utc>> {
+        if minutes == 0 {
+            return Dated {
+                value: at,
+                provisional: false,
+            };
+        }
+        let computed = to_local(at).and_then(|local| {
+            let mut remaining = i64::from(minutes);
+            let mut day = local.date();
+            let mut until = Some(local.time());
+            loop {
+                if self.is_working_day(day) {
+                    for &(start, end) in hours.periods().iter().rev() {
+                        let end = match until {
+                            Some(t) if t < end => t,
+                            _ => end,
+                        };
+                        if end <= start {
+                            continue;
+                        }
+                        let available = (end - start).num_minutes();
+                        // a moment exactly at a period's start is the previous period's end
+                        // (the same place in working time, reached earlier)
+                        if remaining < available || remaining == 0 {
+                            let found = day.and_time(end) - TimeDelta::minutes(remaining);
+                            return Some(Dated {
+                                value: to_utc(found)?,
+                                provisional: self.provisional(found.date(), local.date()),
+                            });
+                        }
+                        remaining -= available;
+                    }
+                }
+                until = None;
+                day = day.pred_opt()?;
+            }
+        });
+        computed.unwrap_or(Dated {
+            value: DateTime::<Utc>::MIN_UTC,
+            provisional: true,
+        })
+    }
+
     /// Working minutes inside working time between two instants (0 if to <= from). Used for measured actuals.
     pub fn working_minutes_between(
         &self,

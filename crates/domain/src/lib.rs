@@ -4,6 +4,7 @@
 pub mod account;
 pub mod calendar;
 pub mod clock;
+pub mod deadline;
 pub mod history;
 pub mod org;
 pub mod reorg;
