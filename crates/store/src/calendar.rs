@@ -178,6 +178,17 @@ impl Store {
             head
         });
         self.advance_head(head);
+        // deadlines counted on weekdays alone, or reaching into a reloaded year, follow the schedule
+        if let Some(first) = years.iter().map(YearSchedule::year).min()
+            && let Some(start) = chrono::NaiveDate::from_ymd_opt(first, 1, 1)
+        {
+            let start = start
+                .and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(domain::calendar::shanghai()).single())
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or(now);
+            self.recompute_deadlines(ctx, start).await?;
+        }
         Ok(())
     }
 

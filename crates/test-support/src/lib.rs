@@ -148,7 +148,9 @@ impl TestAppBuilder {
             self.trusted_proxies.clone(),
         )
         .await
-        .expect("building the app");
+        .expect("building the app")
+        // tests move the clock and run the jobs themselves
+        .without_background_jobs();
         let address = app.local_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async move {

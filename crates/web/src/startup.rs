@@ -26,23 +26,23 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    background_jobs: bool,
 }
 
-/// How often the server carries out work that falls due with time (reorganisations whose
-/// effective date has come).
+/// How often the server queues the periodic jobs (card sweep, due reorganisations) and runs
+/// the job table.
 const DUE_WORK_EVERY: Duration = Duration::from_secs(60);
 
-/// Carries out due work at start and then every [`DUE_WORK_EVERY`]; failures are logged and
-/// tried again next time.
+/// Runs the job table at start and then every [`DUE_WORK_EVERY`]; a failed job is retried by
+/// the table's backoff, a failed tick is logged and tried again next time.
 async fn run_due_work(store: Store) {
+    let owner = format!("serve:{}", std::process::id());
     let mut every = tokio::time::interval(DUE_WORK_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match store.apply_due_reorganisations().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(applied = n, "reorganisations took effect"),
-            Err(e) => tracing::error!(error = format!("{e:#}"), "applying due reorganisations"),
+        if let Err(e) = store.tick(&owner).await {
+            tracing::error!(error = format!("{e:#}"), "running jobs");
         }
     }
 }
@@ -94,7 +94,15 @@ impl Application {
             listener,
             router,
             store,
+            background_jobs: true,
         })
+    }
+
+    /// Serves without running the job table every minute: for tests, which drive the jobs
+    /// themselves with the injected clock (`Store::tick`, `Store::run_jobs`).
+    pub fn without_background_jobs(mut self) -> Self {
+        self.background_jobs = false;
+        self
     }
 
     /// The address actually bound.
@@ -109,7 +117,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let due = tokio::spawn(run_due_work(self.store.clone()));
+        let due = self
+            .background_jobs
+            .then(|| tokio::spawn(run_due_work(self.store.clone())));
         let served = axum::serve(
             self.listener,
             self.router
@@ -118,7 +128,9 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP");
-        due.abort();
+        if let Some(due) = due {
+            due.abort();
+        }
         served
     }
 }

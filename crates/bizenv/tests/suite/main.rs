@@ -9,6 +9,7 @@ mod calendar;
 mod cli;
 mod groups;
 mod import;
+mod kernel;
 mod org;
 mod policy;
 mod reorg;
