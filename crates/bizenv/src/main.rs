@@ -1,5 +1,6 @@
 //! `bizenv`: the platform's one binary — serve, migrate, and the administrator's commands.
 
+mod bench;
 mod config;
 
 use std::net::SocketAddr;
@@ -97,6 +98,25 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Benchmarks through the product's own code, in a scratch database (docs/BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// The card sweep over many open deadlines. SQLite in a temporary directory unless
+    /// --scratch-database-url names a PostgreSQL database to fill (it is written to).
+    Cards {
+        /// Open deadlines to seed.
+        #[arg(long, default_value_t = 1_000_000)]
+        deadlines: usize,
+        /// An empty PostgreSQL database to use instead of a temporary SQLite file.
+        #[arg(long)]
+        scratch_database_url: Option<String>,
     },
 }
 
@@ -316,6 +336,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::User { command } => user_command(&config, command).await,
         Command::Import { command } => import_command(&config, command).await,
+        Command::Bench {
+            command:
+                BenchCommand::Cards {
+                    deadlines,
+                    scratch_database_url,
+                },
+        } => bench::cards(scratch_database_url, deadlines).await,
         Command::Token { command } => token_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,

@@ -8,7 +8,43 @@ use test_support::{Backend, TestApp, db_tests};
 
 use crate::bizenv;
 
-db_tests!(migrate_creates_the_database_and_tenant_add_adds_a_tenant,);
+db_tests!(
+    migrate_creates_the_database_and_tenant_add_adds_a_tenant,
+    the_card_benchmark_runs_through_the_product_code,
+);
+
+/// `bizenv bench cards` seeds deadlines through the store's bulk open and sweeps them: a
+/// small run proves it works on both databases (its figures are for docs/BENCHMARKS.md).
+async fn the_card_benchmark_runs_through_the_product_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.database_url().expose().to_owned();
+    let mut args = vec!["bench", "cards", "--deadlines", "300"];
+    if matches!(backend, Backend::Postgres) {
+        args.extend(["--scratch-database-url", url.as_str()]);
+    }
+    let out = bizenv(&app, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "写入 300 个时限",
+        "首次巡检",
+        "一分钟后的增量巡检",
+        "无变化的巡检：黄牌 0，红牌 0",
+        "参照：逐个重算全部 300 个时限",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    if matches!(backend, Backend::Postgres) {
+        let rows = app
+            .sql_rows("SELECT COUNT(*) FROM deadline WHERE record_type = 'bench'")
+            .await;
+        assert_eq!(rows, [vec!["300".to_owned()]]);
+    }
+}
 
 /// A served binary that is killed if the test fails before stopping it.
 struct Served(std::process::Child);
