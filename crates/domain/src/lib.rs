@@ -9,4 +9,5 @@ pub mod history;
 pub mod org;
 pub mod reorg;
 pub mod staff;
+pub mod task;
 pub mod uscc;

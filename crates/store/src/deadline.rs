@@ -192,7 +192,50 @@ fn refused(e: DeadlineError) -> StoreError {
     }
 }
 
+/// Inserts a planned deadline inside the caller's transaction; answers the rows inserted (0
+/// when the record already has an open deadline for that step).
+macro_rules! insert_deadline {
+    ($tx:expr, $tenant_id:expr, $id:expr, $new:expr, $spec:expr, $s:expr, $now:expr) => {{
+        let new: &$crate::deadline::NewDeadline<'_> = $new;
+        let s: &domain::deadline::Schedule = $s;
+        sqlx::query(
+            "INSERT INTO deadline (tenant_id, id, record_type, record_id, step, unit_id, spec, due_at, yellow_at, \
+             provisional, paused, card, open, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, 'none', TRUE, $11, $11) \
+             ON CONFLICT (tenant_id, record_type, record_id, step) DO NOTHING",
+        )
+        .bind($tenant_id)
+        .bind($id)
+        .bind(new.record_type)
+        .bind(new.record_id)
+        .bind(new.step)
+        .bind(new.unit_id)
+        .bind($spec)
+        .bind(s.due_at)
+        .bind(s.yellow_at)
+        .bind(s.provisional)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+    }};
+}
+pub(crate) use insert_deadline;
+
 impl Store {
+    /// The rule, its JSON and its computed moments for a deadline about to be opened.
+    pub(crate) async fn plan_deadline(
+        &self,
+        tenant_id: &str,
+        new: &NewDeadline<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(Deadline, String, domain::deadline::Schedule)> {
+        let deadline = Deadline::new(new.received_at.trunc_subsecs(0), new.limit);
+        let s = self.computed(tenant_id, &deadline, now).await?;
+        let spec = serde_json::to_string(&deadline).map_err(|e| StoreError::Other(e.into()))?;
+        Ok((deadline, spec, s))
+    }
+
     async fn computed(
         &self,
         tenant_id: &str,
@@ -212,23 +255,11 @@ impl Store {
         new: &NewDeadline<'_>,
     ) -> Result<StoredDeadline> {
         let now = self.clock.now();
-        let deadline = Deadline::new(new.received_at.trunc_subsecs(0), new.limit);
-        let s = self.computed(tenant_id, &deadline, now).await?;
+        let (deadline, spec, s) = self.plan_deadline(tenant_id, new, now).await?;
         let id = new_id();
-        let spec = serde_json::to_string(&deadline).map_err(|e| StoreError::Other(e.into()))?;
         let head = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO deadline (tenant_id, id, record_type, record_id, step, unit_id, spec, due_at, yellow_at, \
-                 provisional, paused, card, open, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, FALSE, 'none', TRUE, $11, $11) \
-                 ON CONFLICT (tenant_id, record_type, record_id, step) DO NOTHING",
-            )
-            .bind(tenant_id).bind(&id).bind(new.record_type).bind(new.record_id).bind(new.step)
-            .bind(new.unit_id).bind(&spec).bind(s.due_at).bind(s.yellow_at).bind(s.provisional).bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let inserted = insert_deadline!(tx, tenant_id, &id, new, &spec, &s, now);
             if inserted == 0 {
                 return Err(StoreError::Conflict(format!("该事项的“{}”环节已有办理时限", new.step)));
             }

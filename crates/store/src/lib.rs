@@ -20,6 +20,7 @@ pub mod keys;
 pub mod page;
 pub mod reorg;
 pub mod staff;
+pub mod task;
 pub mod tenant;
 pub mod token;
 pub mod unit;

@@ -25,6 +25,7 @@ pub mod settings;
 pub mod staff;
 pub mod startup;
 pub mod state;
+pub mod task;
 pub mod tenant;
 pub mod timeline;
 

@@ -29,6 +29,7 @@ pub fn document() -> Value {
         group::openapi_paths(),
         crate::reorg::openapi_paths(),
         staff::openapi_paths(),
+        crate::task::openapi_paths(),
         own_paths(),
     ] {
         paths.extend(feature);

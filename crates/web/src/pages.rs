@@ -28,6 +28,8 @@ pub struct Layout {
     pub nav_audit: bool,
     /// Show account administration in the navigation.
     pub nav_accounts: bool,
+    /// Show supervision tasks in the navigation.
+    pub nav_tasks: bool,
     catalog: &'static Catalog,
 }
 
@@ -45,6 +47,7 @@ impl Layout {
             nav_org: true,
             nav_audit: false,
             nav_accounts: false,
+            nav_tasks: false,
             catalog,
         }
     }
@@ -72,6 +75,7 @@ impl Layout {
             nav_org: crate::policy::allows(&user.account, crate::policy::Action::ReadOrg),
             nav_audit: crate::policy::allows(&user.account, crate::policy::Action::ReadAudit),
             nav_accounts: crate::policy::allows(&user.account, crate::policy::Action::ReadAccounts),
+            nav_tasks: crate::policy::allows(&user.account, crate::policy::Action::ReadTasks),
             ..Self::new(title_key, nav)
         }
     }
@@ -85,6 +89,7 @@ impl Layout {
             self.nav_audit = crate::policy::allows(&user.account, crate::policy::Action::ReadAudit);
             self.nav_accounts =
                 crate::policy::allows(&user.account, crate::policy::Action::ReadAccounts);
+            self.nav_tasks = crate::policy::allows(&user.account, crate::policy::Action::ReadTasks);
         }
         self
     }

@@ -29,6 +29,12 @@ pub enum Action {
     ManageCalendar,
     /// Read and set the password and session policy (三员: secadmin).
     ManageSecurity,
+    /// Read supervision tasks (`unit_admin`: those with a unit in its subtree).
+    ReadTasks,
+    /// Create tasks, accept or send back their completion (the supervisor).
+    ManageTasks,
+    /// Report progress on a task of one's unit and ask for its completion.
+    ReportTasks,
 }
 
 /// Whether `account` may take `action`.
@@ -81,6 +87,9 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ManageSecurity => role == Secadmin,
         Action::ManageAccounts => role == Sysadmin,
         Action::GrantRoles => role == Secadmin,
+        Action::ReadTasks => matches!(role, Supervisor | Leader | UnitAdmin),
+        Action::ManageTasks => role == Supervisor,
+        Action::ReportTasks => role == UnitAdmin,
     }
 }
 

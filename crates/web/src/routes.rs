@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::state::AppState;
 use crate::{
     accounts, assets, audit, auth, calendar, group, health, home, metrics, openapi, org, pages,
-    reorg, settings, staff,
+    reorg, settings, staff, task,
 };
 
 /// A router of pages or API routes that remembers each (method, path) it was given.
@@ -80,6 +80,7 @@ fn api() -> Routes {
         .merge(group::api())
         .merge(reorg::api())
         .merge(staff::api())
+        .merge(task::api())
         .merge(openapi::api())
 }
 
@@ -96,6 +97,7 @@ fn pages() -> Routes {
         .merge(group::pages())
         .merge(reorg::pages())
         .merge(staff::pages())
+        .merge(task::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.

@@ -15,6 +15,7 @@ mod policy;
 mod reorg;
 mod staff;
 mod store;
+mod tasks;
 mod tokens;
 mod web;
 

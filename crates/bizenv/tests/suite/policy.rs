@@ -292,6 +292,33 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "admin" => Open,
             _ => Forbidden,
         },
+        // supervision tasks: the supervisor and leaders read all, a unit_admin those with a unit
+        // in its subtree (street: its own street's task; unitadmin: neither); the supervisor
+        // assigns and decides, units report; leaders only read
+        ("GET", "/tasks") | ("GET", "/api/v1/tasks") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/tasks/{id}")
+        | ("GET", "/api/v1/tasks/{id}")
+        | ("GET", "/api/v1/tasks/{id}/history") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "other" => Open,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
+        ("GET", "/tasks/new") | ("POST", "/tasks/new") | ("POST", "/api/v1/tasks") => match user {
+            "supervisor" | "other" => Open,
+            "leader" | "unitadmin" | "street" => Forbidden,
+            _ => Hidden,
+        },
+        ("POST", "/tasks/{id}/action") | ("POST", "/api/v1/tasks/{id}/actions") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "other" => Open,
+            "leader" => Forbidden,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
         _ => panic!("{method} {path} is routed but has no expected outcome here: write one"),
     }
 }
@@ -302,6 +329,7 @@ struct Fixture {
     accounts: BTreeMap<&'static str, String>,
     groups: BTreeMap<&'static str, String>,
     reorgs: BTreeMap<&'static str, String>,
+    tasks: BTreeMap<&'static str, String>,
 }
 
 impl Fixture {
@@ -319,6 +347,8 @@ impl Fixture {
             &self.groups[key]
         } else if path.contains("/reorganisations/") {
             &self.reorgs[key]
+        } else if path.contains("/tasks/") {
+            &self.tasks[key]
         } else {
             &self.units[key]
         };
@@ -462,10 +492,47 @@ async fn fixture(app: &TestApp) -> Fixture {
         ),
         ("foreign", rename(other.id.clone(), ids[0].clone()).await),
     ]);
+    let task = |tenant_id: String, unit_id: String, number: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .create_task(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    &store::task::NewTask {
+                        number: number.into(),
+                        measure: "措施二".into(),
+                        title: "测试任务".into(),
+                        description: String::new(),
+                        lead_unit_id: unit_id,
+                        cooperating_unit_ids: vec![],
+                        due_on: "2026-12-31".parse().unwrap(),
+                    },
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let tasks = BTreeMap::from([
+        (
+            "own",
+            task(tenant.id.clone(), own_unit.clone(), "T-1").await,
+        ),
+        (
+            "sibling",
+            task(tenant.id.clone(), sibling_unit.clone(), "T-2").await,
+        ),
+        (
+            "foreign",
+            task(other.id.clone(), ids[0].clone(), "T-1").await,
+        ),
+    ]);
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
         reorgs,
+        tasks,
         groups: BTreeMap::from([
             ("own", demo_groups[0].id.clone()),
             ("sibling", demo_groups[1].id.clone()),

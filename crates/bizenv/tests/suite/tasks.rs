@@ -1,0 +1,365 @@
+//! Supervision tasks on the workflow kernel: assigned by the supervisor, reported on by the
+//! units, carded by the sweep as the clock moves, accepted with the deadline met; bad input
+//! and actions by the wrong people change nothing.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde_json::{Value, json};
+use test_support::{Backend, TestApp, TestUser, db_tests};
+
+db_tests!(
+    a_task_is_assigned_reported_carded_and_accepted,
+    bad_task_input_and_the_wrong_people_change_nothing,
+);
+
+fn at(s: &str) -> DateTime<Utc> {
+    domain::calendar::shanghai()
+        .from_local_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn unit(user: &TestUser, code: &str) -> String {
+    let mut page = 1;
+    loop {
+        let (_, body) = user
+            .get_json(&format!("/api/v1/units?per_page=200&page={page}"))
+            .await;
+        let items = body["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "unit {code}");
+        if let Some(u) = items.iter().find(|u| u["code"] == code) {
+            return u["id"].as_str().unwrap().to_owned();
+        }
+        page += 1;
+    }
+}
+
+async fn act(user: &TestUser, id: &str, body: Value) -> (u16, Value) {
+    user.post_json(&format!("/api/v1/tasks/{id}/actions"), &body, true)
+        .await
+}
+
+async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let supervisor = app.demo_user("supervisor").await;
+    let spj = unit(&supervisor, "SPJ").await;
+    let street = unit(&supervisor, "370104001").await;
+    // Monday 2026-11-30: due Friday 12-04, i.e. its close
+    let (status, task) = supervisor
+        .post_json(
+            "/api/v1/tasks",
+            &json!({"number": "2-1", "measure": "措施二：实施意见", "title": "推行企业开办一日办结",
+                    "description": "企业开办全流程压缩至 1 个工作日", "lead_unit_id": spj,
+                    "cooperating_unit_ids": [street], "due_on": "2026-12-04"}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 201, "{task}");
+    assert_eq!(task["state"], "assigned");
+    assert_eq!(task["due_at"], "2026-12-04T17:30:00+08:00");
+    assert_eq!(task["card"], "none");
+    let id = task["id"].as_str().unwrap().to_owned();
+
+    // both units report; only the lead asks for completion
+    let lead = app.demo_user("unitadmin").await;
+    let cooperating = app.demo_user("street").await;
+    let (status, reported) = act(
+        &lead,
+        &id,
+        json!({"action": "report", "progress": 40, "text": "已梳理流程"}),
+    )
+    .await;
+    assert_eq!(
+        (status, reported["state"].as_str()),
+        (200, Some("in_progress")),
+        "{reported}"
+    );
+    let (status, _) = act(
+        &cooperating,
+        &id,
+        json!({"action": "report", "progress": 50, "text": "街道窗口已培训"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, refused) = act(
+        &cooperating,
+        &id,
+        json!({"action": "submit", "text": "完成"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        refused["error"]["fields"]["unit_id"],
+        "只有牵头单位可以申请销号"
+    );
+
+    // Thursday's close: one working day left, yellow; Friday's close: red
+    app.clock.set(at("2026-12-03 17:30"));
+    app.store.tick("test").await.unwrap();
+    // sessions idle for days have expired: sign in again
+    let supervisor = app.demo_user("supervisor").await;
+    let lead = app.demo_user("unitadmin").await;
+    let (_, now) = supervisor.get_json(&format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(now["card"], "yellow");
+    let (_, page) = lead.get_text(&format!("/tasks/{id}")).await;
+    assert!(page.contains("黄牌"), "{page}");
+    app.clock.set(at("2026-12-04 17:30"));
+    app.store.tick("test").await.unwrap();
+    let lead = app.demo_user("unitadmin").await;
+    let supervisor = app.demo_user("supervisor").await;
+    let (_, red) = supervisor.get_json("/api/v1/tasks?card=red").await;
+    assert_eq!(red["total"], 1);
+    assert_eq!(red["items"][0]["id"], id.as_str());
+
+    // asked for completion, sent back, asked again, accepted: the deadline is met (late)
+    let (status, _) = act(
+        &lead,
+        &id,
+        json!({"action": "submit", "text": "已实现一日办结"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = act(
+        &lead,
+        &id,
+        json!({"action": "report", "progress": 100, "text": "补充"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(body["error"]["message"], "该任务已申请销号，正等待督查验收");
+    let (status, body) = act(&supervisor, &id, json!({"action": "reject", "text": ""})).await;
+    assert_eq!(status, 422, "a reason is required: {body}");
+    let (status, back) = act(
+        &supervisor,
+        &id,
+        json!({"action": "reject", "text": "缺少办结数据"}),
+    )
+    .await;
+    assert_eq!((status, back["state"].as_str()), (200, Some("in_progress")));
+    act(
+        &lead,
+        &id,
+        json!({"action": "submit", "text": "附 11 月办结数据"}),
+    )
+    .await;
+    let (status, done) = act(
+        &supervisor,
+        &id,
+        json!({"action": "accept", "text": "同意销号"}),
+    )
+    .await;
+    assert_eq!(
+        (status, done["state"].as_str(), done["card"].as_str()),
+        (200, Some("completed"), Some("none"))
+    );
+    let tenant = app
+        .store
+        .tenant_by_code("370104")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let deadline = app
+        .store
+        .deadlines_of(&tenant, "task", &id)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(!deadline.open);
+    assert!(deadline.worked_minutes.unwrap() > 0);
+    let (status, body) = act(&supervisor, &id, json!({"action": "accept"})).await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (409, Some("该任务已销号"))
+    );
+
+    // the timeline tells it all, in order
+    let (_, history) = supervisor
+        .get_json(&format!("/api/v1/tasks/{id}/history"))
+        .await;
+    let events: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "assigned",
+            "reported",
+            "reported",
+            "card_yellow",
+            "card_red",
+            "submitted",
+            "rejected",
+            "submitted",
+            "completed"
+        ]
+    );
+    let texts = history["items"].to_string();
+    assert!(texts.contains("退回：缺少办结数据"), "{texts}");
+    let (_, page) = supervisor.get_text(&format!("/tasks/{id}")).await;
+    assert!(
+        page.contains("已销号") && page.contains("街道窗口已培训"),
+        "{page}"
+    );
+    assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn bad_task_input_and_the_wrong_people_change_nothing(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let supervisor = app.demo_user("supervisor").await;
+    let spj = unit(&supervisor, "SPJ").await;
+    let tenant = app
+        .store
+        .tenant_by_code("370104")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let count = || async { app.sql_rows("SELECT COUNT(*) FROM task").await };
+    let before = count().await;
+    let good = json!({"number": "9-1", "measure": "措施九", "title": "分析满意度", "lead_unit_id": spj, "due_on": "2026-12-31"});
+    let with = |k: &str, v: Value| {
+        let mut b = good.clone();
+        b[k] = v;
+        b
+    };
+    for (body, field, words) in [
+        (
+            with("due_on", json!("2026-11-01")),
+            "due_on",
+            "不能早于今天",
+        ),
+        (with("due_on", json!("明天")), "due_on", "YYYY-MM-DD"),
+        (with("title", json!(" ")), "title", "任务名称"),
+        (
+            with("lead_unit_id", json!("nosuch")),
+            "lead_unit_id",
+            "不存在",
+        ),
+        (
+            with("cooperating_unit_ids", json!([spj])),
+            "cooperating_unit_ids",
+            "重复",
+        ),
+    ] {
+        let (status, answer) = supervisor.post_json("/api/v1/tasks", &body, true).await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        let message = answer["error"]["fields"][field]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains(words), "{field}: {answer}");
+    }
+    assert_eq!(count().await, before);
+    // the same number twice
+    let (status, _) = supervisor.post_json("/api/v1/tasks", &good, true).await;
+    assert_eq!(status, 201);
+    let (status, answer) = supervisor.post_json("/api/v1/tasks", &good, true).await;
+    assert_eq!(status, 422);
+    assert_eq!(answer["error"]["fields"]["number"], "编号 9-1 已被使用");
+    let (_, list) = supervisor.get_json("/api/v1/tasks").await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+
+    // the wrong people: another street's contact does not see it; a leader only reads; a
+    // unit cannot accept; a bad progress is refused
+    let street = app.demo_user("street").await;
+    let (status, _) = act(
+        &street,
+        &id,
+        json!({"action": "report", "progress": 10, "text": "x"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = street.get_json(&format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(status, 404);
+    let (_, theirs) = street.get_json("/api/v1/tasks").await;
+    assert_eq!(theirs["total"], 0, "absent from their list and count");
+    let leader = app.demo_user("leader").await;
+    let (status, _) = act(
+        &leader,
+        &id,
+        json!({"action": "report", "progress": 10, "text": "x"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let lead = app.demo_user("unitadmin").await;
+    let (status, _) = act(&lead, &id, json!({"action": "accept"})).await;
+    assert_eq!(status, 403);
+    let (status, answer) = act(
+        &lead,
+        &id,
+        json!({"action": "report", "progress": 140, "text": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["fields"]["progress"].as_str()),
+        (422, Some("进度应为 0 到 100"))
+    );
+    let (status, _) = act(
+        &lead,
+        &id,
+        json!({"action": "report", "progress": 10, "text": ""}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = act(&lead, &id, json!({"action": "finish"})).await;
+    assert_eq!(status, 422);
+    let task = app.store.task(&tenant, &id).await.unwrap().unwrap();
+    assert_eq!((task.state.as_str(), task.progress), ("assigned", 0));
+    assert!(
+        app.store
+            .task_reports(&tenant, &id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // the page form shows the refusal in Chinese and changes nothing
+    let response = lead
+        .post_form(
+            &format!("/tasks/{id}/action"),
+            &[
+                ("csrf_token", &lead.csrf_token.clone()),
+                ("action", "report"),
+                ("progress", "abc"),
+                ("text", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let response = lead
+        .post_form(
+            &format!("/tasks/{id}/action"),
+            &[
+                ("csrf_token", &lead.csrf_token.clone()),
+                ("action", "report"),
+                ("progress", "30"),
+                ("text", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("进展情况应为 1 到 2000 个字符")
+    );
+    // and the form that works
+    let response = lead
+        .post_form(
+            &format!("/tasks/{id}/action"),
+            &[
+                ("csrf_token", &lead.csrf_token.clone()),
+                ("action", "report"),
+                ("progress", "30"),
+                ("text", "已启动"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let task = app.store.task(&tenant, &id).await.unwrap().unwrap();
+    assert_eq!((task.state.as_str(), task.progress), ("in_progress", 30));
+}

@@ -1,0 +1,174 @@
+//! Supervision tasks (督查督办, SPEC "Supervision tasks"): the programme's measures decomposed
+//! into tasks with a lead unit (牵头单位), cooperating units (配合单位) and a deadline. The units
+//! report progress; the lead unit asks for completion (申请销号); the supervisor accepts it
+//! (销号) or sends it back. The deadline runs on the workflow kernel until it is accepted.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Where a task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskState {
+    /// 已交办: no report yet.
+    Assigned,
+    /// 推进中: reported on.
+    InProgress,
+    /// 待验收: the lead unit asked for completion.
+    Submitted,
+    /// 已销号: accepted by the supervisor; final.
+    Completed,
+}
+
+impl TaskState {
+    /// Every state.
+    pub const ALL: [TaskState; 4] = [
+        TaskState::Assigned,
+        TaskState::InProgress,
+        TaskState::Submitted,
+        TaskState::Completed,
+    ];
+
+    /// The name used in code, tables and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Assigned => "assigned",
+            TaskState::InProgress => "in_progress",
+            TaskState::Submitted => "submitted",
+            TaskState::Completed => "completed",
+        }
+    }
+}
+
+impl fmt::Display for TaskState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TaskState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TaskState::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("未知的任务状态“{s}”"))
+    }
+}
+
+/// What may happen to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskAction {
+    /// A lead or cooperating unit reports progress.
+    Report,
+    /// The lead unit asks for completion.
+    Submit,
+    /// The supervisor accepts the completion.
+    Accept,
+    /// The supervisor sends it back.
+    Reject,
+}
+
+impl TaskAction {
+    /// Every action.
+    pub const ALL: [TaskAction; 4] = [
+        TaskAction::Report,
+        TaskAction::Submit,
+        TaskAction::Accept,
+        TaskAction::Reject,
+    ];
+
+    /// The name used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskAction::Report => "report",
+            TaskAction::Submit => "submit",
+            TaskAction::Accept => "accept",
+            TaskAction::Reject => "reject",
+        }
+    }
+}
+
+impl FromStr for TaskAction {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TaskAction::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("未知的操作“{s}”，应为 report、submit、accept 或 reject"))
+    }
+}
+
+/// Why an action is refused, in words for the clerk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TaskRefusal {
+    /// Completed tasks take nothing more.
+    #[error("该任务已销号")]
+    Completed,
+    /// Waiting for the supervisor.
+    #[error("该任务已申请销号，正等待督查验收")]
+    AwaitingAcceptance,
+    /// Accept or reject before the lead unit asked.
+    #[error("牵头单位尚未申请销号")]
+    NotSubmitted,
+}
+
+/// The state after `action` on a task in `state`.
+pub fn next(state: TaskState, action: TaskAction) -> Result<TaskState, TaskRefusal> {
+    use TaskAction::*;
+    use TaskState::*;
+    match (state, action) {
+        (Completed, _) => Err(TaskRefusal::Completed),
+        (Assigned | InProgress, Report) => Ok(InProgress),
+        (Assigned | InProgress, Submit) => Ok(Submitted),
+        (Assigned | InProgress, Accept | Reject) => Err(TaskRefusal::NotSubmitted),
+        (Submitted, Report | Submit) => Err(TaskRefusal::AwaitingAcceptance),
+        (Submitted, Accept) => Ok(Completed),
+        (Submitted, Reject) => Ok(InProgress),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TaskAction::*;
+    use super::TaskState::*;
+    use super::*;
+
+    #[test]
+    fn every_state_and_action_has_the_written_outcome() {
+        let table = [
+            (Assigned, Report, Ok(InProgress)),
+            (Assigned, Submit, Ok(Submitted)),
+            (Assigned, Accept, Err(TaskRefusal::NotSubmitted)),
+            (Assigned, Reject, Err(TaskRefusal::NotSubmitted)),
+            (InProgress, Report, Ok(InProgress)),
+            (InProgress, Submit, Ok(Submitted)),
+            (InProgress, Accept, Err(TaskRefusal::NotSubmitted)),
+            (InProgress, Reject, Err(TaskRefusal::NotSubmitted)),
+            (Submitted, Report, Err(TaskRefusal::AwaitingAcceptance)),
+            (Submitted, Submit, Err(TaskRefusal::AwaitingAcceptance)),
+            (Submitted, Accept, Ok(Completed)),
+            (Submitted, Reject, Ok(InProgress)),
+            (Completed, Report, Err(TaskRefusal::Completed)),
+            (Completed, Submit, Err(TaskRefusal::Completed)),
+            (Completed, Accept, Err(TaskRefusal::Completed)),
+            (Completed, Reject, Err(TaskRefusal::Completed)),
+        ];
+        assert_eq!(table.len(), TaskState::ALL.len() * TaskAction::ALL.len());
+        for (state, action, expected) in table {
+            assert_eq!(next(state, action), expected, "{state:?} × {action:?}");
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in TaskState::ALL {
+            assert_eq!(s.as_str().parse::<TaskState>(), Ok(s));
+        }
+        for a in TaskAction::ALL {
+            assert_eq!(a.as_str().parse::<TaskAction>(), Ok(a));
+        }
+        assert!("close".parse::<TaskAction>().is_err());
+    }
+}

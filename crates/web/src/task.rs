@@ -1,0 +1,789 @@
+//! Supervision tasks (督查督办) pages and API: the supervisor assigns tasks and accepts or
+//! sends back their completion; the units on a task report progress and the lead unit asks
+//! for completion; leaders read everything. A `unit_admin` sees the tasks with a unit in its
+//! subtree; for everyone else without `ReadTasks` they do not exist.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use chrono::NaiveDate;
+use domain::deadline::Card;
+use domain::history::Reader;
+use domain::task::{TaskAction, TaskState};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use store::page::PageRequest;
+use store::task::{NewTask, Task, TaskFilter, TaskStep};
+use store::unit::Unit;
+
+use crate::auth::{CurrentUser, PageUser, see_other};
+use crate::error::{Error, PageError, Result};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::list::{ListBody, page_request, timestamp};
+use crate::openapi::{list_of, operation, paging, path, query};
+use crate::pages::{Layout, render};
+use crate::policy::{Action, Scope, allows, permitted, scope, visible_to};
+use crate::routes::Routes;
+use crate::staff::{FormErrors, form_value};
+use crate::state::AppState;
+use crate::timeline::{TimelineLine, timeline};
+
+pub(crate) fn api() -> Routes {
+    Routes::default()
+        .get("/api/v1/tasks", list)
+        .post("/api/v1/tasks", create)
+        .get("/api/v1/tasks/{id}", show)
+        .post("/api/v1/tasks/{id}/actions", act)
+        .get("/api/v1/tasks/{id}/history", history)
+}
+
+pub(crate) fn pages() -> Routes {
+    Routes::default()
+        .get("/tasks", list_page)
+        .get("/tasks/new", new_page)
+        .post("/tasks/new", new_form)
+        .get("/tasks/{id}", detail_page)
+        .post("/tasks/{id}/action", action_form)
+}
+
+/// The units of the tenant and the subtree a `unit_admin` works in.
+struct Units {
+    by_id: HashMap<String, Unit>,
+    /// `None`: the whole tenant.
+    scope: Option<Vec<String>>,
+}
+
+impl Units {
+    async fn load(state: &AppState, user: &CurrentUser) -> Result<Self> {
+        let all = state.store.units(&user.tenant.id).await?;
+        let scope = match scope(&user.account, Action::ReadTasks) {
+            Scope::Tenant => None,
+            Scope::Subtree(root) => {
+                let mut ids = vec![root.to_owned()];
+                let mut i = 0;
+                while i < ids.len() {
+                    let parent = ids[i].clone();
+                    ids.extend(
+                        all.iter()
+                            .filter(|u| u.parent_id.as_deref() == Some(parent.as_str()))
+                            .map(|u| u.id.clone()),
+                    );
+                    i += 1;
+                }
+                Some(ids)
+            }
+            Scope::Nothing => Some(Vec::new()),
+        };
+        Ok(Self {
+            by_id: all.into_iter().map(|u| (u.id.clone(), u)).collect(),
+            scope,
+        })
+    }
+
+    fn name(&self, id: &str) -> String {
+        self.by_id
+            .get(id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn sees(&self, task: &Task) -> bool {
+        match &self.scope {
+            None => true,
+            Some(ids) => task.unit_ids().any(|u| ids.iter().any(|i| i == u)),
+        }
+    }
+
+    /// The unit through which the user acts on the task: the lead if in scope, else the first
+    /// cooperating unit in scope.
+    fn acting_unit(&self, task: &Task) -> Option<String> {
+        let ids = self.scope.as_ref()?;
+        task.unit_ids()
+            .find(|u| ids.iter().any(|i| i == u))
+            .map(str::to_owned)
+    }
+}
+
+fn reader(user: CurrentUser) -> Result<CurrentUser> {
+    visible_to(user, Action::ReadTasks)
+}
+
+async fn task_of(state: &AppState, user: &CurrentUser, units: &Units, id: &str) -> Result<Task> {
+    state
+        .store
+        .task(&user.tenant.id, id)
+        .await?
+        .filter(|t| units.sees(t))
+        .ok_or_else(Error::not_found)
+}
+
+#[derive(Serialize)]
+struct TaskJson {
+    id: String,
+    number: String,
+    measure: String,
+    title: String,
+    description: String,
+    lead_unit: UnitRef,
+    cooperating_units: Vec<UnitRef>,
+    state: &'static str,
+    progress: i32,
+    due_on: String,
+    due_at: Option<String>,
+    card: &'static str,
+    provisional: bool,
+    completed_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UnitRef {
+    id: String,
+    name: String,
+}
+
+fn task_json(t: Task, units: &Units) -> TaskJson {
+    let unit = |id: &str| UnitRef {
+        id: id.to_owned(),
+        name: units.name(id),
+    };
+    TaskJson {
+        lead_unit: unit(&t.lead_unit_id),
+        cooperating_units: t.cooperating_unit_ids.iter().map(|u| unit(u)).collect(),
+        state: t.state.as_str(),
+        card: t.card().as_str(),
+        due_at: t.deadline.as_ref().map(|d| timestamp(d.due_at)),
+        provisional: t.deadline.as_ref().is_some_and(|d| d.provisional),
+        due_on: t.due_on.to_string(),
+        completed_at: t.completed_at.map(timestamp),
+        id: t.id,
+        number: t.number,
+        measure: t.measure,
+        title: t.title,
+        description: t.description,
+        progress: t.progress,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    state: Option<String>,
+    card: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+impl ListQuery {
+    fn filter(&self, units: &Units) -> Result<TaskFilter> {
+        let state = match self.state.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => Some(
+                s.parse::<TaskState>()
+                    .map_err(|e| Error::bad_param("state", e))?,
+            ),
+            None => None,
+        };
+        let card = match self.card.as_deref().filter(|s| !s.is_empty()) {
+            Some("none") => Some(Card::None),
+            Some("yellow") => Some(Card::Yellow),
+            Some("red") => Some(Card::Red),
+            Some(_) => {
+                return Err(Error::bad_param(
+                    "card",
+                    "卡片 card 应为 none、yellow 或 red",
+                ));
+            }
+            None => None,
+        };
+        Ok(TaskFilter {
+            unit_ids: units.scope.clone(),
+            state,
+            card,
+        })
+    }
+}
+
+/// `GET /api/v1/tasks`
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListBody<TaskJson>>> {
+    let user = reader(user)?;
+    let units = Units::load(&state, &user).await?;
+    let request = page_request(q.page.as_deref(), q.per_page.as_deref())?;
+    let page = state
+        .store
+        .list_tasks(&user.tenant.id, &q.filter(&units)?, request)
+        .await?;
+    Ok(Json(ListBody::from_page(page, |t| task_json(t, &units))))
+}
+
+/// `GET /api/v1/tasks/{id}`
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<TaskJson>> {
+    let user = reader(user)?;
+    let units = Units::load(&state, &user).await?;
+    let task = task_of(&state, &user, &units, &id).await?;
+    Ok(Json(task_json(task, &units)))
+}
+
+/// `GET /api/v1/tasks/{id}/history`
+async fn history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let user = reader(user)?;
+    let units = Units::load(&state, &user).await?;
+    task_of(&state, &user, &units, &id).await?;
+    let items = timeline(&state, &user.tenant.id, "task", &id, Reader::Staff).await?;
+    Ok(Json(json!({"items": items})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewTaskBody {
+    number: Option<String>,
+    measure: Option<String>,
+    title: Option<String>,
+    #[serde(default)]
+    description: String,
+    lead_unit_id: Option<String>,
+    #[serde(default)]
+    cooperating_unit_ids: Vec<String>,
+    due_on: Option<String>,
+}
+
+impl NewTaskBody {
+    fn into_new(self) -> Result<NewTask> {
+        let due_on = self
+            .due_on
+            .filter(|d| !d.trim().is_empty())
+            .ok_or_else(|| Error::field("due_on", "请填写完成时限"))?;
+        let due_on = NaiveDate::parse_from_str(due_on.trim(), "%Y-%m-%d")
+            .map_err(|_| Error::field("due_on", "完成时限应为 YYYY-MM-DD 格式的日期"))?;
+        Ok(NewTask {
+            number: self.number.unwrap_or_default(),
+            measure: self.measure.unwrap_or_default(),
+            title: self.title.unwrap_or_default(),
+            description: self.description,
+            lead_unit_id: self
+                .lead_unit_id
+                .filter(|u| !u.trim().is_empty())
+                .ok_or_else(|| Error::field("lead_unit_id", "请选择牵头单位"))?,
+            cooperating_unit_ids: self.cooperating_unit_ids,
+            due_on,
+        })
+    }
+}
+
+fn manager(user: &CurrentUser) -> Result<()> {
+    permitted(user, Action::ManageTasks, "只有督查（营商办）可以交办任务")
+}
+
+/// `POST /api/v1/tasks`
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Result<ApiJson<NewTaskBody>, Error>,
+) -> Result<Response> {
+    let user = reader(user)?;
+    manager(&user)?;
+    let ApiJson(body) = body?;
+    let task = state
+        .store
+        .create_task(&user.audit(), &user.tenant.id, &body.into_new()?)
+        .await?;
+    let units = Units::load(&state, &user).await?;
+    Ok((StatusCode::CREATED, Json(task_json(task, &units))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ActionBody {
+    action: Option<String>,
+    progress: Option<i32>,
+    #[serde(default)]
+    text: String,
+}
+
+/// The step a user takes: units report and submit through their unit on the task, the
+/// supervisor accepts and rejects; anyone else who sees the task gets 403.
+fn step_of(user: &CurrentUser, units: &Units, task: &Task, body: ActionBody) -> Result<TaskStep> {
+    let action: TaskAction = body
+        .action
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e: String| Error::field("action", e))?;
+    match action {
+        TaskAction::Report | TaskAction::Submit => {
+            permitted(
+                user,
+                Action::ReportTasks,
+                "只有任务所涉单位的联络员可以报送进展",
+            )?;
+            let unit_id = units.acting_unit(task).ok_or_else(|| {
+                Error::client(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "只有任务所涉单位的联络员可以报送进展",
+                )
+            })?;
+            Ok(if action == TaskAction::Report {
+                TaskStep::Report {
+                    unit_id,
+                    progress: body
+                        .progress
+                        .ok_or_else(|| Error::field("progress", "请填写进度（0 到 100）"))?,
+                    text: body.text,
+                }
+            } else {
+                TaskStep::Submit {
+                    unit_id,
+                    text: body.text,
+                }
+            })
+        }
+        TaskAction::Accept | TaskAction::Reject => {
+            manager(user)?;
+            Ok(if action == TaskAction::Accept {
+                TaskStep::Accept { text: body.text }
+            } else {
+                TaskStep::Reject { text: body.text }
+            })
+        }
+    }
+}
+
+/// Readers who neither report nor supervise (leaders) only read: 403 before the body is read.
+fn may_act(user: &CurrentUser) -> Result<()> {
+    if allows(&user.account, Action::ReportTasks) || allows(&user.account, Action::ManageTasks) {
+        Ok(())
+    } else {
+        Err(Error::client(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "您只能查看该任务",
+        ))
+    }
+}
+
+async fn take_step(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    body: ActionBody,
+) -> Result<Task> {
+    let units = Units::load(state, user).await?;
+    let task = task_of(state, user, &units, id).await?;
+    let step = step_of(user, &units, &task, body)?;
+    Ok(state
+        .store
+        .act_on_task(&user.audit(), &user.tenant.id, id, &step)
+        .await?)
+}
+
+/// `POST /api/v1/tasks/{id}/actions`: `{"action": "report", "progress": 60, "text": "…"}`.
+async fn act(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: Result<ApiJson<ActionBody>, Error>,
+) -> Result<Json<TaskJson>> {
+    let user = reader(user)?;
+    let units = Units::load(&state, &user).await?;
+    task_of(&state, &user, &units, &id).await?;
+    may_act(&user)?;
+    let ApiJson(body) = body?;
+    let task = take_step(&state, &user, &id, body).await?;
+    Ok(Json(task_json(task, &units)))
+}
+
+pub(crate) fn openapi_paths() -> Map<String, Value> {
+    let unit = json!({"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}});
+    let task = json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "number": {"type": "string"}, "measure": {"type": "string"},
+        "title": {"type": "string"}, "description": {"type": "string"},
+        "lead_unit": unit.clone(), "cooperating_units": {"type": "array", "items": unit},
+        "state": {"type": "string", "enum": ["assigned", "in_progress", "submitted", "completed"]},
+        "progress": {"type": "integer"}, "due_on": {"type": "string", "format": "date"},
+        "due_at": {"type": ["string", "null"], "format": "date-time"},
+        "card": {"type": "string", "enum": ["none", "yellow", "red"]},
+        "provisional": {"type": "boolean"},
+        "completed_at": {"type": ["string", "null"], "format": "date-time"}}});
+    let id = path("id", "task id");
+    let [page, per_page] = paging();
+    let mut create = operation("Assign a task (supervisor).", &[], task.clone());
+    create["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object",
+        "required": ["number", "measure", "title", "lead_unit_id", "due_on"], "properties": {
+        "number": {"type": "string"}, "measure": {"type": "string"}, "title": {"type": "string"},
+        "description": {"type": "string"}, "lead_unit_id": {"type": "string"},
+        "cooperating_unit_ids": {"type": "array", "items": {"type": "string"}},
+        "due_on": {"type": "string", "format": "date"}}}}}});
+    let mut act = operation(
+        "Report progress or ask for completion (a unit on the task), accept or send back (supervisor).",
+        std::slice::from_ref(&id),
+        task.clone(),
+    );
+    act["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object",
+        "required": ["action"], "properties": {
+        "action": {"type": "string", "enum": ["report", "submit", "accept", "reject"]},
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "text": {"type": "string"}}}}}});
+    let mut paths = Map::new();
+    paths.insert(
+        "/api/v1/tasks".into(),
+        json!({
+            "get": operation("Tasks the user sees (a unit_admin: those with a unit in its subtree).", &[
+                query("state", false, json!({"type": "string"}), "assigned, in_progress, submitted or completed"),
+                query("card", false, json!({"type": "string"}), "none, yellow or red (open tasks)"),
+                page, per_page], list_of(task.clone())),
+            "post": create,
+        }),
+    );
+    paths.insert(
+        "/api/v1/tasks/{id}".into(),
+        json!({"get": operation("One task.", std::slice::from_ref(&id), task)}),
+    );
+    paths.insert("/api/v1/tasks/{id}/actions".into(), json!({"post": act}));
+    paths.insert(
+        "/api/v1/tasks/{id}/history".into(),
+        json!({"get": operation("The task's timeline.", &[id], json!({"type": "object"}))}),
+    );
+    paths
+}
+
+// ---- pages ------------------------------------------------------------------------------
+
+struct TaskLine {
+    id: String,
+    number: String,
+    title: String,
+    lead: String,
+    state_key: String,
+    card: &'static str,
+    due_on: String,
+    progress: i32,
+}
+
+impl TaskLine {
+    fn new(t: &Task, units: &Units) -> Self {
+        Self {
+            id: t.id.clone(),
+            number: t.number.clone(),
+            title: t.title.clone(),
+            lead: units.name(&t.lead_unit_id),
+            state_key: format!("task.state.{}", t.state.as_str()),
+            card: t.card().as_str(),
+            due_on: t.due_on.to_string(),
+            progress: t.progress,
+        }
+    }
+
+    fn card_key(&self) -> String {
+        format!("task.card.{}", self.card)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct ListPage {
+    layout: Layout,
+    tasks: Vec<TaskLine>,
+    total: i64,
+    state: String,
+    card: String,
+    manage: bool,
+}
+
+/// `GET /tasks`
+async fn list_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    let units = Units::load(&state, &user).await?;
+    let query = ListQuery {
+        state: q.get("state").cloned(),
+        card: q.get("card").cloned(),
+        ..ListQuery::default()
+    };
+    let filter = query.filter(&units)?;
+    let page = state
+        .store
+        .list_tasks(
+            &user.tenant.id,
+            &filter,
+            PageRequest {
+                page: 1,
+                per_page: PageRequest::MAX_PER_PAGE,
+            },
+        )
+        .await?;
+    render(&ListPage {
+        layout: Layout::for_user("tasks.title", "tasks", &user),
+        tasks: page
+            .items
+            .iter()
+            .map(|t| TaskLine::new(t, &units))
+            .collect(),
+        total: page.total,
+        state: query.state.unwrap_or_default(),
+        card: query.card.unwrap_or_default(),
+        manage: allows(&user.account, Action::ManageTasks),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "task_detail.html")]
+struct DetailPage {
+    layout: Layout,
+    csrf: String,
+    task: TaskLine,
+    measure: String,
+    description: String,
+    lead: String,
+    cooperating: Vec<String>,
+    due_at: String,
+    provisional: bool,
+    /// (unit, progress, text, at)
+    reports: Vec<(String, i32, String, String)>,
+    timeline: Vec<TimelineLine>,
+    may_report: bool,
+    may_submit: bool,
+    may_decide: bool,
+    error: Option<String>,
+}
+
+async fn detail(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    error: Option<String>,
+) -> Result<DetailPage> {
+    let units = Units::load(state, user).await?;
+    let task = task_of(state, user, &units, id).await?;
+    let reports = state
+        .store
+        .task_reports(&user.tenant.id, id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                units.name(&r.unit_id),
+                r.progress,
+                r.text,
+                r.at.with_timezone(&domain::calendar::shanghai())
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let open = matches!(task.state, TaskState::Assigned | TaskState::InProgress);
+    let reporter = allows(&user.account, Action::ReportTasks);
+    let acting = units.acting_unit(&task);
+    Ok(DetailPage {
+        layout: Layout::for_user("tasks.title", "tasks", user).titled(task.title.clone()),
+        csrf: user.csrf_token.clone(),
+        measure: task.measure.clone(),
+        description: task.description.clone(),
+        lead: units.name(&task.lead_unit_id),
+        cooperating: task
+            .cooperating_unit_ids
+            .iter()
+            .map(|u| units.name(u))
+            .collect(),
+        due_at: task
+            .deadline
+            .as_ref()
+            .map(|d| {
+                d.due_at
+                    .with_timezone(&domain::calendar::shanghai())
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default(),
+        provisional: task.deadline.as_ref().is_some_and(|d| d.provisional),
+        reports,
+        timeline: timeline(state, &user.tenant.id, "task", id, Reader::Staff).await?,
+        may_report: reporter && open && acting.is_some(),
+        may_submit: reporter && open && acting.as_deref() == Some(task.lead_unit_id.as_str()),
+        may_decide: allows(&user.account, Action::ManageTasks)
+            && task.state == TaskState::Submitted,
+        task: TaskLine::new(&task, &units),
+        error,
+    })
+}
+
+/// `GET /tasks/{id}`
+async fn detail_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    render(&detail(&state, &user, &id, None).await?)
+}
+
+/// `POST /tasks/{id}/action`: the forms of the detail page.
+async fn action_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    let units = Units::load(&state, &user).await?;
+    task_of(&state, &user, &units, &id).await?;
+    may_act(&user)?;
+    let progress = form_value(&form, "progress");
+    let body = ActionBody {
+        action: Some(form_value(&form, "action")),
+        progress: if progress.is_empty() {
+            None
+        } else {
+            Some(
+                progress
+                    .parse()
+                    .map_err(|_| Error::field("progress", "进度应为 0 到 100 的整数"))
+                    .map_err(PageError)?,
+            )
+        },
+        text: form_value(&form, "text"),
+    };
+    match take_step(&state, &user, &id, body).await {
+        Ok(_) => Ok(see_other(&format!("/tasks/{id}"))),
+        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
+            let status = e.status();
+            let mut response =
+                render(&detail(&state, &user, &id, Some(e.message().to_owned())).await?)?;
+            *response.status_mut() = status;
+            Ok(response)
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "task_form.html")]
+struct FormPage {
+    layout: Layout,
+    csrf: String,
+    number: String,
+    measure: String,
+    title: String,
+    description: String,
+    lead_unit_id: String,
+    cooperating: Vec<String>,
+    due_on: String,
+    /// Departments and streets: (id, name).
+    choices: Vec<(String, String)>,
+    errors: FormErrors,
+}
+
+impl FormPage {
+    fn is_cooperating(&self, id: &str) -> bool {
+        self.cooperating.iter().any(|c| c == id)
+    }
+}
+
+async fn blank_form(state: &AppState, user: &CurrentUser) -> Result<FormPage> {
+    let units = Units::load(state, user).await?;
+    let mut choices: Vec<&Unit> = units
+        .by_id
+        .values()
+        .filter(|u| u.active && u.kind != domain::org::UnitKind::Window)
+        .filter(|u| {
+            matches!(
+                u.kind,
+                domain::org::UnitKind::DistrictOffice
+                    | domain::org::UnitKind::Department
+                    | domain::org::UnitKind::Street
+            )
+        })
+        .collect();
+    choices.sort_by_key(|u| (u.kind, u.sort_order, u.code.clone()));
+    Ok(FormPage {
+        layout: Layout::for_user("tasks.new.title", "tasks", user),
+        csrf: user.csrf_token.clone(),
+        number: String::new(),
+        measure: String::new(),
+        title: String::new(),
+        description: String::new(),
+        lead_unit_id: String::new(),
+        cooperating: Vec::new(),
+        due_on: String::new(),
+        choices: choices
+            .into_iter()
+            .map(|u| (u.id.clone(), u.name.clone()))
+            .collect(),
+        errors: FormErrors::default(),
+    })
+}
+
+/// `GET /tasks/new`
+async fn new_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    manager(&user)?;
+    render(&blank_form(&state, &user).await?)
+}
+
+/// `POST /tasks/new`
+async fn new_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    manager(&user)?;
+    let mut page = blank_form(&state, &user).await?;
+    page.number = form_value(&form, "number");
+    page.measure = form_value(&form, "measure");
+    page.title = form_value(&form, "title");
+    page.description = form_value(&form, "description");
+    page.lead_unit_id = form_value(&form, "lead_unit_id");
+    page.due_on = form_value(&form, "due_on");
+    page.cooperating = form
+        .iter()
+        .filter(|(k, v)| k == "cooperating_unit_ids" && !v.is_empty())
+        .map(|(_, v)| v.clone())
+        .collect();
+    let body = NewTaskBody {
+        number: Some(page.number.clone()),
+        measure: Some(page.measure.clone()),
+        title: Some(page.title.clone()),
+        description: page.description.clone(),
+        lead_unit_id: Some(page.lead_unit_id.clone()),
+        cooperating_unit_ids: page.cooperating.clone(),
+        due_on: Some(page.due_on.clone()),
+    };
+    let created = match body.into_new() {
+        Ok(new) => state
+            .store
+            .create_task(&user.audit(), &user.tenant.id, &new)
+            .await
+            .map_err(Error::from),
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(task) => Ok(see_other(&format!("/tasks/{}", task.id))),
+        Err(e) => {
+            let (status, errors) = FormErrors::from_error(e)?;
+            page.errors = errors;
+            let mut response = render(&page)?;
+            *response.status_mut() = status;
+            Ok(response)
+        }
+    }
+}
