@@ -32,6 +32,141 @@ const STAFF_VERSION: i32 = 1;
 /// The version of the `groups` part.
 const GROUPS_VERSION: i32 = 1;
 
+/// The version of the `tasks` part.
+const TASKS_VERSION: i32 = 1;
+
+/// One demo task: number, measure, title, lead unit, cooperating units, assigned (days before
+/// today), due (days from today, negative: overdue), the lead unit's reports (progress, text),
+/// and where it ends: `open`, `submitted` or `completed`.
+type DemoTask = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    i64,
+    i64,
+    &'static [(i32, &'static str)],
+    &'static str,
+);
+
+/// The ten measures of the programme as supervision tasks, some on time, some overdue.
+const DEMO_TASKS: &[DemoTask] = &[
+    (
+        "1-1",
+        "措施一：领导小组、七个工作组、督查考核",
+        "建立领导小组和七个工作组月调度制度",
+        "ZFB",
+        &["SPJ"],
+        60,
+        20,
+        &[
+            (50, "已印发调度制度，召开首次调度会"),
+            (100, "十一月调度会已召开，纪要已印发"),
+        ],
+        "completed",
+    ),
+    (
+        "2-1",
+        "措施二：实施意见",
+        "制定优化营商环境实施意见的配套细则",
+        "FGJ",
+        &["SPJ", "SFJ"],
+        45,
+        -3,
+        &[(60, "细则初稿已完成，正在征求部门意见")],
+        "open",
+    ),
+    (
+        "3-1",
+        "措施三：区级领导带班",
+        "落实区级领导政务服务大厅带班制度",
+        "QWB",
+        &["SPJ"],
+        30,
+        25,
+        &[(40, "带班表已排至年底")],
+        "open",
+    ),
+    (
+        "4-1",
+        "措施四：企业库、行风政风评议",
+        "建成全区企业库并开展首轮行风政风评议",
+        "GXJ",
+        &["TJJ", "SCJ"],
+        40,
+        12,
+        &[(30, "已汇总市场主体登记数据")],
+        "open",
+    ),
+    (
+        "5-1",
+        "措施五：明察暗访、从严从快问责",
+        "开展营商环境明察暗访专项行动",
+        "SJJ",
+        &["SPJ"],
+        35,
+        -8,
+        &[],
+        "open",
+    ),
+    (
+        "6-1",
+        "措施六：营商环境恳谈会",
+        "每季度召开一次营商环境恳谈会",
+        "SWJ",
+        &["TCJ"],
+        20,
+        40,
+        &[(25, "第一季度恳谈会已召开")],
+        "open",
+    ),
+    (
+        "7-1",
+        "措施七：窗口人员培训",
+        "完成全区窗口人员轮训并建立考核档案",
+        "SPJ",
+        &["RSJ"],
+        25,
+        1,
+        &[(80, "已完成 6 期培训，覆盖 210 人")],
+        "open",
+    ),
+    (
+        "8-1",
+        "措施八：审批服务向街道、村居延伸",
+        "50 项审批服务事项下放至街道便民服务中心",
+        "SPJ",
+        &["370104001", "370104002"],
+        50,
+        30,
+        &[(45, "已下放 22 项，街道窗口人员已到岗")],
+        "open",
+    ),
+    (
+        "9-1",
+        "措施九：过程满意度、结果满意度双下降",
+        "分析满意度双下降原因并提出整改清单",
+        "TJJ",
+        &["SPJ"],
+        15,
+        10,
+        &[(90, "分析报告已完成，整改清单待审定")],
+        "submitted",
+    ),
+    (
+        "10-1",
+        "措施十：优化营商环境流动红旗",
+        "制定流动红旗评比办法并组织首次评比",
+        "ZFB",
+        &["TJJ"],
+        20,
+        20,
+        &[],
+        "open",
+    ),
+];
+
 /// The leading group of the programme (measure 1: 领导小组、七个工作组).
 const DEMO_LEADING_GROUP: (&str, &str) = (
     "槐荫区优化营商环境工作领导小组",
@@ -290,6 +425,12 @@ impl Store {
                 .await?;
             seeded_now.push("groups".to_owned());
         }
+        if self.demo_part_version(&tenant, "tasks").await? < TASKS_VERSION {
+            self.seed_demo_tasks(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "tasks", TASKS_VERSION)
+                .await?;
+            seeded_now.push("tasks".to_owned());
+        }
         let mut per_kind = std::collections::BTreeMap::new();
         for unit in self.units(&tenant.id).await? {
             *per_kind.entry(unit.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -303,6 +444,94 @@ impl Store {
     }
 
     /// The `groups` part: the leading group and its seven working groups with members.
+    /// The `tasks` part: the ten measures as tasks assigned in the past weeks, reported on,
+    /// one submitted and one accepted; the overdue ones get their red card from the first
+    /// sweep. Skips tasks whose number exists (a run interrupted before recording the part).
+    async fn seed_demo_tasks(&self, ctx: &AuditCtx, tenant: &Tenant) -> Result<()> {
+        let units = self.units(&tenant.id).await?;
+        let id_of = |code: &str| {
+            units
+                .iter()
+                .find(|u| u.code == code)
+                .map(|u| u.id.clone())
+                .ok_or_else(|| StoreError::Other(anyhow::anyhow!("demo unit {code} missing")))
+        };
+        let now = self.clock.now();
+        let today = self.today();
+        for (number, measure, title, lead, cooperating, assigned, due, reports, end) in DEMO_TASKS {
+            let existing = self
+                .list_tasks(
+                    &tenant.id,
+                    &crate::task::TaskFilter::default(),
+                    crate::page::PageRequest {
+                        page: 1,
+                        per_page: 200,
+                    },
+                )
+                .await?;
+            if existing.items.iter().any(|t| t.number == *number) {
+                continue;
+            }
+            let lead_id = id_of(lead)?;
+            let task = self
+                .create_task_at(
+                    ctx,
+                    &tenant.id,
+                    &crate::task::NewTask {
+                        number: (*number).to_owned(),
+                        measure: (*measure).to_owned(),
+                        title: (*title).to_owned(),
+                        description: String::new(),
+                        lead_unit_id: lead_id.clone(),
+                        cooperating_unit_ids: cooperating
+                            .iter()
+                            .map(|c| id_of(c))
+                            .collect::<Result<_>>()?,
+                        due_on: today + chrono::Duration::days(*due),
+                    },
+                    now - chrono::Duration::days(*assigned),
+                )
+                .await?;
+            for (progress, text) in *reports {
+                self.act_on_task(
+                    ctx,
+                    &tenant.id,
+                    &task.id,
+                    &crate::task::TaskStep::Report {
+                        unit_id: lead_id.clone(),
+                        progress: *progress,
+                        text: (*text).to_owned(),
+                    },
+                )
+                .await?;
+            }
+            if matches!(*end, "submitted" | "completed") {
+                self.act_on_task(
+                    ctx,
+                    &tenant.id,
+                    &task.id,
+                    &crate::task::TaskStep::Submit {
+                        unit_id: lead_id.clone(),
+                        text: "已按要求完成，申请销号".to_owned(),
+                    },
+                )
+                .await?;
+            }
+            if *end == "completed" {
+                self.act_on_task(
+                    ctx,
+                    &tenant.id,
+                    &task.id,
+                    &crate::task::TaskStep::Accept {
+                        text: "经核查已完成，同意销号".to_owned(),
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn seed_demo_groups(&self, ctx: &AuditCtx, tenant: &Tenant) -> Result<()> {
         use domain::org::GroupRole;
         if !self.groups(&tenant.id).await?.is_empty() {

@@ -192,6 +192,19 @@ impl Store {
         tenant_id: &str,
         new: &NewTask,
     ) -> Result<Task> {
+        self.create_task_at(ctx, tenant_id, new, self.clock.now())
+            .await
+    }
+
+    /// Creates a task assigned at `assigned_at` (the demo's tasks were assigned in the past;
+    /// everyone else assigns now): its deadline counts from then.
+    pub(crate) async fn create_task_at(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        new: &NewTask,
+        assigned_at: DateTime<Utc>,
+    ) -> Result<Task> {
         let number = text("number", &new.number, 16, "编号")?;
         let measure = text("measure", &new.measure, 64, "所属措施")?;
         let title = text("title", &new.title, 100, "任务名称")?;
@@ -225,7 +238,7 @@ impl Store {
         let calendar = self.calendar().await?;
         let hours = self.working_hours(tenant_id).await?;
         let receipt_day = calendar
-            .receipt(&hours, now)
+            .receipt(&hours, assigned_at)
             .value
             .with_timezone(&domain::calendar::shanghai())
             .date_naive();
@@ -243,7 +256,7 @@ impl Store {
             step: STEP,
             unit_id: Some(&new.lead_unit_id),
             limit: Limit::WorkingDays(days),
-            received_at: now,
+            received_at: assigned_at,
         };
         let (_, spec, schedule) = self.plan_deadline(tenant_id, &deadline, now).await?;
         let deadline_id = new_id();

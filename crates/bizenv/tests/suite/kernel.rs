@@ -27,11 +27,11 @@ fn at(s: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// A tenant of its own, so nothing but the test's deadlines is swept.
 async fn tenant(app: &TestApp) -> String {
     app.store
-        .tenant_by_code("370104")
+        .create_tenant(&AuditCtx::cli(), "370199", "测试区")
         .await
-        .unwrap()
         .unwrap()
         .id
 }
@@ -58,7 +58,7 @@ async fn events(app: &TestApp, tenant: &str, record_id: &str) -> Vec<String> {
 }
 
 async fn cards_follow_the_clock_and_each_is_given_once(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let app = TestApp::spawn(backend).await;
     let tenant = tenant(&app).await;
     let ctx = AuditCtx::system();
     // Monday 2026-11-30 10:00; two working days: due Wed 17:30, yellow from Tue's close
@@ -144,7 +144,7 @@ async fn cards_follow_the_clock_and_each_is_given_once(backend: Backend) {
 }
 
 async fn pauses_and_extensions_go_through_the_rules_and_bad_ones_change_nothing(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let app = TestApp::spawn(backend).await;
     let tenant = tenant(&app).await;
     let ctx = AuditCtx::system();
     let d = app
@@ -246,7 +246,7 @@ async fn pauses_and_extensions_go_through_the_rules_and_bad_ones_change_nothing(
 }
 
 async fn a_year_schedule_arriving_recomputes_provisional_deadlines(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let app = TestApp::spawn(backend).await;
     let tenant = tenant(&app).await;
     let ctx = AuditCtx::system();
     app.clock.set(at("2026-12-28 10:00"));
@@ -285,7 +285,7 @@ async fn a_year_schedule_arriving_recomputes_provisional_deadlines(backend: Back
 }
 
 async fn a_job_whose_runner_died_is_taken_up_again_and_acts_once(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let app = TestApp::spawn(backend).await;
     let tenant = tenant(&app).await;
     let ctx = AuditCtx::system();
     app.store
@@ -370,7 +370,7 @@ async fn a_job_whose_runner_died_is_taken_up_again_and_acts_once(backend: Backen
 }
 
 async fn a_failing_job_backs_off_then_gives_up(backend: Backend) {
-    let app = TestApp::spawn_demo(backend).await;
+    let app = TestApp::spawn(backend).await;
     let now = app.clock.now();
     app.store
         .enqueue_job(None, "no_such_kind", "bad-1", &serde_json::json!({}), now)
