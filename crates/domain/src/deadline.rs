@@ -78,6 +78,18 @@ impl Card {
     }
 }
 
+/// Who a supervision notice is addressed to, by how many working days its deadline is
+/// overdue (SPEC: escalation goes unit head → 分管区领导 → supervisor): 1, the unit's head,
+/// on the first overdue day; 2, the district leader in charge, from 2 working days overdue;
+/// 3, the supervisor, from 5.
+pub fn escalation_level(overdue_working_days: u32) -> i32 {
+    match overdue_working_days {
+        0..=1 => 1,
+        2..=4 => 2,
+        _ => 3,
+    }
+}
+
 /// Why a change to a deadline is refused, in words for the clerk.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeadlineError {
@@ -663,6 +675,14 @@ mod tests {
             };
             let gap = cal.working_minutes_between(&hours, s.yellow_at, s.due_at).value;
             prop_assert_eq!(gap, threshold);
+        }
+    }
+
+    #[test]
+    fn notices_escalate_by_working_days_overdue() {
+        let expected = [(0, 1), (1, 1), (2, 2), (4, 2), (5, 3), (30, 3)];
+        for (days, level) in expected {
+            assert_eq!(escalation_level(days), level, "{days} days overdue");
         }
     }
 

@@ -11,7 +11,7 @@ use domain::uscc::Uscc;
 
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::crypto::{hash_password, random_token, sm3_hex, verify_password};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::{Result, Store, StoreError, new_id};
 
 /// An account as stored (without its password hash).
@@ -195,7 +195,7 @@ impl Store {
         let value = serde_json::to_string(policy)
             .map_err(|e| StoreError::Other(anyhow::anyhow!("password policy: {e}")))?;
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO installation_setting (key, value, updated_at) VALUES ('password_policy', $1, $2) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -254,7 +254,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO account (tenant_id, id, username, display_name, password_hash, roles, unit_id, uscc, \
                  failed_count, locked_until, password_changed_at, must_change_password, disabled, created_at, updated_at) \
@@ -374,7 +374,7 @@ impl Store {
             .join(",");
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE account SET roles = $3, unit_id = $4, uscc = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2",
             )
@@ -416,7 +416,7 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE account SET disabled = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
                 .bind(id)
@@ -624,7 +624,7 @@ impl Store {
         let token = random_token();
         let csrf_token = random_token();
         with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let live: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
                 "SELECT id_hash, created_at, last_seen_at FROM session WHERE tenant_id = $1 AND account_id = $2 ORDER BY created_at",
             )
@@ -797,7 +797,7 @@ impl Store {
             .map_err(|e| StoreError::Other(anyhow::anyhow!("hashing a password: {e}")))?;
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE account SET password_hash = $3, password_changed_at = $4, must_change_password = $5, \
                  failed_count = 0, locked_until = NULL, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
@@ -832,7 +832,7 @@ impl Store {
         let state = domain::account::unlock(&account.state);
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE account SET failed_count = 0, locked_until = NULL, updated_at = $3 WHERE tenant_id = $1 AND id = $2",
             )

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::calendar::{Calendar, YearSchedule};
 
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::{Result, Store, StoreError};
 
 /// The calendar last read, with the version it was read at.
@@ -132,7 +132,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for schedule in years {
                 let year = schedule.year();
                 sqlx::query("DELETE FROM calendar_day WHERE year = $1")

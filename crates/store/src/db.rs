@@ -85,6 +85,36 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`): a deferred transaction that read first and writes later fails with
+/// "database is locked" when another writer (the minute jobs, another request) committed in
+/// between, whatever the busy timeout; taken at the start, the lock is waited for instead.
+pub(crate) trait BeginWrite {
+    /// The database.
+    type Database: sqlx::Database;
+
+    /// A transaction holding (or, on PostgreSQL, able to take) the write lock.
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 /// The store: the database, the clock every timestamp comes from, and the calendar cache.
 #[derive(Clone, Debug)]
 pub struct Store {

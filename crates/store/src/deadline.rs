@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use domain::deadline::{Card, Deadline, DeadlineError, Extension, Limit};
 use domain::history::Audience;
 use serde_json::json;
 
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::history::{NewHistory, history};
 use crate::{Result, Store, StoreError, new_id};
 
@@ -151,18 +151,31 @@ pub struct Sweep {
     pub yellow: usize,
     /// Deadlines that turned red.
     pub red: usize,
+    /// Supervision notices issued (one per red card).
+    pub notices: usize,
+    /// Notices escalated a level.
+    pub escalated: usize,
 }
 
-/// A deadline crossing a threshold: tenant, id, record type, record id, step, due, new card.
-type Crossing = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    DateTime<Utc>,
-    String,
-);
+/// A notice's number: the tenant's pattern with `{year}` and `{seq}` filled in.
+pub fn notice_number(pattern: &str, year: i32, seq: i64) -> String {
+    pattern
+        .replace("{year}", &year.to_string())
+        .replace("{seq}", &seq.to_string())
+}
+
+/// A deadline crossing a threshold, with the card it gets.
+#[derive(sqlx::FromRow)]
+struct Crossing {
+    tenant_id: String,
+    id: String,
+    record_type: String,
+    record_id: String,
+    step: String,
+    unit_id: Option<String>,
+    due_at: DateTime<Utc>,
+    card: String,
+}
 
 /// Rows per transaction (and audit entry) of a bulk open.
 pub const BULK_CHUNK: usize = 10_000;
@@ -258,7 +271,7 @@ impl Store {
         let (deadline, spec, s) = self.plan_deadline(tenant_id, new, now).await?;
         let id = new_id();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted = insert_deadline!(tx, tenant_id, &id, new, &spec, &s, now);
             if inserted == 0 {
                 return Err(StoreError::Conflict(format!("该事项的“{}”环节已有办理时限", new.step)));
@@ -320,7 +333,7 @@ impl Store {
                 .collect();
             let batch = new_id();
             with_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 // multi-row inserts: 14 values a row stay under both databases' parameter limits
                 for part in rows.chunks(500) {
                     let mut insert = sqlx::QueryBuilder::new(
@@ -476,7 +489,7 @@ impl Store {
         }
         let spec = serde_json::to_string(&deadline).map_err(|e| StoreError::Other(e.into()))?;
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE deadline SET spec = $3, due_at = $4, yellow_at = $5, provisional = $6, paused = $7, card = $8, \
                  open = $9, met_at = $10, worked_minutes = $11, updated_at = $12 WHERE tenant_id = $1 AND id = $2",
@@ -485,6 +498,12 @@ impl Store {
             .bind(s.paused).bind(card.as_str()).bind(!met).bind(met.then_some(now)).bind(worked).bind(now)
             .execute(&mut *tx)
             .await?;
+            if met {
+                sqlx::query("UPDATE notice SET closed_at = $3 WHERE tenant_id = $1 AND deadline_id = $2 AND closed_at IS NULL")
+                    .bind(tenant_id).bind(id).bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             history!(tx, tenant_id, ctx, now, &NewHistory {
                 record_type: &stored.record_type,
                 record_id: &stored.record_id,
@@ -557,7 +576,7 @@ impl Store {
                 .collect();
             let batch = new_id();
             with_pool!(self, pool => {
-                let mut tx = pool.begin().await?;
+                let mut tx = pool.begin_write().await?;
                 for (d, s) in &updates {
                     sqlx::query(
                         "UPDATE deadline SET due_at = $3, yellow_at = $4, provisional = $5, updated_at = $6 WHERE tenant_id = $1 AND id = $2",
@@ -633,7 +652,7 @@ impl Store {
             // red first: a deadline past both thresholds goes straight to red
             let rows: Vec<Crossing> = with_pool!(self, pool => {
                 let mut rows: Vec<Crossing> = sqlx::query_as(
-                    "SELECT tenant_id, id, record_type, record_id, step, due_at, 'red' FROM deadline \
+                    "SELECT tenant_id, id, record_type, record_id, step, unit_id, due_at, 'red' AS card FROM deadline \
                      WHERE open AND NOT paused AND card <> 'red' AND due_at <= $1 LIMIT $2",
                 )
                 .bind(now)
@@ -642,7 +661,7 @@ impl Store {
                 .await?;
                 if rows.is_empty() {
                     rows = sqlx::query_as(
-                        "SELECT tenant_id, id, record_type, record_id, step, due_at, 'yellow' FROM deadline \
+                        "SELECT tenant_id, id, record_type, record_id, step, unit_id, due_at, 'yellow' AS card FROM deadline \
                          WHERE open AND NOT paused AND card = 'none' AND yellow_at <= $1 LIMIT $2",
                     )
                     .bind(now)
@@ -653,25 +672,32 @@ impl Store {
                 rows
             });
             if rows.is_empty() {
+                sweep.escalated = self.escalate_notices(ctx).await?;
                 return Ok(sweep);
             }
             let mut by_tenant: BTreeMap<String, Vec<_>> = BTreeMap::new();
             for row in rows {
-                by_tenant.entry(row.0.clone()).or_default().push(row);
+                by_tenant
+                    .entry(row.tenant_id.clone())
+                    .or_default()
+                    .push(row);
             }
             for (tenant_id, rows) in by_tenant {
                 let digests: Vec<_> = rows
                     .iter()
-                    .map(|(_, id, _, _, _, due, card)| {
-                        let row = json!({"id": id, "card": card, "due_at": due});
-                        json!({"id": id, "digest": crate::audit::row_digest(&row)})
+                    .map(|c| {
+                        let row = json!({"id": c.id, "card": c.card, "due_at": c.due_at});
+                        json!({"id": c.id, "digest": crate::audit::row_digest(&row)})
                     })
                     .collect();
                 let batch = new_id();
+                let pattern = self.notice_pattern(&tenant_id).await?;
+                let year = now.with_timezone(&domain::calendar::shanghai()).year();
                 let changed = with_pool!(self, pool => {
-                    let mut tx = pool.begin().await?;
+                    let mut tx = pool.begin_write().await?;
                     let mut changed = Vec::new();
-                    for (_, id, record_type, record_id, step, due, card) in &rows {
+                    let mut notices: Vec<String> = Vec::new();
+                    for Crossing { id, record_type, record_id, step, unit_id, due_at: due, card, .. } in &rows {
                         // guarded by the card it had, so a concurrent or repeated sweep changes it once
                         let n = sqlx::query(
                             "UPDATE deadline SET card = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND open \
@@ -690,6 +716,36 @@ impl Store {
                                 detail: json!({"step": step, "due_at": due}),
                             });
                             changed.push(card.clone());
+                            if card == "red" {
+                                // a red card issues the supervision notice, numbered in the year
+                                let seq: i64 = sqlx::query_scalar(
+                                    "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS BIGINT) FROM notice WHERE tenant_id = $1 AND year = $2",
+                                )
+                                .bind(&tenant_id).bind(year)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                                let number = notice_number(&pattern, year, seq);
+                                let issued = sqlx::query(
+                                    "INSERT INTO notice (tenant_id, id, year, seq, number, deadline_id, record_type, record_id, step, \
+                                     unit_id, due_at, issued_at, level) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1) \
+                                     ON CONFLICT (tenant_id, deadline_id) DO NOTHING",
+                                )
+                                .bind(&tenant_id).bind(new_id()).bind(year).bind(seq).bind(&number).bind(id)
+                                .bind(record_type).bind(record_id).bind(step).bind(unit_id).bind(due).bind(now)
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected();
+                                if issued == 1 {
+                                    history!(tx, &tenant_id, ctx, now, &NewHistory {
+                                        record_type,
+                                        record_id,
+                                        event: "notice_issued",
+                                        audience: Audience::Internal,
+                                        detail: json!({"step": step, "number": number}),
+                                    });
+                                    notices.push(number);
+                                }
+                            }
                         }
                     }
                     let head = append!(self, tx, ctx, now, &AuditEntry {
@@ -697,10 +753,11 @@ impl Store {
                         action: "card",
                         entity: "deadline",
                         entity_id: &batch,
-                        changes: json!({"rows": digests}),
+                        changes: json!({"rows": digests, "notices": notices}),
                     });
                     tx.commit().await?;
                     self.advance_head(head);
+                    sweep.notices += notices.len();
                     changed
                 });
                 sweep.red += changed.iter().filter(|c| *c == "red").count();

@@ -11,7 +11,7 @@ use domain::account::Role;
 
 use crate::account::NewAccount;
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::staff::NewStaff;
 use crate::tenant::Tenant;
 use crate::unit::NewUnit;
@@ -756,7 +756,7 @@ impl Store {
     async fn record_demo_part(&self, tenant: &Tenant, part: &str, version: i32) -> Result<()> {
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO demo_seed (tenant_id, part, version, seeded_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (tenant_id, part) DO UPDATE SET version = excluded.version, seeded_at = excluded.seeded_at",

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use domain::org::GroupRole;
 
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::staff::StaffFilter;
 use crate::{Result, Store, StoreError, new_id};
 
@@ -198,7 +198,7 @@ impl Store {
         let id = new_id();
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO org_group (tenant_id, id, name, parent_id, duties, sort_order, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -249,7 +249,7 @@ impl Store {
         }
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE org_group SET name = $3, duties = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
                 .bind(id)
@@ -319,7 +319,7 @@ impl Store {
             .map(|(s, r)| (s.clone(), r.as_str()))
             .collect();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM org_group_member WHERE tenant_id = $1 AND group_id = $2")
                 .bind(tenant_id)
                 .bind(id)

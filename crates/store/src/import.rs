@@ -16,7 +16,7 @@ use domain::staff::Phone;
 use serde::Serialize;
 
 use crate::audit::{AuditCtx, AuditEntry, append, row_digest};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::unit::Unit;
 use crate::{Result, Store, StoreError, new_id};
 
@@ -910,7 +910,7 @@ impl Store {
             "rows": digests,
         });
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (action, order) in &writes {
                 match action {
                     UnitAction::Create { id, code, name, kind, parent_id, staffed_by_id, .. } => {
@@ -1091,7 +1091,7 @@ impl Store {
             "rows": digests,
         });
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for w in &writes {
                 if w.create {
                     sqlx::query(

@@ -17,6 +17,7 @@ pub mod history;
 pub mod import;
 pub mod job;
 pub mod keys;
+pub mod notice;
 pub mod page;
 pub mod reorg;
 pub mod staff;

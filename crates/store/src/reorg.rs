@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::history::{NewHistory, history};
 use crate::page::{Page, PageRequest};
 use crate::unit::Unit;
@@ -700,7 +700,7 @@ impl Store {
         });
         let sources = new.plan.sources();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO reorganisation (tenant_id, id, kind, state, effective_on, document, plan, created_at, updated_at) \
                  VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $7)",
@@ -794,7 +794,7 @@ impl Store {
         let now = self.clock.now();
         let day = reorg.effective_on.to_string();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // the state moves first, so a second applier (the minute job, a retry) finds nothing to do
             let claimed = sqlx::query(
                 "UPDATE reorganisation SET state = 'applied', applied_at = $3, updated_at = $3, last_error = NULL \
@@ -933,7 +933,7 @@ impl Store {
         let now = self.clock.now();
         let sources = reorg.plan.sources();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let claimed = sqlx::query(
                 "UPDATE reorganisation SET state = 'cancelled', updated_at = $3 \
                  WHERE tenant_id = $1 AND id = $2 AND state = 'planned'",
@@ -1014,7 +1014,7 @@ impl Store {
     ) -> Result<()> {
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE reorganisation SET last_error = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
                 .bind(id)

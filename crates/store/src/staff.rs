@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use domain::staff::Phone;
 
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::page::{Page, PageRequest};
 use crate::unit::Unit;
 use crate::{Result, Store, StoreError, new_id};
@@ -284,7 +284,7 @@ impl Store {
     ) -> Result<()> {
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for row in rows {
                 sqlx::query(
                     "INSERT INTO staff (tenant_id, id, name, unit_id, position, phone_enc, phone_index, active, created_at, updated_at) \
@@ -631,7 +631,7 @@ impl Store {
         let now = self.clock.now();
         let part_time_changed = part_time != old_part_time;
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE staff SET name = $3, unit_id = $4, position = $5, phone_enc = $6, phone_index = $7, \
                  active = $8, updated_at = $9 WHERE tenant_id = $1 AND id = $2",
@@ -707,7 +707,7 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let head = append!(self, tx, ctx, now, &AuditEntry {
                 tenant_id: Some(tenant_id),
                 action: "read_phone",

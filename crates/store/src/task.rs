@@ -12,7 +12,7 @@ use domain::task::{TaskAction, TaskState};
 use serde_json::json;
 
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::deadline::{NewDeadline, StoredDeadline, insert_deadline};
 use crate::history::{NewHistory, history};
 use crate::page::{Page, PageRequest};
@@ -261,7 +261,7 @@ impl Store {
         let (_, spec, schedule) = self.plan_deadline(tenant_id, &deadline, now).await?;
         let deadline_id = new_id();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let inserted = sqlx::query(
                 "INSERT INTO task (tenant_id, id, number, measure, title, description, lead_unit_id, state, due_on, progress, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'assigned', $8, 0, $9, $9) ON CONFLICT (tenant_id, number) DO NOTHING",
@@ -380,7 +380,7 @@ impl Store {
         };
         let report_id = new_id();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let moved = sqlx::query(
                 "UPDATE task SET state = $3, progress = $4, updated_at = $5, completed_at = $6 \
                  WHERE tenant_id = $1 AND id = $2 AND state = $7",
@@ -411,6 +411,11 @@ impl Store {
                 .bind(tenant_id).bind(deadline_id).bind(now).bind(worked)
                 .execute(&mut *tx)
                 .await?;
+                // the supervision notice of an overdue task is closed with it
+                sqlx::query("UPDATE notice SET closed_at = $3 WHERE tenant_id = $1 AND deadline_id = $2 AND closed_at IS NULL")
+                    .bind(tenant_id).bind(deadline_id).bind(now)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let mut detail = json!({"progress": progress, "text": note, "unit_id": unit_id});
             if let (Some((_, worked, on_time)), Some(d)) = (&met, detail.as_object_mut()) {

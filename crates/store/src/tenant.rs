@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use domain::calendar::WorkingHours;
 
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::{Result, Store, StoreError, new_id};
 
 /// A tenant: a district or county, by its GB/T 2260 code.
@@ -53,7 +53,7 @@ impl Store {
             created_at: self.clock.now(),
         };
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO tenant (id, code, name, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(&tenant.id)
                 .bind(&tenant.code)
@@ -133,7 +133,7 @@ impl Store {
         let now = self.clock.now();
         let old = self.tenant_setting(tenant_id, key).await?;
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO tenant_setting (tenant_id, key, value, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (tenant_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",

@@ -7,7 +7,7 @@ use domain::account::{LoginState, Role, check_roles};
 use crate::account::Account;
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::crypto::{random_token, sm3_hex};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::{Result, Store, StoreError, new_id};
 
 /// A token as listed (never the token itself).
@@ -111,7 +111,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO api_token (tenant_id, id, name, token_hash, roles, created_at, expires_at, revoked_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
@@ -176,7 +176,7 @@ impl Store {
         }
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE api_token SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
                 .bind(&token.id)

@@ -7,7 +7,7 @@ use domain::history::Audience;
 use domain::org::{UnitCode, UnitKind};
 
 use crate::audit::{AuditCtx, AuditEntry, append};
-use crate::db::with_pool;
+use crate::db::{BeginWrite, with_pool};
 use crate::history::{NewHistory, history};
 use crate::page::{Page, PageRequest};
 use crate::{Result, Store, StoreError, new_id};
@@ -323,7 +323,7 @@ impl Store {
             (rows[0].0.clone(), row_json(&rows[0]))
         };
         let head = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (id, unit, name, parent_id, staffed_by, order) in &rows {
                 sqlx::query(
                     "INSERT INTO unit (tenant_id, id, code, name, kind, parent_id, staffed_by_id, sort_order, active, created_at, updated_at) \
@@ -478,7 +478,7 @@ impl Store {
         }
         let now = self.clock.now();
         let head_entry = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             if !active {
                 // inside the transaction, so a child created meanwhile cannot slip through
                 let children: i64 = sqlx::query_scalar(
@@ -574,7 +574,7 @@ impl Store {
             })
             .collect();
         let head_entry = with_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (id, head, leader) in rows {
                 sqlx::query(
                     "UPDATE unit SET head_staff_id = $3, leader_staff_id = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2",

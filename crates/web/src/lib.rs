@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod import;
 pub mod list;
 pub mod metrics;
+pub mod notice;
 pub mod openapi;
 pub mod org;
 pub mod pages;

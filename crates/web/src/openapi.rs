@@ -30,6 +30,7 @@ pub fn document() -> Value {
         crate::reorg::openapi_paths(),
         staff::openapi_paths(),
         crate::task::openapi_paths(),
+        crate::notice::openapi_paths(),
         own_paths(),
     ] {
         paths.extend(feature);

@@ -35,6 +35,8 @@ pub enum Action {
     ManageTasks,
     /// Report progress on a task of one's unit and ask for its completion.
     ReportTasks,
+    /// Read supervision notices (`unit_admin`: those of units in its subtree).
+    ReadNotices,
 }
 
 /// Whether `account` may take `action`.
@@ -90,6 +92,7 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ReadTasks => matches!(role, Supervisor | Leader | UnitAdmin),
         Action::ManageTasks => role == Supervisor,
         Action::ReportTasks => role == UnitAdmin,
+        Action::ReadNotices => matches!(role, Supervisor | Leader | UnitAdmin),
     }
 }
 

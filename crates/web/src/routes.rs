@@ -11,8 +11,8 @@ use axum::routing::{MethodRouter, get};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::{
-    accounts, assets, audit, auth, calendar, group, health, home, metrics, openapi, org, pages,
-    reorg, settings, staff, task,
+    accounts, assets, audit, auth, calendar, group, health, home, metrics, notice, openapi, org,
+    pages, reorg, settings, staff, task,
 };
 
 /// A router of pages or API routes that remembers each (method, path) it was given.
@@ -81,6 +81,7 @@ fn api() -> Routes {
         .merge(reorg::api())
         .merge(staff::api())
         .merge(task::api())
+        .merge(notice::api())
         .merge(openapi::api())
 }
 
@@ -98,6 +99,7 @@ fn pages() -> Routes {
         .merge(reorg::pages())
         .merge(staff::pages())
         .merge(task::pages())
+        .merge(notice::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.

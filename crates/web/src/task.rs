@@ -51,16 +51,25 @@ pub(crate) fn pages() -> Routes {
 }
 
 /// The units of the tenant and the subtree a `unit_admin` works in.
-struct Units {
-    by_id: HashMap<String, Unit>,
+pub(crate) struct Units {
+    pub(crate) by_id: HashMap<String, Unit>,
     /// `None`: the whole tenant.
-    scope: Option<Vec<String>>,
+    pub(crate) scope: Option<Vec<String>>,
 }
 
 impl Units {
     async fn load(state: &AppState, user: &CurrentUser) -> Result<Self> {
+        Self::load_for(state, user, Action::ReadTasks).await
+    }
+
+    /// The units, scoped as `action` scopes the user.
+    pub(crate) async fn load_for(
+        state: &AppState,
+        user: &CurrentUser,
+        action: Action,
+    ) -> Result<Self> {
         let all = state.store.units(&user.tenant.id).await?;
-        let scope = match scope(&user.account, Action::ReadTasks) {
+        let scope = match scope(&user.account, action) {
             Scope::Tenant => None,
             Scope::Subtree(root) => {
                 let mut ids = vec![root.to_owned()];
@@ -84,7 +93,7 @@ impl Units {
         })
     }
 
-    fn name(&self, id: &str) -> String {
+    pub(crate) fn name(&self, id: &str) -> String {
         self.by_id
             .get(id)
             .map(|u| u.name.clone())
@@ -557,6 +566,8 @@ struct DetailPage {
     /// (unit, progress, text, at)
     reports: Vec<(String, i32, String, String)>,
     timeline: Vec<TimelineLine>,
+    /// (id, number, open) of its supervision notices.
+    notices: Vec<(String, String, bool)>,
     may_report: bool,
     may_submit: bool,
     may_decide: bool,
@@ -614,6 +625,21 @@ async fn detail(
         provisional: task.deadline.as_ref().is_some_and(|d| d.provisional),
         reports,
         timeline: timeline(state, &user.tenant.id, "task", id, Reader::Staff).await?,
+        notices: state
+            .store
+            .list_notices(
+                &user.tenant.id,
+                &store::notice::NoticeFilter {
+                    record: Some(("task".to_owned(), id.to_owned())),
+                    ..Default::default()
+                },
+                PageRequest::default(),
+            )
+            .await?
+            .items
+            .into_iter()
+            .map(|n| (n.id, n.number, n.closed_at.is_none()))
+            .collect(),
         may_report: reporter && open && acting.is_some(),
         may_submit: reporter && open && acting.as_deref() == Some(task.lead_unit_id.as_str()),
         may_decide: allows(&user.account, Action::ManageTasks)

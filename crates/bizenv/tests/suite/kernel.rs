@@ -105,7 +105,12 @@ async fn cards_follow_the_clock_and_each_is_given_once(backend: Backend) {
     assert_eq!(counts(sweep_at("2026-12-03 09:00").await), (0, 0));
     assert_eq!(
         events(&app, &tenant, "t1").await,
-        ["deadline_opened", "card_yellow", "card_red"]
+        [
+            "deadline_opened",
+            "card_yellow",
+            "card_red",
+            "notice_issued"
+        ]
     );
 
     // a deadline found past both thresholds goes straight to red
@@ -120,7 +125,7 @@ async fn cards_follow_the_clock_and_each_is_given_once(backend: Backend) {
     assert_eq!(counts(sweep_at("2026-12-04 09:00").await), (0, 1));
     assert_eq!(
         events(&app, &tenant, "t2").await,
-        ["deadline_opened", "card_red"]
+        ["deadline_opened", "card_red", "notice_issued"]
     );
     // a met deadline is never carded
     let t3 = app
@@ -337,9 +342,15 @@ async fn a_job_whose_runner_died_is_taken_up_again_and_acts_once(backend: Backen
             .unwrap(),
         1
     );
+    // found five working days overdue: the notice goes straight up to the supervisor
     assert_eq!(
         events(&app, &tenant, "t1").await,
-        ["deadline_opened", "card_red"]
+        [
+            "deadline_opened",
+            "card_red",
+            "notice_issued",
+            "notice_escalated"
+        ]
     );
     // the dead runner coming back cannot finish it, and a second sweep gives no second card
     app.store
@@ -355,9 +366,15 @@ async fn a_job_whose_runner_died_is_taken_up_again_and_acts_once(backend: Backen
     );
     app.store.tick("live").await.unwrap();
     app.store.tick("live").await.unwrap();
+    // found five working days overdue: the notice goes straight up to the supervisor
     assert_eq!(
         events(&app, &tenant, "t1").await,
-        ["deadline_opened", "card_red"]
+        [
+            "deadline_opened",
+            "card_red",
+            "notice_issued",
+            "notice_escalated"
+        ]
     );
     let per_minute = app
         .sql_rows("SELECT COUNT(*) FROM job WHERE kind = 'card_sweep' AND dedupe_key <> 'sweep-1'")

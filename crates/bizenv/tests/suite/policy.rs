@@ -319,6 +319,17 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "street" if target == Target::Own => Open,
             _ => Hidden,
         },
+        // supervision notices: read like tasks, but only by the unit they are for
+        ("GET", "/notices") | ("GET", "/api/v1/notices") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/notices/{id}") | ("GET", "/api/v1/notices/{id}") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "other" => Open,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
         _ => panic!("{method} {path} is routed but has no expected outcome here: write one"),
     }
 }
@@ -330,6 +341,7 @@ struct Fixture {
     groups: BTreeMap<&'static str, String>,
     reorgs: BTreeMap<&'static str, String>,
     tasks: BTreeMap<&'static str, String>,
+    notices: BTreeMap<&'static str, String>,
 }
 
 impl Fixture {
@@ -349,6 +361,8 @@ impl Fixture {
             &self.reorgs[key]
         } else if path.contains("/tasks/") {
             &self.tasks[key]
+        } else if path.contains("/notices/") {
+            &self.notices[key]
         } else {
             &self.units[key]
         };
@@ -528,11 +542,75 @@ async fn fixture(app: &TestApp) -> Fixture {
             task(other.id.clone(), ids[0].clone(), "T-1").await,
         ),
     ]);
+    // a notice for each: an overdue step of each task, carded red by a sweep
+    let overdue = |tenant_id: String, task_id: String, unit_id: String| {
+        let store = app.store.clone();
+        async move {
+            store
+                .open_deadline(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    &store::deadline::NewDeadline {
+                        record_type: "task",
+                        record_id: &task_id,
+                        step: "fixture",
+                        unit_id: Some(&unit_id),
+                        limit: domain::deadline::Limit::WorkingDays(1),
+                        received_at: "2026-11-02T02:00:00Z".parse().unwrap(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    };
+    overdue(tenant.id.clone(), tasks["own"].clone(), own_unit.clone()).await;
+    overdue(
+        tenant.id.clone(),
+        tasks["sibling"].clone(),
+        sibling_unit.clone(),
+    )
+    .await;
+    overdue(other.id.clone(), tasks["foreign"].clone(), ids[0].clone()).await;
+    app.store.sweep_cards(&AuditCtx::system()).await.unwrap();
+    let notice_of = |tenant_id: String, task_id: String| {
+        let store = app.store.clone();
+        async move {
+            store
+                .list_notices(
+                    &tenant_id,
+                    &store::notice::NoticeFilter {
+                        record: Some(("task".to_owned(), task_id)),
+                        ..Default::default()
+                    },
+                    Default::default(),
+                )
+                .await
+                .unwrap()
+                .items[0]
+                .id
+                .clone()
+        }
+    };
+    let notices = BTreeMap::from([
+        (
+            "own",
+            notice_of(tenant.id.clone(), tasks["own"].clone()).await,
+        ),
+        (
+            "sibling",
+            notice_of(tenant.id.clone(), tasks["sibling"].clone()).await,
+        ),
+        (
+            "foreign",
+            notice_of(other.id.clone(), tasks["foreign"].clone()).await,
+        ),
+    ]);
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
         reorgs,
         tasks,
+        notices,
         groups: BTreeMap::from([
             ("own", demo_groups[0].id.clone()),
             ("sibling", demo_groups[1].id.clone()),

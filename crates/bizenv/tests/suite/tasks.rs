@@ -117,6 +117,55 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         "{red}"
     );
 
+    // the red card issued a supervision notice, numbered in the year (the demo tasks overdue
+    // by then, 2-1, 5-1 and 7-1, took 1–3), addressed to the lead unit's head
+    let (_, notices) = supervisor.get_json("/api/v1/notices?state=open").await;
+    let notice = notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["record_id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(notice["number"], "槐营商督〔2026〕4号");
+    assert_eq!(notice["level"], 1);
+    assert_eq!(notice["record_title"], "推行企业开办一日办结");
+    let notice_id = notice["id"].as_str().unwrap().to_owned();
+    let (status, sheet) = lead.get_text(&format!("/notices/{notice_id}")).await;
+    assert_eq!(status, 200, "the lead unit's contact reads its notice");
+    assert!(
+        sheet.contains("槐营商督〔2026〕4号") && sheet.contains("超过办理时限"),
+        "{sheet}"
+    );
+    let street = app.demo_user("street").await;
+    let (status, _) = street
+        .get_json(&format!("/api/v1/notices/{notice_id}"))
+        .await;
+    assert_eq!(
+        status, 404,
+        "a cooperating street is not the unit the notice is for"
+    );
+    // still overdue two working days later: to the 分管区领导; five: to the supervisor
+    app.clock.set(at("2026-12-08 10:00"));
+    app.store.tick("test").await.unwrap();
+    let level = |app: &TestApp, id: String| {
+        let store = app.store.clone();
+        async move {
+            let tenant = store.tenant_by_code("370104").await.unwrap().unwrap().id;
+            store.notice(&tenant, &id).await.unwrap().unwrap().level
+        }
+    };
+    assert_eq!(level(&app, notice_id.clone()).await, 2);
+    app.clock.set(at("2026-12-11 10:00"));
+    app.store.tick("test").await.unwrap();
+    assert_eq!(level(&app, notice_id.clone()).await, 3);
+    let supervisor = app.demo_user("supervisor").await;
+    let lead = app.demo_user("unitadmin").await;
+    let (_, notice) = supervisor
+        .get_json(&format!("/api/v1/notices/{notice_id}"))
+        .await;
+    assert_eq!(notice["addressed_to"], "区优化营商环境工作领导小组办公室");
+
     // asked for completion, sent back, asked again, accepted: the deadline is met (late)
     let (status, _) = act(
         &lead,
@@ -178,6 +227,10 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         (status, body["error"]["message"].as_str()),
         (409, Some("该任务已销号"))
     );
+    let (_, notice) = supervisor
+        .get_json(&format!("/api/v1/notices/{notice_id}"))
+        .await;
+    assert_eq!(notice["state"], "closed", "closed with the task");
 
     // the timeline tells it all, in order
     let (_, history) = supervisor
@@ -197,6 +250,9 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
             "reported",
             "card_yellow",
             "card_red",
+            "notice_issued",
+            "notice_escalated",
+            "notice_escalated",
             "submitted",
             "rejected",
             "submitted",
