@@ -20,7 +20,7 @@ use store::audit::AuditCtx;
 use crate::error::{Error, PageError, Result};
 use crate::extract::ApiJson;
 use crate::openapi::operation;
-use crate::pages::{Layout, render};
+use crate::pages::{Layout, render, render_status};
 use crate::routes::Routes;
 use crate::state::AppState;
 
@@ -585,14 +585,15 @@ async fn login_form(
                 LoginError::Locked { .. } => StatusCode::LOCKED,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            let mut response = render(&LoginPage {
-                layout: Layout::new("auth.login.title", "login"),
-                username: form.username.trim().to_owned(),
-                next,
-                error: Some(e.to_string()),
-            })?;
-            *response.status_mut() = status;
-            Ok(response)
+            render_status(
+                &LoginPage {
+                    layout: Layout::new("auth.login.title", "login"),
+                    username: form.username.trim().to_owned(),
+                    next,
+                    error: Some(e.to_string()),
+                },
+                status,
+            )
         }
     }
 }

@@ -20,7 +20,7 @@ use store::import::ImportReport;
 use crate::auth::{CurrentUser, PageUser};
 use crate::error::{Error, PageError, Result};
 use crate::openapi::operation;
-use crate::pages::{Layout, render};
+use crate::pages::{Layout, render, render_status};
 use crate::policy::{Action, allows};
 use crate::staff::manager;
 use crate::state::AppState;
@@ -174,9 +174,7 @@ async fn upload(
             status, message, ..
         }) => {
             page.error = Some(message);
-            let mut response = render(&page)?;
-            *response.status_mut() = status;
-            Ok(response)
+            render_status(&page, status)
         }
         Err(e) => Err(e.into()),
     }

@@ -23,7 +23,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::import;
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
-use crate::pages::{Layout, render};
+use crate::pages::{Layout, render, render_status};
 use crate::policy::{Action, Scope, allows, scope};
 use crate::routes::Routes;
 use crate::staff::{FormErrors, OrgView, form_value, manager, nullable};
@@ -849,9 +849,7 @@ async fn new_form(
             page.parent_id = body.parent_id.unwrap_or_default();
             page.staffed_by_id = body.staffed_by_id.unwrap_or_default();
             page.errors = errors;
-            let mut response = render(&page)?;
-            *response.status_mut() = status;
-            Ok(response)
+            render_status(&page, status)
         }
     }
 }
@@ -917,9 +915,7 @@ async fn edit_form(
             page.leader_staff_id = change.leader_staff_id.flatten().unwrap_or_default();
             page.active = change.active.unwrap_or(unit.active);
             page.errors = errors;
-            let mut response = render(&page)?;
-            *response.status_mut() = status;
-            Ok(response)
+            render_status(&page, status)
         }
     }
 }

@@ -149,6 +149,13 @@ pub fn render(template: &impl Template) -> Result<Response, PageError> {
     Ok(Html(html).into_response())
 }
 
+/// Renders a page answered with `status` (a refused form shown again with its messages).
+pub fn render_status(template: &impl Template, status: StatusCode) -> Result<Response, PageError> {
+    let mut response = render(template)?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

@@ -22,7 +22,7 @@ use crate::error::{Error, PageError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
-use crate::pages::{Layout, render};
+use crate::pages::{Layout, render, render_status};
 use crate::policy::{Action, allows, permitted, visible_to};
 use crate::routes::Routes;
 use crate::staff::{FormErrors, form_value};
@@ -522,10 +522,10 @@ async fn cancel_form(
             if status.is_server_error() {
                 return Err(PageError(e));
             }
-            let mut response =
-                render(&detail(&state, &user, reorg, Some(e.message().to_owned())).await?)?;
-            *response.status_mut() = status;
-            Ok(response)
+            render_status(
+                &detail(&state, &user, reorg, Some(e.message().to_owned())).await?,
+                status,
+            )
         }
     }
 }
@@ -832,9 +832,7 @@ async fn new_form(
             };
             let (status, errors) = FormErrors::from_error(e)?;
             page.errors = errors;
-            let mut response = render(&page)?;
-            *response.status_mut() = status;
-            Ok(response)
+            render_status(&page, status)
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::import;
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
-use crate::pages::{Layout, render};
+use crate::pages::{Layout, render, render_status};
 use crate::policy::{Action, Scope, allows, scope, sees_unit};
 use crate::routes::Routes;
 use crate::state::AppState;
@@ -685,9 +685,7 @@ fn form_user(user: CurrentUser) -> Result<CurrentUser> {
 }
 
 fn respond(page: &impl Template, status: StatusCode) -> Result<Response, PageError> {
-    let mut response = render(page)?;
-    *response.status_mut() = status;
-    Ok(response)
+    render_status(page, status)
 }
 
 /// `GET /staff/new`

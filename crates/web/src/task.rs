@@ -25,7 +25,7 @@ use crate::error::{Error, PageError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
-use crate::pages::{Layout, render};
+use crate::pages::{Layout, render, render_status};
 use crate::policy::{Action, Scope, allows, permitted, scope, visible_to};
 use crate::routes::Routes;
 use crate::staff::{FormErrors, form_value};
@@ -689,10 +689,10 @@ async fn action_form(
         Ok(_) => Ok(see_other(&format!("/tasks/{id}"))),
         Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
             let status = e.status();
-            let mut response =
-                render(&detail(&state, &user, &id, Some(e.message().to_owned())).await?)?;
-            *response.status_mut() = status;
-            Ok(response)
+            render_status(
+                &detail(&state, &user, &id, Some(e.message().to_owned())).await?,
+                status,
+            )
         }
         Err(e) => Err(PageError(e)),
     }
@@ -807,9 +807,7 @@ async fn new_form(
         Err(e) => {
             let (status, errors) = FormErrors::from_error(e)?;
             page.errors = errors;
-            let mut response = render(&page)?;
-            *response.status_mut() = status;
-            Ok(response)
+            render_status(&page, status)
         }
     }
 }
