@@ -10,4 +10,5 @@ pub mod org;
 pub mod reorg;
 pub mod staff;
 pub mod task;
+pub mod upload;
 pub mod uscc;

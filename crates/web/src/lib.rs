@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod attachment;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

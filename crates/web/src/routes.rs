@@ -100,6 +100,7 @@ fn pages() -> Routes {
         .merge(staff::pages())
         .merge(task::pages())
         .merge(notice::pages())
+        .merge(crate::attachment::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -39,6 +41,11 @@ pub(crate) fn api() -> Routes {
         .get("/api/v1/tasks/{id}", show)
         .post("/api/v1/tasks/{id}/actions", act)
         .get("/api/v1/tasks/{id}/history", history)
+        .get("/api/v1/tasks/{id}/attachments", attachments)
+        .post(
+            "/api/v1/tasks/{id}/attachments",
+            attach.layer(crate::attachment::body_limit()),
+        )
 }
 
 pub(crate) fn pages() -> Routes {
@@ -48,6 +55,107 @@ pub(crate) fn pages() -> Routes {
         .post("/tasks/new", new_form)
         .get("/tasks/{id}", detail_page)
         .post("/tasks/{id}/action", action_form)
+        .post(
+            "/tasks/{id}/attachments",
+            attach_form.layer(crate::attachment::body_limit()),
+        )
+}
+
+/// Whether the user sees the task (attachments follow the task's policy).
+pub(crate) async fn sees_task(state: &AppState, user: &CurrentUser, id: &str) -> Result<bool> {
+    if !allows(&user.account, Action::ReadTasks) {
+        return Ok(false);
+    }
+    let units = Units::load(state, user).await?;
+    Ok(state
+        .store
+        .task(&user.tenant.id, id)
+        .await?
+        .is_some_and(|t| units.sees(&t)))
+}
+
+/// `GET /api/v1/tasks/{id}/attachments`
+async fn attachments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let user = reader(user)?;
+    let units = Units::load(&state, &user).await?;
+    task_of(&state, &user, &units, &id).await?;
+    let items: Vec<crate::attachment::AttachmentJson> = state
+        .store
+        .attachments_of(&user.tenant.id, "task", &id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(json!({"items": items})))
+}
+
+/// Receives a file for a task: from a unit on it (while open) or the supervisor.
+async fn attach_to(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<store::attachment::Attachment> {
+    let units = Units::load(state, user).await?;
+    let task = task_of(state, user, &units, id).await?;
+    let may = allows(&user.account, Action::ManageTasks)
+        || (allows(&user.account, Action::ReportTasks) && units.acting_unit(&task).is_some());
+    if !may {
+        return Err(Error::client(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有任务所涉单位的联络员和督查可以上传附件",
+        ));
+    }
+    if task.state == TaskState::Completed {
+        return Err(Error::conflict("该任务已销号，不能再上传附件"));
+    }
+    let (name, upload) = crate::attachment::receive(state, multipart).await?;
+    Ok(state
+        .store
+        .attach(&user.audit(), &user.tenant.id, "task", id, &name, upload)
+        .await?)
+}
+
+/// `POST /api/v1/tasks/{id}/attachments` (multipart, field `file`)
+async fn attach(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response> {
+    let user = reader(user)?;
+    let attachment = attach_to(&state, &user, &id, multipart).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::attachment::AttachmentJson::from(attachment)),
+    )
+        .into_response())
+}
+
+/// `POST /tasks/{id}/attachments`: the detail page's upload form.
+async fn attach_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    match attach_to(&state, &user, &id, multipart).await {
+        Ok(_) => Ok(see_other(&format!("/tasks/{id}"))),
+        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
+            let status = e.status();
+            render_status(
+                &detail(&state, &user, &id, Some(e.message().to_owned())).await?,
+                status,
+            )
+        }
+        Err(e) => Err(PageError(e)),
+    }
 }
 
 /// The units of the tenant and the subtree a `unit_admin` works in.
@@ -462,6 +570,23 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         json!({"get": operation("One task.", std::slice::from_ref(&id), task)}),
     );
     paths.insert("/api/v1/tasks/{id}/actions".into(), json!({"post": act}));
+    let file = json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "file_name": {"type": "string"}, "content_type": {"type": "string"},
+        "size": {"type": "integer"}, "sm3": {"type": "string"}, "url": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"}}});
+    let mut upload = operation(
+        "Attach a file (pdf, jpg, png, docx, xlsx; ≤ 20 MB) to a task: a unit on it or the supervisor.",
+        std::slice::from_ref(&id),
+        file.clone(),
+    );
+    upload["requestBody"] = json!({"required": true, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}});
+    paths.insert(
+        "/api/v1/tasks/{id}/attachments".into(),
+        json!({"get": operation("The task's attachments.", std::slice::from_ref(&id),
+            json!({"type": "object", "properties": {"items": {"type": "array", "items": file}}})),
+            "post": upload}),
+    );
     paths.insert(
         "/api/v1/tasks/{id}/history".into(),
         json!({"get": operation("The task's timeline.", &[id], json!({"type": "object"}))}),
@@ -566,6 +691,9 @@ struct DetailPage {
     /// (unit, progress, text, at)
     reports: Vec<(String, i32, String, String)>,
     timeline: Vec<TimelineLine>,
+    /// (url, name, size in KB) of its attachments.
+    files: Vec<(String, String, i64)>,
+    may_attach: bool,
     /// (id, number, open) of its supervision notices.
     notices: Vec<(String, String, bool)>,
     may_report: bool,
@@ -625,6 +753,21 @@ async fn detail(
         provisional: task.deadline.as_ref().is_some_and(|d| d.provisional),
         reports,
         timeline: timeline(state, &user.tenant.id, "task", id, Reader::Staff).await?,
+        files: state
+            .store
+            .attachments_of(&user.tenant.id, "task", id)
+            .await?
+            .into_iter()
+            .map(|a| {
+                (
+                    format!("/attachments/{}", a.id),
+                    a.file_name,
+                    (a.size + 1023) / 1024,
+                )
+            })
+            .collect(),
+        may_attach: task.state != TaskState::Completed
+            && (allows(&user.account, Action::ManageTasks) || (reporter && acting.is_some())),
         notices: state
             .store
             .list_notices(

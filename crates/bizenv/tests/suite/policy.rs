@@ -301,7 +301,9 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         },
         ("GET", "/tasks/{id}")
         | ("GET", "/api/v1/tasks/{id}")
-        | ("GET", "/api/v1/tasks/{id}/history") => match user {
+        | ("GET", "/api/v1/tasks/{id}/history")
+        | ("GET", "/api/v1/tasks/{id}/attachments")
+        | ("GET", "/attachments/{id}") => match user {
             _ if foreign => Hidden,
             "supervisor" | "leader" | "other" => Open,
             "street" if target == Target::Own => Open,
@@ -312,7 +314,10 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "leader" | "unitadmin" | "street" => Forbidden,
             _ => Hidden,
         },
-        ("POST", "/tasks/{id}/action") | ("POST", "/api/v1/tasks/{id}/actions") => match user {
+        ("POST", "/tasks/{id}/action")
+        | ("POST", "/api/v1/tasks/{id}/actions")
+        | ("POST", "/tasks/{id}/attachments")
+        | ("POST", "/api/v1/tasks/{id}/attachments") => match user {
             _ if foreign => Hidden,
             "supervisor" | "other" => Open,
             "leader" => Forbidden,
@@ -342,6 +347,7 @@ struct Fixture {
     reorgs: BTreeMap<&'static str, String>,
     tasks: BTreeMap<&'static str, String>,
     notices: BTreeMap<&'static str, String>,
+    attachments: BTreeMap<&'static str, String>,
 }
 
 impl Fixture {
@@ -363,6 +369,8 @@ impl Fixture {
             &self.tasks[key]
         } else if path.contains("/notices/") {
             &self.notices[key]
+        } else if path.starts_with("/attachments/") {
+            &self.attachments[key]
         } else {
             &self.units[key]
         };
@@ -605,12 +613,44 @@ async fn fixture(app: &TestApp) -> Fixture {
             notice_of(other.id.clone(), tasks["foreign"].clone()).await,
         ),
     ]);
+    // a file on each task
+    let file = |tenant_id: String, task_id: String| {
+        let store = app.store.clone();
+        async move {
+            let mut upload = store.receive_upload().unwrap();
+            upload.write(b"%PDF-1.7 fixture").unwrap();
+            store
+                .attach(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    "task",
+                    &task_id,
+                    "附件.pdf",
+                    upload,
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let attachments = BTreeMap::from([
+        ("own", file(tenant.id.clone(), tasks["own"].clone()).await),
+        (
+            "sibling",
+            file(tenant.id.clone(), tasks["sibling"].clone()).await,
+        ),
+        (
+            "foreign",
+            file(other.id.clone(), tasks["foreign"].clone()).await,
+        ),
+    ]);
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
         reorgs,
         tasks,
         notices,
+        attachments,
         groups: BTreeMap::from([
             ("own", demo_groups[0].id.clone()),
             ("sibling", demo_groups[1].id.clone()),

@@ -8,6 +8,7 @@ use test_support::{Backend, TestApp, TestUser, db_tests};
 
 db_tests!(
     the_demo_has_the_ten_measures_as_tasks_some_overdue,
+    attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows,
     a_task_is_assigned_reported_carded_and_accepted,
     bad_task_input_and_the_wrong_people_change_nothing,
 );
@@ -472,4 +473,142 @@ async fn the_demo_has_the_ten_measures_as_tasks_some_overdue(backend: Backend) {
     assert_eq!(theirs["total"], 7, "{theirs}");
     let (_, page) = leader.get_text("/tasks").await;
     assert!(page.contains("红牌") && page.contains("制定优化营商环境实施意见的配套细则"));
+}
+
+/// Files in the attachment store, the incoming ones apart.
+fn stored_files(app: &TestApp) -> (usize, usize) {
+    let root = app.data_dir().join("attachments");
+    let count = |dir: std::path::PathBuf| {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_file())
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let mut kept = 0;
+    if let Ok(dirs) = std::fs::read_dir(&root) {
+        for d in dirs.filter_map(|e| e.ok()) {
+            if d.file_name() != "incoming" {
+                kept += count(d.path());
+            }
+        }
+    }
+    (kept, count(root.join("incoming")))
+}
+
+async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let supervisor = app.demo_user("supervisor").await;
+    let spj = unit(&supervisor, "SPJ").await;
+    let (_, task) = supervisor
+        .post_json(
+            "/api/v1/tasks",
+            &json!({"number": "X-5", "measure": "措施五", "title": "整改台账", "lead_unit_id": spj, "due_on": "2026-12-31"}),
+            true,
+        )
+        .await;
+    let id = task["id"].as_str().unwrap().to_owned();
+    let lead = app.demo_user("unitadmin").await;
+    let url = format!("/api/v1/tasks/{id}/attachments");
+
+    // a PDF from the lead unit: kept with its SM3 digest
+    let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n".repeat(100);
+    let (status, body) = lead.post_multipart(&url, &[], "整改报告.pdf", &pdf).await;
+    assert_eq!(status, 201, "{body}");
+    let file: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(file["sm3"], store::crypto::sm3_hex(&pdf));
+    assert_eq!(file["size"], pdf.len());
+    assert_eq!(file["content_type"], "application/pdf");
+    assert_eq!(stored_files(&app), (1, 0));
+
+    // read back whole by the supervisor; not by a street that is not on the task
+    let download = file["url"].as_str().unwrap();
+    let response = supervisor.get(download).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    let street = app.demo_user("street").await;
+    assert_eq!(street.get(download).await.status(), 404);
+    let (status, _) = street.post_multipart(&url, &[], "x.pdf", b"%PDF-1").await;
+    assert_eq!(status, 404);
+    let leader = app.demo_user("leader").await;
+    let (status, _) = leader.post_multipart(&url, &[], "x.pdf", b"%PDF-1").await;
+    assert_eq!(status, 403);
+
+    // refused: a forbidden type, a file that is not what its name says, an empty one, one over
+    // 20 MB — each a clear message, nothing kept
+    for (name, content, status, words) in [
+        ("程序.exe", b"MZ\x90\x00".to_vec(), 422, "只能上传"),
+        (
+            "假的.pdf",
+            b"MZ\x90\x00".to_vec(),
+            422,
+            "文件内容与扩展名不符",
+        ),
+        ("空.pdf", Vec::new(), 422, "文件是空的"),
+        (
+            "大.pdf",
+            vec![b'%'; 20 * 1024 * 1024 + 1],
+            413,
+            "超过 20 MB",
+        ),
+    ] {
+        let (got, body) = lead.post_multipart(&url, &[], name, &content).await;
+        assert_eq!(got, status, "{name}: {body}");
+        assert!(body.contains(words), "{name}: {body}");
+    }
+    assert_eq!(stored_files(&app), (1, 0), "nothing half-stored");
+
+    // an upload cut off midway: the connection closes before the body's end
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+        let head = format!(
+            "POST {url} HTTP/1.1\r\nHost: localhost\r\nCookie: bizenv_session={}\r\nX-CSRF-Token: {}\r\n\
+             Content-Type: multipart/form-data; boundary=cut\r\nContent-Length: 100000\r\n\r\n\
+             --cut\r\nContent-Disposition: form-data; name=\"file\"; filename=\"中断.pdf\"\r\n\r\n%PDF-1.7 partial",
+            lead.token, lead.csrf_token
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&[b'x'; 4096]).await.unwrap();
+        stream.shutdown().await.unwrap();
+        drop(stream);
+    }
+    // the server notices, drops the partial file, and stays up
+    let mut tries = 0;
+    while stored_files(&app).1 > 0 && tries < 50 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tries += 1;
+    }
+    assert_eq!(
+        stored_files(&app),
+        (1, 0),
+        "the cut-off upload left nothing"
+    );
+    let (_, list) = lead.get_json(&url).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // the page's upload form
+    let (status, _) = lead
+        .post_multipart(
+            &format!("/tasks/{id}/attachments"),
+            &[("csrf_token", &lead.csrf_token.clone())],
+            "现场照片.png",
+            &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = supervisor.get_text(&format!("/tasks/{id}")).await;
+    assert!(
+        page.contains("现场照片.png") && page.contains("整改报告.pdf"),
+        "{page}"
+    );
+    assert_eq!(stored_files(&app), (2, 0));
+    let (_, history) = supervisor
+        .get_json(&format!("/api/v1/tasks/{id}/history"))
+        .await;
+    assert!(history.to_string().contains("上传附件“整改报告.pdf”"));
+    assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
 }

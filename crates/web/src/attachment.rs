@@ -1,0 +1,124 @@
+//! Attachments over HTTP: a multipart `file` field received in chunks into the store's
+//! [`store::attachment::Upload`] (cut off midway: 400, nothing kept), and the download of one,
+//! which the record's own policy decides (a record the user does not see: 404).
+
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use store::attachment::{Attachment, Upload};
+
+use crate::auth::CurrentUser;
+use crate::error::{Error, Result};
+use crate::list::timestamp;
+use crate::routes::Routes;
+use crate::state::AppState;
+
+pub(crate) fn pages() -> Routes {
+    Routes::default().get("/attachments/{id}", download)
+}
+
+/// Attachment routes accept a little more than the 20 MB limit, so an oversized file gets
+/// the store's own message; far larger bodies are cut by this limit (413).
+pub(crate) fn body_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(domain::upload::MAX_ATTACHMENT_BYTES as usize + 1024 * 1024)
+}
+
+/// Receives the form's `file` field: its name and the upload.
+pub(crate) async fn receive(
+    state: &AppState,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(String, Upload)> {
+    let mut multipart = multipart
+        .map_err(|_| Error::field("file", "请通过表单（multipart/form-data）选择并上传文件"))?;
+    let cut = |_| Error::bad_param("file", "文件上传中断，未保存，请重新上传");
+    while let Some(mut field) = multipart.next_field().await.map_err(cut)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or_default().to_owned();
+        let mut upload = state.store.receive_upload()?;
+        while let Some(chunk) = field.chunk().await.map_err(cut)? {
+            upload.write(&chunk).map_err(|e| {
+                Error::client(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    e.to_string(),
+                )
+                .with_field("file", e.to_string())
+            })?;
+        }
+        return Ok((name, upload));
+    }
+    Err(Error::field("file", "请选择要上传的文件"))
+}
+
+/// An attachment as the API answers it.
+#[derive(serde::Serialize)]
+pub(crate) struct AttachmentJson {
+    id: String,
+    file_name: String,
+    content_type: String,
+    size: i64,
+    sm3: String,
+    url: String,
+    created_at: String,
+}
+
+impl From<Attachment> for AttachmentJson {
+    fn from(a: Attachment) -> Self {
+        Self {
+            url: format!("/attachments/{}", a.id),
+            id: a.id,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size: a.size,
+            sm3: a.sm3,
+            created_at: timestamp(a.created_at),
+        }
+    }
+}
+
+/// `GET /attachments/{id}`: the file, if the user sees the record it belongs to.
+async fn download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let attachment = state
+        .store
+        .attachment(&user.tenant.id, &id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    let visible = match attachment.record_type.as_str() {
+        "task" => crate::task::sees_task(&state, &user, &attachment.record_id).await?,
+        _ => false,
+    };
+    if !visible {
+        return Err(Error::not_found());
+    }
+    let bytes = std::fs::read(state.store.attachment_path(&user.tenant.id, &attachment.id))
+        .map_err(|e| Error::Internal(anyhow::Error::new(e).context("reading an attachment")))?;
+    let disposition = format!(
+        "attachment; filename*=UTF-8''{}",
+        crate::org::encode(&attachment.file_name)
+    );
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&attachment.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("\"sm3-{}\"", attachment.sm3)) {
+        headers.insert(header::ETAG, v);
+    }
+    Ok(response)
+}
