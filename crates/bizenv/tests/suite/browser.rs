@@ -255,3 +255,122 @@ async fn three_roles_sign_in_and_see_exactly_their_part() {
     assert_eq!(h1.text().await.unwrap(), "页面不存在");
     client.close().await.unwrap();
 }
+
+/// The kernel's journey (issue 4): a unit sees the yellow card on its task, reports progress and
+/// attaches a photo; after the clock moves the supervisor sees the red card and the notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_reports_on_a_yellow_task_and_the_supervisor_sees_red_and_the_notice() {
+    let app = TestApp::spawn_demo(Backend::Sqlite).await;
+    let driver = Driver::start();
+    let supervisor = app.demo_user("supervisor").await;
+    let (_, units) = supervisor
+        .get_json("/api/v1/units?kind=department&per_page=200")
+        .await;
+    let spj = units["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["code"] == "SPJ")
+        .unwrap()["id"]
+        .clone();
+    // Monday 10:00; due Tuesday's close, so yellow from Monday's close
+    let (status, task) = supervisor
+        .post_json(
+            "/api/v1/tasks",
+            &json!({"number": "B-1", "measure": "措施七：窗口人员培训", "title": "窗口人员礼仪培训",
+                    "lead_unit_id": spj, "due_on": "2026-12-01"}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 201, "{task}");
+    let id = task["id"].as_str().unwrap().to_owned();
+    app.clock.set("2026-11-30T10:00:00Z".parse().unwrap()); // 18:00 in Shanghai
+    app.store.tick("browser-test").await.unwrap();
+
+    // the unit's contact, on a phone
+    let profile = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile.path()).await;
+    sign_in(&client, &app, "unitadmin").await;
+    client
+        .goto(&app.url(&format!("/tasks/{id}")))
+        .await
+        .unwrap();
+    let card = client.find(Locator::Id("task-card")).await.unwrap();
+    assert_eq!(card.text().await.unwrap(), "黄牌");
+    assert!(scroll_width(&client).await <= 390, "no horizontal scroll");
+    let form = client.form(Locator::Id("report-form")).await.unwrap();
+    form.set_by_name("progress", "60").await.unwrap();
+    form.set_by_name("text", "已完成两期礼仪培训")
+        .await
+        .unwrap();
+    form.submit().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//ul[@id='reports']/li[contains(., '已完成两期礼仪培训')]",
+        ))
+        .await
+        .unwrap();
+    let photo = profile.path().join("培训现场.png");
+    std::fs::write(
+        &photo,
+        [0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0, 0, 13],
+    )
+    .unwrap();
+    client
+        .find(Locator::Css("#attach-form input[name=file]"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#attach-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//ul[@id='files']/li/a[text()='培训现场.png']",
+        ))
+        .await
+        .unwrap();
+    client.close().await.unwrap();
+
+    // Wednesday morning: overdue
+    app.clock.set("2026-12-02T01:00:00Z".parse().unwrap());
+    app.store.tick("browser-test").await.unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile.path()).await;
+    sign_in(&client, &app, "supervisor").await;
+    client
+        .goto(&app.url(&format!("/tasks/{id}")))
+        .await
+        .unwrap();
+    let card = client.find(Locator::Id("task-card")).await.unwrap();
+    assert_eq!(card.text().await.unwrap(), "红牌");
+    let notice = client.find(Locator::Css("#task-notices a")).await.unwrap();
+    let number = notice.text().await.unwrap();
+    assert!(number.starts_with("槐营商督〔2026〕"), "{number}");
+    notice.click().await.unwrap();
+    let sheet = client
+        .wait()
+        .for_element(Locator::Id("notice"))
+        .await
+        .unwrap();
+    let text = sheet.text().await.unwrap();
+    assert!(
+        text.contains(&number)
+            && text.contains("窗口人员礼仪培训")
+            && text.contains("超过办理时限"),
+        "{text}"
+    );
+    assert!(
+        scroll_width(&client).await <= 390,
+        "the notice fits a phone"
+    );
+    client.close().await.unwrap();
+}
