@@ -427,9 +427,14 @@ async fn create(
 struct ActionBody {
     action: Option<String>,
     progress: Option<i32>,
+    /// `extend`: working days added.
+    days: Option<u32>,
     #[serde(default)]
     text: String,
 }
+
+/// The most working days one extension of a task may add (as for appeals).
+const MAX_EXTENSION_DAYS: u32 = 10;
 
 /// The step a user takes: units report and submit through their unit on the task, the
 /// supervisor accepts and rejects; anyone else who sees the task gets 403.
@@ -501,6 +506,35 @@ async fn take_step(
 ) -> Result<Task> {
     let units = Units::load(state, user).await?;
     let task = task_of(state, user, &units, id).await?;
+    if body.action.as_deref() == Some("extend") {
+        // the one extension of the deadline, granted by the supervisor; the state stays
+        manager(user)?;
+        let deadline = task
+            .deadline
+            .as_ref()
+            .filter(|_| task.state != TaskState::Completed)
+            .ok_or_else(|| Error::conflict("该任务已销号，不能延期"))?;
+        let days = body.days.ok_or_else(|| {
+            Error::field(
+                "days",
+                format!("请填写延期天数（1 到 {MAX_EXTENSION_DAYS} 个工作日）"),
+            )
+        })?;
+        state
+            .store
+            .change_deadline(
+                &user.audit(),
+                &user.tenant.id,
+                &deadline.id,
+                &store::deadline::DeadlineChange::Extend {
+                    days,
+                    reason: body.text,
+                    max_days: MAX_EXTENSION_DAYS,
+                },
+            )
+            .await?;
+        return task_of(state, user, &units, id).await;
+    }
     let step = step_of(user, &units, &task, body)?;
     Ok(state
         .store
@@ -546,13 +580,14 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         "cooperating_unit_ids": {"type": "array", "items": {"type": "string"}},
         "due_on": {"type": "string", "format": "date"}}}}}});
     let mut act = operation(
-        "Report progress or ask for completion (a unit on the task), accept or send back (supervisor).",
+        "Report progress or ask for completion (a unit on the task); accept, send back or extend the deadline once (supervisor).",
         std::slice::from_ref(&id),
         task.clone(),
     );
     act["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object",
         "required": ["action"], "properties": {
-        "action": {"type": "string", "enum": ["report", "submit", "accept", "reject"]},
+        "action": {"type": "string", "enum": ["report", "submit", "accept", "reject", "extend"]},
+        "days": {"type": "integer", "minimum": 1, "maximum": 10, "description": "extend: working days (supervisor, once)"},
         "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "text": {"type": "string"}}}}}});
     let mut paths = Map::new();
     paths.insert(
@@ -699,6 +734,8 @@ struct DetailPage {
     may_report: bool,
     may_submit: bool,
     may_decide: bool,
+    /// The supervisor may grant the one extension (open task, not yet extended).
+    may_extend: bool,
     error: Option<String>,
 }
 
@@ -787,6 +824,12 @@ async fn detail(
         may_submit: reporter && open && acting.as_deref() == Some(task.lead_unit_id.as_str()),
         may_decide: allows(&user.account, Action::ManageTasks)
             && task.state == TaskState::Submitted,
+        may_extend: allows(&user.account, Action::ManageTasks)
+            && task.state != TaskState::Completed
+            && task
+                .deadline
+                .as_ref()
+                .is_some_and(|d| d.open && d.deadline.extension.is_none()),
         task: TaskLine::new(&task, &units),
         error,
     })
@@ -814,7 +857,17 @@ async fn action_form(
     task_of(&state, &user, &units, &id).await?;
     may_act(&user)?;
     let progress = form_value(&form, "progress");
+    let days = form_value(&form, "days");
     let body = ActionBody {
+        days: if days.is_empty() {
+            None
+        } else {
+            Some(
+                days.parse()
+                    .map_err(|_| Error::field("days", "延期天数应为整数"))
+                    .map_err(PageError)?,
+            )
+        },
         action: Some(form_value(&form, "action")),
         progress: if progress.is_empty() {
             None

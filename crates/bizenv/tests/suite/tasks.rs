@@ -94,8 +94,53 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         "只有牵头单位可以申请销号"
     );
 
-    // Thursday's close: one working day left, yellow; Friday's close: red
-    app.clock.set(at("2026-12-03 17:30"));
+    // the deadline is extended once, by the supervisor only, at most 10 working days
+    let (status, _) = act(
+        &lead,
+        &id,
+        json!({"action": "extend", "days": 2, "text": "等待数据"}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, body) = act(
+        &supervisor,
+        &id,
+        json!({"action": "extend", "days": 11, "text": "x"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = act(
+        &supervisor,
+        &id,
+        json!({"action": "extend", "days": 3, "text": ""}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["fields"]["reason"].as_str()),
+        (422, Some("请填写原因"))
+    );
+    let (_, unchanged) = supervisor.get_json(&format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(unchanged["due_at"], "2026-12-04T17:30:00+08:00");
+    let (status, extended) = act(
+        &supervisor,
+        &id,
+        json!({"action": "extend", "days": 1, "text": "等待市级数据"}),
+    )
+    .await;
+    assert_eq!(
+        (status, extended["due_at"].as_str()),
+        (200, Some("2026-12-07T17:30:00+08:00"))
+    );
+    let (status, body) = act(
+        &supervisor,
+        &id,
+        json!({"action": "extend", "days": 1, "text": "再延"}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+
+    // Friday's close: one working day left, yellow; Monday's close: red
+    app.clock.set(at("2026-12-04 17:30"));
     app.store.tick("test").await.unwrap();
     // sessions idle for days have expired: sign in again
     let supervisor = app.demo_user("supervisor").await;
@@ -104,7 +149,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
     assert_eq!(now["card"], "yellow");
     let (_, page) = lead.get_text(&format!("/tasks/{id}")).await;
     assert!(page.contains("黄牌"), "{page}");
-    app.clock.set(at("2026-12-04 17:30"));
+    app.clock.set(at("2026-12-07 17:30"));
     app.store.tick("test").await.unwrap();
     let lead = app.demo_user("unitadmin").await;
     let supervisor = app.demo_user("supervisor").await;
@@ -147,7 +192,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         "a cooperating street is not the unit the notice is for"
     );
     // still overdue two working days later: to the 分管区领导; five: to the supervisor
-    app.clock.set(at("2026-12-08 10:00"));
+    app.clock.set(at("2026-12-09 10:00"));
     app.store.tick("test").await.unwrap();
     let level = |app: &TestApp, id: String| {
         let store = app.store.clone();
@@ -157,7 +202,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         }
     };
     assert_eq!(level(&app, notice_id.clone()).await, 2);
-    app.clock.set(at("2026-12-11 10:00"));
+    app.clock.set(at("2026-12-14 10:00"));
     app.store.tick("test").await.unwrap();
     assert_eq!(level(&app, notice_id.clone()).await, 3);
     let supervisor = app.demo_user("supervisor").await;
@@ -249,6 +294,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
             "assigned",
             "reported",
             "reported",
+            "deadline_extended",
             "card_yellow",
             "card_red",
             "notice_issued",
