@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::db::{BeginWrite, with_pool};
 use crate::history::{NewHistory, history};
+use crate::notification::notify;
 use crate::{Result, Store, StoreError, new_id};
 
 /// A deadline as stored.
@@ -716,6 +717,17 @@ impl Store {
                                 detail: json!({"step": step, "due_at": due}),
                             });
                             changed.push(card.clone());
+                            let due_local = due
+                                .with_timezone(&domain::calendar::shanghai())
+                                .format("%m月%d日 %H:%M");
+                            let noun = crate::notification::record_noun(record_type);
+                            let url = crate::notification::record_url(record_type, record_id);
+                            let (event, message) = if card == "red" {
+                                ("overdue", format!("{noun}已超过办理时限（{due_local}）"))
+                            } else {
+                                ("due_soon", format!("{noun}将于 {due_local} 到期，请抓紧办理"))
+                            };
+                            notify!(tx, &tenant_id, event, record_type, record_id, &message, &url, unit_id.as_deref(), false, now);
                             if card == "red" {
                                 // a red card issues the supervision notice, numbered in the year
                                 let seq: i64 = sqlx::query_scalar(
@@ -736,6 +748,8 @@ impl Store {
                                 .await?
                                 .rows_affected();
                                 if issued == 1 {
+                                    let message = format!("督办单 {number}：{noun}已超期，请立即办理");
+                                    notify!(tx, &tenant_id, "notice", record_type, record_id, &message, &url, unit_id.as_deref(), true, now);
                                     history!(tx, &tenant_id, ctx, now, &NewHistory {
                                         record_type,
                                         record_id,

@@ -19,6 +19,7 @@ pub mod import;
 pub mod job;
 pub mod keys;
 pub mod notice;
+pub mod notification;
 pub mod page;
 pub mod reorg;
 pub mod staff;

@@ -15,6 +15,7 @@ use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::db::{BeginWrite, with_pool};
 use crate::deadline::{NewDeadline, StoredDeadline, insert_deadline};
 use crate::history::{NewHistory, history};
+use crate::notification::notify;
 use crate::page::{Page, PageRequest};
 use crate::{Result, Store, StoreError, new_id};
 
@@ -283,6 +284,11 @@ impl Store {
                     .await?;
             }
             insert_deadline!(tx, tenant_id, &deadline_id, &deadline, &spec, &schedule, now);
+            let message = format!("新交办督查任务：{title}（{} 前完成）", new.due_on);
+            let url = format!("/tasks/{id}");
+            for unit_id in std::iter::once(&new.lead_unit_id).chain(&new.cooperating_unit_ids) {
+                notify!(tx, tenant_id, "assigned", "task", &id, &message, &url, Some(unit_id.as_str()), false, now);
+            }
             history!(tx, tenant_id, ctx, now, &NewHistory {
                 record_type: "task",
                 record_id: &id,

@@ -14,6 +14,7 @@ pub mod health;
 pub mod home;
 pub mod i18n;
 pub mod import;
+pub mod inbox;
 pub mod list;
 pub mod metrics;
 pub mod notice;

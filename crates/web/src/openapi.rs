@@ -31,6 +31,7 @@ pub fn document() -> Value {
         staff::openapi_paths(),
         crate::task::openapi_paths(),
         crate::notice::openapi_paths(),
+        crate::inbox::openapi_paths(),
         own_paths(),
     ] {
         paths.extend(feature);

@@ -82,6 +82,7 @@ fn api() -> Routes {
         .merge(staff::api())
         .merge(task::api())
         .merge(notice::api())
+        .merge(crate::inbox::api())
         .merge(openapi::api())
 }
 
@@ -101,6 +102,7 @@ fn pages() -> Routes {
         .merge(task::pages())
         .merge(notice::pages())
         .merge(crate::attachment::pages())
+        .merge(crate::inbox::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.

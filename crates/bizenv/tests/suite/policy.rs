@@ -108,8 +108,12 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
                 Hidden
             }
         }
-        // one's own session and password
-        ("POST", "/api/v1/auth/logout")
+        // one's own session, password and inbox
+        ("GET", "/inbox")
+        | ("POST", "/inbox/read")
+        | ("GET", "/api/v1/notifications")
+        | ("POST", "/api/v1/notifications/read")
+        | ("POST", "/api/v1/auth/logout")
         | ("POST", "/api/v1/auth/password")
         | ("GET", "/api/v1/auth/me")
         | ("POST", "/logout")

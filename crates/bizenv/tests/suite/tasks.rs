@@ -64,6 +64,29 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
     // both units report; only the lead asks for completion
     let lead = app.demo_user("unitadmin").await;
     let cooperating = app.demo_user("street").await;
+    // the contacts of both units were told in their inbox; nobody else was
+    for contact in [&lead, &cooperating] {
+        let (_, inbox) = contact.get_json("/api/v1/notifications?unread=true").await;
+        assert!(
+            inbox["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["event"] == "assigned"
+                    && n["url"] == format!("/tasks/{id}")
+                    && n["title"]
+                        .as_str()
+                        .unwrap()
+                        .contains("推行企业开办一日办结")),
+            "{inbox}"
+        );
+    }
+    let (_, theirs) = app
+        .demo_user("window")
+        .await
+        .get_json("/api/v1/notifications")
+        .await;
+    assert!(!theirs.to_string().contains(&id), "{theirs}");
     let (status, reported) = act(
         &lead,
         &id,
@@ -211,6 +234,39 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         .get_json(&format!("/api/v1/notices/{notice_id}"))
         .await;
     assert_eq!(notice["addressed_to"], "区优化营商环境工作领导小组办公室");
+    // the inbox told the lead unit of the yellow and the red card and the notice; the
+    // supervisor of the notice; read all, nothing unread is left
+    let (_, inbox) = lead.get_json("/api/v1/notifications?per_page=200").await;
+    let about: Vec<&str> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["url"] == format!("/tasks/{id}"))
+        .map(|n| n["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        about,
+        ["notice", "overdue", "due_soon", "assigned"],
+        "{inbox}"
+    );
+    let (_, theirs) = supervisor.get_json("/api/v1/notifications").await;
+    assert!(
+        theirs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["event"] == "notice"
+                && n["title"].as_str().unwrap().contains("槐营商督〔2026〕4号"))
+    );
+    let (status, marked) = lead
+        .post_json("/api/v1/notifications/read", &json!({}), true)
+        .await;
+    assert_eq!(status, 200);
+    assert!(marked["marked"].as_u64().unwrap() >= 4);
+    let (_, unread) = lead.get_json("/api/v1/notifications?unread=true").await;
+    assert_eq!(unread["total"], 0);
+    let (_, page) = lead.get_text("/inbox").await;
+    assert!(page.contains("督办单 槐营商督〔2026〕4号"), "{page}");
 
     // asked for completion, sent back, asked again, accepted: the deadline is met (late)
     let (status, _) = act(

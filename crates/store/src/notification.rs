@@ -1,0 +1,134 @@
+//! Notifications: outbox rows written with `notify!` inside the transaction of the event they
+//! tell of, one per recipient; the in-app inbox (channel `inbox`, state `sent` until read) is
+//! the first channel. Recipients are the enabled contacts (`unit_admin`) bound to the unit
+//! concerned, and for supervision notices the supervisors too. Marking one's own messages read
+//! is the reader's state, not a business change: it is not audited.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{BeginWrite, with_pool};
+use crate::page::{Page, PageRequest};
+use crate::{Result, Store};
+
+/// Writes the inbox rows of one event inside the caller's transaction: to the contacts of
+/// `unit_id` and, with `supervisors`, to every supervisor of the tenant.
+macro_rules! notify {
+    ($tx:expr, $tenant_id:expr, $event:expr, $record_type:expr, $record_id:expr, $title:expr, $url:expr, $unit_id:expr, $supervisors:expr, $now:expr) => {{
+        let unit_id: Option<&str> = $unit_id;
+        let supervisors: bool = $supervisors;
+        // one id per event, made unique per recipient by the account id
+        let event_id = $crate::new_id();
+        sqlx::query(
+            "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, url, state, created_at) \
+             SELECT a.tenant_id, $2 || '-' || a.id, a.id, 'inbox', $3, $4, $5, $6, $7, 'sent', $8 FROM account a \
+             WHERE a.tenant_id = $1 AND a.disabled = FALSE AND ( \
+                 (a.unit_id = $9 AND a.roles LIKE '%unit_admin%') OR ($10 AND a.roles LIKE '%supervisor%'))",
+        )
+        .bind($tenant_id)
+        .bind(&event_id)
+        .bind($event)
+        .bind($record_type)
+        .bind($record_id)
+        .bind($title)
+        .bind($url)
+        .bind($now)
+        .bind(unit_id)
+        .bind(supervisors)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use notify;
+
+/// What a record is called in a message.
+pub fn record_noun(record_type: &str) -> &'static str {
+    match record_type {
+        "task" => "督查任务",
+        _ => "事项",
+    }
+}
+
+/// The page of a record.
+pub fn record_url(record_type: &str, record_id: &str) -> String {
+    match record_type {
+        "task" => format!("/tasks/{record_id}"),
+        _ => "/".to_owned(),
+    }
+}
+
+/// A message in an inbox.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Notification {
+    /// Its id.
+    pub id: String,
+    /// What happened: `assigned`, `due_soon`, `overdue`, `notice`.
+    pub event: String,
+    /// The record it is about.
+    pub record_type: String,
+    /// The record's id.
+    pub record_id: String,
+    /// The message.
+    pub title: String,
+    /// Where to look.
+    pub url: String,
+    /// `sent` (unread) or `read`.
+    pub state: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// One page of an account's inbox, newest first; with `unread`, only unread messages.
+    pub async fn inbox(
+        &self,
+        tenant_id: &str,
+        account_id: &str,
+        unread: bool,
+        page: PageRequest,
+    ) -> Result<Page<Notification>> {
+        let condition = "tenant_id = $1 AND account_id = $2 AND channel = 'inbox' AND ($3 = FALSE OR state = 'sent')";
+        let (items, total) = with_pool!(self, pool => {
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM notification WHERE {condition}")))
+                .bind(tenant_id).bind(account_id).bind(unread)
+                .fetch_one(pool)
+                .await?;
+            let items = sqlx::query_as::<_, Notification>(sqlx::AssertSqlSafe(format!(
+                "SELECT id, event, record_type, record_id, title, url, state, created_at FROM notification \
+                 WHERE {condition} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+            )))
+            .bind(tenant_id).bind(account_id).bind(unread).bind(page.limit()).bind(page.offset())
+            .fetch_all(pool)
+            .await?;
+            (items, total)
+        });
+        Ok(Page {
+            items,
+            request: page,
+            total,
+        })
+    }
+
+    /// Marks an account's messages read: these ids, or all with `None`. Answers how many.
+    pub async fn mark_read(
+        &self,
+        tenant_id: &str,
+        account_id: &str,
+        ids: Option<&[String]>,
+    ) -> Result<u64> {
+        let now = self.clock.now();
+        let ids = ids.map(|i| serde_json::to_string(i).unwrap_or_default());
+        Ok(with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let n = sqlx::query(
+                "UPDATE notification SET state = 'read', read_at = $4 WHERE tenant_id = $1 AND account_id = $2 \
+                 AND channel = 'inbox' AND state = 'sent' AND ($3 IS NULL OR $3 LIKE '%\"' || id || '\"%')",
+            )
+            .bind(tenant_id).bind(account_id).bind(&ids).bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            n
+        }))
+    }
+}
