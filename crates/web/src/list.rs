@@ -73,3 +73,10 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.with_timezone(&domain::calendar::shanghai())
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
+
+/// An instant as pages show it: `2026-11-28 09:30` in Shanghai time.
+pub fn local_minute(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&domain::calendar::shanghai())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}

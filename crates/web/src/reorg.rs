@@ -409,11 +409,7 @@ impl ReorgView {
             effective_on: r.effective_on.to_string(),
             document: r.document,
             last_error: r.last_error,
-            applied_at: r.applied_at.map(|a| {
-                a.with_timezone(&domain::calendar::shanghai())
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            }),
+            applied_at: r.applied_at.map(crate::list::local_minute),
         }
     }
 

@@ -28,7 +28,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
 use crate::pages::{Layout, render, render_status};
-use crate::policy::{Action, Scope, allows, permitted, scope, visible_to};
+use crate::policy::{Action, Scope, allows, permitted, scope, sees_unit, visible_to};
 use crate::routes::Routes;
 use crate::staff::{FormErrors, form_value};
 use crate::state::AppState;
@@ -170,30 +170,23 @@ impl Units {
         Self::load_for(state, user, Action::ReadTasks).await
     }
 
-    /// The units, scoped as `action` scopes the user.
+    /// The units, scoped as `action` scopes the user: the policy module decides, unit by unit,
+    /// over each unit's path in the tree (`policy::sees_unit`), as for staff.
     pub(crate) async fn load_for(
         state: &AppState,
         user: &CurrentUser,
         action: Action,
     ) -> Result<Self> {
+        let view = crate::staff::OrgView::load(state, user).await?;
         let all = state.store.units(&user.tenant.id).await?;
         let scope = match scope(&user.account, action) {
             Scope::Tenant => None,
-            Scope::Subtree(root) => {
-                let mut ids = vec![root.to_owned()];
-                let mut i = 0;
-                while i < ids.len() {
-                    let parent = ids[i].clone();
-                    ids.extend(
-                        all.iter()
-                            .filter(|u| u.parent_id.as_deref() == Some(parent.as_str()))
-                            .map(|u| u.id.clone()),
-                    );
-                    i += 1;
-                }
-                Some(ids)
-            }
-            Scope::Nothing => Some(Vec::new()),
+            Scope::Subtree(_) | Scope::Nothing => Some(
+                all.iter()
+                    .filter(|u| sees_unit(&user.account, action, &view.path(&u.id)))
+                    .map(|u| u.id.clone())
+                    .collect(),
+            ),
         };
         Ok(Self {
             by_id: all.into_iter().map(|u| (u.id.clone(), u)).collect(),
@@ -757,9 +750,7 @@ async fn detail(
                 units.name(&r.unit_id),
                 r.progress,
                 r.text,
-                r.at.with_timezone(&domain::calendar::shanghai())
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
+                crate::list::local_minute(r.at),
             )
         })
         .collect();
@@ -780,12 +771,7 @@ async fn detail(
         due_at: task
             .deadline
             .as_ref()
-            .map(|d| {
-                d.due_at
-                    .with_timezone(&domain::calendar::shanghai())
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
+            .map(|d| crate::list::local_minute(d.due_at))
             .unwrap_or_default(),
         provisional: task.deadline.as_ref().is_some_and(|d| d.provisional),
         reports,

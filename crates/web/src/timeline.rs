@@ -105,11 +105,7 @@ pub(crate) async fn timeline(
             shown.entry.then(|| TimelineLine {
                 seq: e.seq,
                 at: timestamp(e.at),
-                at_short: e
-                    .at
-                    .with_timezone(&domain::calendar::shanghai())
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
+                at_short: crate::list::local_minute(e.at),
                 event: e.event.clone(),
                 text: describe(record_type, e),
                 actor: shown.actor.then(|| actor_text(&e.actor, &names)),
