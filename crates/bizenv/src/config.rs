@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use serde::Deserialize;
 use store::DatabaseUrl;
+use store::delivery::MailRelay;
 
 /// How logs are written to standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
@@ -36,6 +37,12 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// The key file, when kept outside the data directory.
     pub key_file: Option<PathBuf>,
+    /// The mail relay, `smtp://host[:port]`.
+    pub mail_relay: Option<String>,
+    /// The sender of mail.
+    pub mail_from: Option<String>,
+    /// The address users reach the platform at (links in mail).
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {
@@ -62,7 +69,12 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The key file, when kept outside the data directory (it must exist).
     pub key_file: Option<PathBuf>,
+    /// Where mail goes; none: mail is not sent.
+    pub mail_relay: Option<MailRelay>,
 }
+
+/// The sender of mail unless configured.
+pub const DEFAULT_MAIL_FROM: &str = "营商环境优化平台 <noreply@bizenv.local>";
 
 /// Values given as flags or environment variables.
 #[derive(Debug, Default)]
@@ -74,6 +86,9 @@ pub struct Given {
     pub bind: Option<SocketAddr>,
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     pub key_file: Option<PathBuf>,
+    pub mail_relay: Option<String>,
+    pub mail_from: Option<String>,
+    pub public_url: Option<String>,
 }
 
 /// The address `serve` listens on unless told otherwise.
@@ -94,7 +109,20 @@ impl Config {
             Some(url) if !url.trim().is_empty() => DatabaseUrl::new(url),
             _ => DatabaseUrl::sqlite_in(&data_dir),
         };
+        let mail_from = given
+            .mail_from
+            .or(file.mail_from)
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
+        let public_url = given.public_url.or(file.public_url);
+        let mail_relay = match given.mail_relay.or(file.mail_relay) {
+            Some(url) if !url.trim().is_empty() => Some(
+                MailRelay::parse(&url, &mail_from, public_url.as_deref())
+                    .context("the mail relay setting")?,
+            ),
+            _ => None,
+        };
         Ok(Self {
+            mail_relay,
             bind: given
                 .bind
                 .or(file.bind)
@@ -155,6 +183,62 @@ mod tests {
         assert_eq!(defaults.data_dir, PathBuf::from("./data"));
         assert_eq!(defaults.bind.to_string(), DEFAULT_BIND);
         assert_eq!(defaults.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn the_mail_relay_from_the_file_or_a_flag_and_a_bad_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bizenv.toml");
+        std::fs::write(
+            &path,
+            "mail_relay = \"smtp://10.1.2.3\"\npublic_url = \"https://yshj.example.gov.cn/\"\n",
+        )
+        .unwrap();
+        let relay = Config::settle(Given {
+            config: Some(path.clone()),
+            ..Given::default()
+        })
+        .unwrap()
+        .mail_relay
+        .unwrap();
+        assert_eq!((relay.host.as_str(), relay.port), ("10.1.2.3", 25));
+        assert_eq!(relay.from, DEFAULT_MAIL_FROM);
+        assert_eq!(
+            relay.public_url.as_deref(),
+            Some("https://yshj.example.gov.cn")
+        );
+        let flagged = Config::settle(Given {
+            config: Some(path.clone()),
+            mail_relay: Some("smtp://mail.local:2525".into()),
+            mail_from: Some("督查室 <duban@example.gov.cn>".into()),
+            ..Given::default()
+        })
+        .unwrap()
+        .mail_relay
+        .unwrap();
+        assert_eq!((flagged.host.as_str(), flagged.port), ("mail.local", 2525));
+        assert_eq!(flagged.from, "督查室 <duban@example.gov.cn>");
+        assert!(
+            Config::settle(Given::default())
+                .unwrap()
+                .mail_relay
+                .is_none()
+        );
+        for bad in ["mail.local:25", "smtp://mail.local:port"] {
+            let err = Config::settle(Given {
+                mail_relay: Some(bad.into()),
+                ..Given::default()
+            })
+            .unwrap_err();
+            assert!(format!("{err:#}").contains("mail relay"), "{err:#}");
+        }
+        let err = Config::settle(Given {
+            mail_relay: Some("smtp://mail.local".into()),
+            mail_from: Some("not an address".into()),
+            ..Given::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("sender"), "{err:#}");
     }
 
     #[test]

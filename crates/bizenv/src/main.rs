@@ -45,6 +45,15 @@ struct Cli {
     /// Key file kept outside the data directory (default: bizenv.keys in the data directory).
     #[arg(long, global = true, env = "BIZENV_KEY_FILE")]
     key_file: Option<PathBuf>,
+    /// Mail relay for notifications, smtp://host[:port] (default: mail is not sent).
+    #[arg(long, global = true, env = "BIZENV_MAIL_RELAY")]
+    mail_relay: Option<String>,
+    /// Sender of notification mail (default: 营商环境优化平台 <noreply@bizenv.local>).
+    #[arg(long, global = true, env = "BIZENV_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// The address users reach the platform at, for links in mail (https://…).
+    #[arg(long, global = true, env = "BIZENV_PUBLIC_URL")]
+    public_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -261,6 +270,9 @@ fn main() -> ExitCode {
         bind,
         trusted_proxies,
         key_file: cli.key_file.clone(),
+        mail_relay: cli.mail_relay.clone(),
+        mail_from: cli.mail_from.clone(),
+        public_url: cli.public_url.clone(),
     }) {
         Ok(c) => c,
         Err(e) => {
@@ -309,6 +321,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
         Arc::new(SystemClock),
     )
     .await
+    .map(|store| store.with_mail_relay(config.mail_relay.clone()))
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {

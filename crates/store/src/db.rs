@@ -127,6 +127,8 @@ pub struct Store {
     pub(crate) cipher: FieldCipher,
     /// Keyed index of personal fields, for exact search without decrypting.
     pub(crate) index: BlindIndex,
+    /// Where mail goes (installation configuration); none: mail is not sent.
+    pub(crate) mail_relay: Option<Arc<crate::delivery::MailRelay>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -203,6 +205,7 @@ impl Store {
             cipher: FieldCipher::new(keys.field_enc, keys.field_mac),
             index: BlindIndex::new(keys.blind_index),
             keys: Arc::new(keys),
+            mail_relay: None,
         };
         store
             .ensure_shipped_calendar()

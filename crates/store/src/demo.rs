@@ -35,6 +35,27 @@ const GROUPS_VERSION: i32 = 1;
 /// The version of the `tasks` part.
 const TASKS_VERSION: i32 = 1;
 
+/// The version of the `channels` part.
+const CHANNELS_VERSION: i32 = 1;
+
+/// Demo notification preferences: username, mobile number, events sent by SMS. The demo's
+/// SMS gateway is the log-only one, so these SMS appear in the server log.
+const DEMO_SMS: &[(&str, &str, &[domain::notify::Event])] = &[
+    (
+        "unitadmin",
+        "13905310101",
+        &[
+            domain::notify::Event::Overdue,
+            domain::notify::Event::Notice,
+        ],
+    ),
+    (
+        "supervisor",
+        "13905310102",
+        &[domain::notify::Event::Notice],
+    ),
+];
+
 /// One demo task: number, measure, title, lead unit, cooperating units, assigned (days before
 /// today), due (days from today, negative: overdue), the lead unit's reports (progress, text),
 /// and where it ends: `open`, `submitted` or `completed`.
@@ -431,6 +452,12 @@ impl Store {
                 .await?;
             seeded_now.push("tasks".to_owned());
         }
+        if self.demo_part_version(&tenant, "channels").await? < CHANNELS_VERSION {
+            self.seed_demo_channels(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "channels", CHANNELS_VERSION)
+                .await?;
+            seeded_now.push("channels".to_owned());
+        }
         let mut per_kind = std::collections::BTreeMap::new();
         for unit in self.units(&tenant.id).await? {
             *per_kind.entry(unit.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -740,6 +767,27 @@ impl Store {
                 .await?
         });
         Ok(count > 0)
+    }
+
+    /// SMS through the log-only gateway, and SMS preferences for two demo accounts.
+    async fn seed_demo_channels(&self, ctx: &AuditCtx, tenant: &Tenant) -> Result<()> {
+        let mut settings = self.channel_settings(&tenant.id).await?;
+        settings.sms_gateway = domain::notify::SmsGateway::Log;
+        self.set_channel_settings(ctx, &tenant.id, &settings)
+            .await?;
+        for (username, mobile, events) in DEMO_SMS {
+            let Some(account) = self.account_by_username(username).await? else {
+                continue;
+            };
+            let preferences = domain::notify::Preferences {
+                mobile: domain::staff::Phone::parse(mobile).ok(),
+                sms_events: events.iter().copied().collect(),
+                ..Default::default()
+            };
+            self.set_notification_preferences(ctx, &tenant.id, &account.id, &preferences)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn demo_part_version(&self, tenant: &Tenant, part: &str) -> Result<i32> {

@@ -20,7 +20,7 @@ pub struct Job {
     pub id: String,
     /// The tenant it concerns, if one.
     pub tenant_id: Option<String>,
-    /// What to do: `card_sweep`, `apply_reorganisations`.
+    /// What to do: `card_sweep`, `apply_reorganisations`, `deliver_notifications`.
     pub kind: String,
     /// Its parameters (JSON text).
     pub payload: String,
@@ -77,7 +77,7 @@ impl Store {
             Db::Postgres(pool) => {
                 sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(format!(
                     "UPDATE job {set} WHERE id = (SELECT id FROM job WHERE {CLAIMABLE} \
-                     ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) {returning}"
+                     ORDER BY run_at, kind LIMIT 1 FOR UPDATE SKIP LOCKED) {returning}"
                 )))
                 .bind(owner)
                 .bind(until)
@@ -88,7 +88,7 @@ impl Store {
             Db::Sqlite(pool) => {
                 sqlx::query_as::<_, Job>(sqlx::AssertSqlSafe(format!(
                     "UPDATE job {set} WHERE id = (SELECT id FROM job WHERE {CLAIMABLE} \
-                     ORDER BY run_at LIMIT 1) {returning}"
+                     ORDER BY run_at, kind LIMIT 1) {returning}"
                 )))
                 .bind(owner)
                 .bind(until)
@@ -154,6 +154,18 @@ impl Store {
                 Ok(())
             }
             "apply_reorganisations" => self.apply_due_reorganisations().await.map(|_| ()),
+            "deliver_notifications" => {
+                let run = self.deliver_notifications().await?;
+                if run.sent + run.retried + run.failed > 0 {
+                    tracing::info!(
+                        sent = run.sent,
+                        retried = run.retried,
+                        failed = run.failed,
+                        "notifications delivered"
+                    );
+                }
+                Ok(())
+            }
             other => Err(StoreError::Other(anyhow::anyhow!(
                 "unknown job kind {other:?}"
             ))),
@@ -176,12 +188,16 @@ impl Store {
         Ok(ran)
     }
 
-    /// Queues this minute's periodic jobs (card sweep, due reorganisations) — once per
+    /// Queues this minute's periodic jobs (card sweep, due reorganisations, mail and SMS) — once per
     /// minute however many servers ask — and runs what is due.
     pub async fn tick(&self, owner: &str) -> Result<usize> {
         let now = self.clock.now();
         let minute = now.format("%Y-%m-%dT%H:%M").to_string();
-        for kind in ["card_sweep", "apply_reorganisations"] {
+        for kind in [
+            "card_sweep",
+            "apply_reorganisations",
+            "deliver_notifications",
+        ] {
             self.enqueue_job(
                 None,
                 kind,

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod crypto;
 mod db;
 pub mod deadline;
+pub mod delivery;
 pub mod demo;
 pub mod group;
 pub mod history;

@@ -10,35 +10,64 @@ use crate::db::{BeginWrite, with_pool};
 use crate::page::{Page, PageRequest};
 use crate::{Result, Store};
 
-/// Writes the inbox rows of one event inside the caller's transaction: to the contacts of
-/// `unit_id` and, with `supervisors`, to every supervisor of the tenant.
+/// Writes the outbox rows of one event inside the caller's transaction: to the contacts of
+/// `unit_id` and, with `supervisors`, to every supervisor of the tenant — an inbox row each,
+/// and a queued mail or SMS row for those whose preferences ask for this event there.
 macro_rules! notify {
     ($tx:expr, $tenant_id:expr, $event:expr, $record_type:expr, $record_id:expr, $title:expr, $url:expr, $unit_id:expr, $supervisors:expr, $now:expr) => {{
         let unit_id: Option<&str> = $unit_id;
         let supervisors: bool = $supervisors;
-        // one id per event, made unique per recipient by the account id
+        // one id per event, made unique per recipient by the account id (and channel)
         let event_id = $crate::new_id();
-        sqlx::query(
-            "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, url, state, created_at) \
-             SELECT a.tenant_id, $2 || '-' || a.id, a.id, 'inbox', $3, $4, $5, $6, $7, 'sent', $8 FROM account a \
-             WHERE a.tenant_id = $1 AND a.disabled = FALSE AND ( \
-                 (a.unit_id = $9 AND a.roles LIKE '%unit_admin%') OR ($10 AND a.roles LIKE '%supervisor%'))",
-        )
-        .bind($tenant_id)
-        .bind(&event_id)
-        .bind($event)
-        .bind($record_type)
-        .bind($record_id)
-        .bind($title)
-        .bind($url)
-        .bind($now)
-        .bind(unit_id)
-        .bind(supervisors)
-        .execute(&mut *$tx)
-        .await?;
+        for sql in $crate::notification::NOTIFY_SQL {
+            sqlx::query(sql)
+                .bind($tenant_id)
+                .bind(&event_id)
+                .bind($event)
+                .bind($record_type)
+                .bind($record_id)
+                .bind($title)
+                .bind($url)
+                .bind($now)
+                .bind(unit_id)
+                .bind(supervisors)
+                .execute(&mut *$tx)
+                .await?;
+        }
     }};
 }
 pub(crate) use notify;
+
+/// Who receives an event: the enabled contacts of the unit ($9), and the supervisors ($10).
+macro_rules! recipients {
+    () => {
+        "a.tenant_id = $1 AND a.disabled = FALSE AND ( \
+         (a.unit_id = $9 AND a.roles LIKE '%unit_admin%') OR ($10 AND a.roles LIKE '%supervisor%'))"
+    };
+}
+
+/// The statements `notify!` runs: the inbox row, then mail and SMS rows by preference.
+pub(crate) const NOTIFY_SQL: [&str; 3] = [
+    concat!(
+        "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, url, state, created_at) \
+         SELECT a.tenant_id, $2 || '-' || a.id, a.id, 'inbox', $3, $4, $5, $6, $7, 'sent', $8 FROM account a WHERE ",
+        recipients!()
+    ),
+    concat!(
+        "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, url, state, created_at, next_at) \
+         SELECT a.tenant_id, $2 || '-' || a.id || '-email', a.id, 'email', $3, $4, $5, $6, $7, 'queued', $8, $8 FROM account a \
+         JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
+         WHERE p.email_enc IS NOT NULL AND p.email_events LIKE '%,' || $3 || ',%' AND ",
+        recipients!()
+    ),
+    concat!(
+        "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, url, state, created_at, next_at) \
+         SELECT a.tenant_id, $2 || '-' || a.id || '-sms', a.id, 'sms', $3, $4, $5, $6, $7, 'queued', $8, $8 FROM account a \
+         JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
+         WHERE p.mobile_enc IS NOT NULL AND p.sms_events LIKE '%,' || $3 || ',%' AND ",
+        recipients!()
+    ),
+];
 
 /// What a record is called in a message.
 pub fn record_noun(record_type: &str) -> &'static str {

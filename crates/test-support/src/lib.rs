@@ -14,6 +14,8 @@ use chrono::{TimeZone, Utc};
 use domain::clock::ManualClock;
 use store::{DatabaseUrl, Store};
 
+pub mod sinks;
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -115,9 +117,16 @@ pub struct TestAppBuilder {
     backend: Backend,
     demo: bool,
     trusted_proxies: Vec<std::net::IpAddr>,
+    mail_relay: Option<store::delivery::MailRelay>,
 }
 
 impl TestAppBuilder {
+    /// Sends mail through this relay (a [`sinks::MailSink`] on loopback).
+    pub fn with_mail_relay(mut self, relay: store::delivery::MailRelay) -> Self {
+        self.mail_relay = Some(relay);
+        self
+    }
+
     /// Seeds the demo district before serving.
     pub fn with_demo(mut self) -> Self {
         self.demo = true;
@@ -138,7 +147,8 @@ impl TestAppBuilder {
         let clock = Arc::new(ManualClock::new(default_now()));
         let store = Store::open(&database.url, database.data_path(), clock.clone())
             .await
-            .expect("opening the test store");
+            .expect("opening the test store")
+            .with_mail_relay(self.mail_relay.clone());
         if self.demo {
             store.seed_demo().await.expect("seeding the demo");
         }
@@ -196,6 +206,7 @@ impl TestApp {
             backend,
             demo: false,
             trusted_proxies: Vec::new(),
+            mail_relay: None,
         }
     }
 

@@ -408,6 +408,7 @@ struct ListPage {
     total: i64,
     can_create: bool,
     can_secure: bool,
+    can_channels: bool,
 }
 
 async fn list_page(
@@ -422,6 +423,7 @@ async fn list_page(
     render(&ListPage {
         can_create: allows(&user.account, Action::ManageAccounts),
         can_secure: allows(&user.account, Action::ManageSecurity),
+        can_channels: allows(&user.account, Action::ManageChannels),
         layout: Layout::for_user("accounts.title", "accounts", &user),
         total: page.total,
         rows: page

@@ -7,6 +7,7 @@ pub mod attachment;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod channels;
 pub mod error;
 pub mod extract;
 pub mod group;

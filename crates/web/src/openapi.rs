@@ -32,6 +32,7 @@ pub fn document() -> Value {
         crate::task::openapi_paths(),
         crate::notice::openapi_paths(),
         crate::inbox::openapi_paths(),
+        crate::channels::openapi_paths(),
         own_paths(),
     ] {
         paths.extend(feature);

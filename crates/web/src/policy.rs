@@ -37,6 +37,8 @@ pub enum Action {
     ReportTasks,
     /// Read supervision notices (`unit_admin`: those of units in its subtree).
     ReadNotices,
+    /// Keep the tenant's notification channels: SMS gateway and template, notice numbers.
+    ManageChannels,
 }
 
 /// Whether `account` may take `action`.
@@ -93,6 +95,7 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ManageTasks => role == Supervisor,
         Action::ReportTasks => role == UnitAdmin,
         Action::ReadNotices => matches!(role, Supervisor | Leader | UnitAdmin),
+        Action::ManageChannels => role == Sysadmin,
     }
 }
 

@@ -83,6 +83,7 @@ fn api() -> Routes {
         .merge(task::api())
         .merge(notice::api())
         .merge(crate::inbox::api())
+        .merge(crate::channels::api())
         .merge(openapi::api())
 }
 
@@ -103,6 +104,7 @@ fn pages() -> Routes {
         .merge(notice::pages())
         .merge(crate::attachment::pages())
         .merge(crate::inbox::pages())
+        .merge(crate::channels::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.

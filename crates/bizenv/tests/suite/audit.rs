@@ -48,9 +48,10 @@ async fn an_untouched_log_verifies(backend: Backend) {
     // tenant, units (one batch entry), demo part, 11 accounts, demo part, staff (one batch
     // entry), units' heads and leaders (one batch entry), demo part, 8 groups each created and
     // given members, demo part, 10 tasks with 9 reports, 2 completion requests and 1
-    // acceptance, demo part, two settings
-    assert_eq!(entries.len(), 60);
-    assert_eq!(last, 60);
+    // acceptance, demo part, the SMS gateway and two accounts' preferences, demo part, two
+    // settings
+    assert_eq!(entries.len(), 64);
+    assert_eq!(last, 64);
     assert!(entries.iter().all(|e| e.hash.len() == 64));
     assert_eq!(entries.last().unwrap().prev_hash, "");
     assert_eq!(entries[0].prev_hash, entries[1].hash);

@@ -10,6 +10,7 @@ mod cli;
 mod groups;
 mod import;
 mod kernel;
+mod notify;
 mod org;
 mod policy;
 mod reorg;

@@ -108,9 +108,24 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
                 Hidden
             }
         }
+        // the notification channels: the sysadmin's
+        ("GET", "/settings/notifications")
+        | ("POST", "/settings/notifications")
+        | ("GET", "/api/v1/settings/notifications")
+        | ("PUT", "/api/v1/settings/notifications") => {
+            if user == "admin" {
+                Open
+            } else {
+                Hidden
+            }
+        }
         // one's own session, password and inbox
         ("GET", "/inbox")
         | ("POST", "/inbox/read")
+        | ("GET", "/inbox/preferences")
+        | ("POST", "/inbox/preferences")
+        | ("GET", "/api/v1/notifications/preferences")
+        | ("PUT", "/api/v1/notifications/preferences")
         | ("GET", "/api/v1/notifications")
         | ("POST", "/api/v1/notifications/read")
         | ("POST", "/api/v1/auth/logout")
