@@ -112,6 +112,18 @@ pub fn default_now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 30, 2, 0, 0).unwrap()
 }
 
+/// The instant of a Beijing wall-clock time written `YYYY-MM-DD HH:MM`.
+pub fn at_local(text: &str) -> chrono::DateTime<Utc> {
+    domain::calendar::shanghai()
+        .from_local_datetime(
+            &chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+                .expect("a time written YYYY-MM-DD HH:MM"),
+        )
+        .single()
+        .expect("an unambiguous local time")
+        .with_timezone(&Utc)
+}
+
 /// Builds a [`TestApp`].
 pub struct TestAppBuilder {
     backend: Backend,
@@ -476,6 +488,22 @@ impl TestUser {
             .expect("POST request");
         let status = response.status().as_u16();
         (status, response.text().await.unwrap_or_default())
+    }
+
+    /// The id of the unit with `code`, as this user's unit list shows it.
+    pub async fn unit_id(&self, code: &str) -> String {
+        let mut page = 1;
+        loop {
+            let (_, body) = self
+                .get_json(&format!("/api/v1/units?per_page=200&page={page}"))
+                .await;
+            let items = body["items"].as_array().expect("a unit list");
+            assert!(!items.is_empty(), "no unit {code}");
+            if let Some(unit) = items.iter().find(|u| u["code"] == code) {
+                return unit["id"].as_str().expect("an id").to_owned();
+            }
+            page += 1;
+        }
     }
 
     /// Sends JSON with `method` (POST, PUT, PATCH) as this user, with the CSRF header.

@@ -8,7 +8,36 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+
+/// A listener on a free port of 127.0.0.1.
+async fn listen() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding a sink");
+    let address = listener.local_addr().expect("a bound address");
+    (listener, address)
+}
+
+/// Serves every connection with `serve`, each on its own task.
+fn accept<F, Fut>(listener: TcpListener, serve: F)
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(serve(stream));
+        }
+    });
+}
+
+/// Whether to refuse this delivery (and count one refusal down).
+fn refusing(refuse: &AtomicUsize) -> bool {
+    refuse
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
 
 /// A message the SMTP sink accepted.
 #[derive(Debug, Clone)]
@@ -70,22 +99,16 @@ pub struct MailSink {
 impl MailSink {
     /// Starts listening on a free port.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding the mail sink");
+        let (listener, address) = listen().await;
         let sink = Self {
-            address: listener.local_addr().expect("a bound address"),
+            address,
             received: Arc::default(),
             refuse: Arc::default(),
         };
         let served = sink.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let sink = served.clone();
-                tokio::spawn(async move {
-                    let _ = sink.session(stream).await;
-                });
-            }
+        accept(listener, move |stream| {
+            let sink = served.clone();
+            async move { sink.session(stream).await }
         });
         sink
     }
@@ -100,7 +123,7 @@ impl MailSink {
         self.received.lock().expect("the sink's lock").clone()
     }
 
-    async fn session(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
+    async fn session(&self, stream: TcpStream) -> std::io::Result<()> {
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read);
         write.write_all(b"220 sink.test ESMTP\r\n").await?;
@@ -141,11 +164,7 @@ impl MailSink {
                     }
                     data.push_str(line.strip_prefix('.').unwrap_or(&line));
                 }
-                let refused = self
-                    .refuse
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-                if refused {
+                if refusing(&self.refuse) {
                     b"451 4.3.0 try again later\r\n"
                 } else {
                     self.received
@@ -221,22 +240,16 @@ pub struct HttpSink {
 impl HttpSink {
     /// Starts listening on a free port.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding the HTTP sink");
+        let (listener, address) = listen().await;
         let sink = Self {
-            address: listener.local_addr().expect("a bound address"),
+            address,
             received: Arc::default(),
             refuse: Arc::default(),
         };
         let served = sink.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let sink = served.clone();
-                tokio::spawn(async move {
-                    let _ = sink.connection(stream).await;
-                });
-            }
+        accept(listener, move |stream| {
+            let sink = served.clone();
+            async move { sink.connection(stream).await }
         });
         sink
     }
@@ -256,7 +269,7 @@ impl HttpSink {
         self.received.lock().expect("the sink's lock").clone()
     }
 
-    async fn connection(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
+    async fn connection(&self, stream: TcpStream) -> std::io::Result<()> {
         let (read, mut write) = stream.into_split();
         let mut reader = BufReader::new(read);
         loop {
@@ -281,11 +294,7 @@ impl HttpSink {
             }
             let mut body = vec![0; length];
             reader.read_exact(&mut body).await?;
-            let refused = self
-                .refuse
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-            let reply: &[u8] = if refused {
+            let reply: &[u8] = if refusing(&self.refuse) {
                 b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"
             } else {
                 self.received

@@ -4,13 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
-use domain::calendar::{YearSchedule, shanghai};
+use chrono::{DateTime, Duration, Utc};
+use domain::calendar::YearSchedule;
 use domain::clock::Clock;
 use domain::deadline::{Card, Limit};
 use store::audit::AuditCtx;
 use store::deadline::{DeadlineChange, NewDeadline};
-use test_support::{Backend, TestApp, db_tests};
+use test_support::{Backend, TestApp, at_local as at, db_tests};
 
 db_tests!(
     cards_follow_the_clock_and_each_is_given_once,
@@ -19,13 +19,6 @@ db_tests!(
     a_job_whose_runner_died_is_taken_up_again_and_acts_once,
     a_failing_job_backs_off_then_gives_up,
 );
-
-fn at(s: &str) -> DateTime<Utc> {
-    shanghai()
-        .from_local_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 /// A tenant of its own, so nothing but the test's deadlines is swept.
 async fn tenant(app: &TestApp) -> String {

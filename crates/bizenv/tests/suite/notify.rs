@@ -2,39 +2,17 @@
 //! mail over SMTP to a real server on loopback and SMS to an HTTP receiver, sent by the job
 //! table — once each, though a sweep and a sender die midway and a relay refuses for a while.
 
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::Duration;
 use domain::clock::Clock;
 use serde_json::{Value, json};
 use store::delivery::MailRelay;
 use test_support::sinks::{HttpSink, MailSink};
-use test_support::{Backend, TestApp, TestUser, db_tests};
+use test_support::{Backend, TestApp, TestUser, at_local as at, db_tests};
 
 db_tests!(
     mail_and_sms_reach_whoever_asked_once_each,
     bad_preferences_and_settings_are_refused_and_change_nothing,
 );
-
-fn at(s: &str) -> DateTime<Utc> {
-    domain::calendar::shanghai()
-        .from_local_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-async fn unit(user: &TestUser, code: &str) -> String {
-    let mut page = 1;
-    loop {
-        let (_, body) = user
-            .get_json(&format!("/api/v1/units?per_page=200&page={page}"))
-            .await;
-        let items = body["items"].as_array().unwrap();
-        assert!(!items.is_empty(), "unit {code}");
-        if let Some(u) = items.iter().find(|u| u["code"] == code) {
-            return u["id"].as_str().unwrap().to_owned();
-        }
-        page += 1;
-    }
-}
 
 async fn put(user: &TestUser, path: &str, body: Value) -> (u16, Value) {
     user.send_json("PUT", path, body).await
@@ -119,8 +97,8 @@ async fn mail_and_sms_reach_whoever_asked_once_each(backend: Backend) {
     assert!(!format!("{stored:?}").contains("13800138000"), "{stored:?}");
 
     // a task for the lead unit with a street cooperating: due Friday 12-04 at the close
-    let spj = unit(&supervisor, "SPJ").await;
-    let street = unit(&supervisor, "370104001").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let street = supervisor.unit_id("370104001").await;
     let (status, task) = supervisor
         .post_json(
             "/api/v1/tasks",

@@ -2,9 +2,8 @@
 //! units, carded by the sweep as the clock moves, accepted with the deadline met; bad input
 //! and actions by the wrong people change nothing.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde_json::{Value, json};
-use test_support::{Backend, TestApp, TestUser, db_tests};
+use test_support::{Backend, TestApp, TestUser, at_local as at, db_tests};
 
 db_tests!(
     the_demo_has_the_ten_measures_as_tasks_some_overdue,
@@ -12,28 +11,6 @@ db_tests!(
     a_task_is_assigned_reported_carded_and_accepted,
     bad_task_input_and_the_wrong_people_change_nothing,
 );
-
-fn at(s: &str) -> DateTime<Utc> {
-    domain::calendar::shanghai()
-        .from_local_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-async fn unit(user: &TestUser, code: &str) -> String {
-    let mut page = 1;
-    loop {
-        let (_, body) = user
-            .get_json(&format!("/api/v1/units?per_page=200&page={page}"))
-            .await;
-        let items = body["items"].as_array().unwrap();
-        assert!(!items.is_empty(), "unit {code}");
-        if let Some(u) = items.iter().find(|u| u["code"] == code) {
-            return u["id"].as_str().unwrap().to_owned();
-        }
-        page += 1;
-    }
-}
 
 async fn act(user: &TestUser, id: &str, body: Value) -> (u16, Value) {
     user.post_json(&format!("/api/v1/tasks/{id}/actions"), &body, true)
@@ -43,8 +20,8 @@ async fn act(user: &TestUser, id: &str, body: Value) -> (u16, Value) {
 async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let supervisor = app.demo_user("supervisor").await;
-    let spj = unit(&supervisor, "SPJ").await;
-    let street = unit(&supervisor, "370104001").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let street = supervisor.unit_id("370104001").await;
     // Monday 2026-11-30: due Friday 12-04, i.e. its close
     let (status, task) = supervisor
         .post_json(
@@ -375,7 +352,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
 async fn bad_task_input_and_the_wrong_people_change_nothing(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let supervisor = app.demo_user("supervisor").await;
-    let spj = unit(&supervisor, "SPJ").await;
+    let spj = supervisor.unit_id("SPJ").await;
     let tenant = app
         .store
         .tenant_by_code("370104")
@@ -603,7 +580,7 @@ fn stored_files(app: &TestApp) -> (usize, usize) {
 async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let supervisor = app.demo_user("supervisor").await;
-    let spj = unit(&supervisor, "SPJ").await;
+    let spj = supervisor.unit_id("SPJ").await;
     let (_, task) = supervisor
         .post_json(
             "/api/v1/tasks",
