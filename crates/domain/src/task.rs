@@ -1,7 +1,8 @@
 //! Supervision tasks (督查督办, SPEC "Supervision tasks"): the programme's measures decomposed
 //! into tasks with a lead unit (牵头单位), cooperating units (配合单位) and a deadline. The units
 //! report progress; the lead unit asks for completion (申请销号); the supervisor accepts it
-//! (销号) or sends it back. The deadline runs on the workflow kernel until it is accepted.
+//! (销号) or sends it back. The deadline runs on the workflow kernel until it is accepted;
+//! milestones (节点) have deadlines of their own, and the lead unit reports each reached.
 
 use std::fmt;
 use std::str::FromStr;
@@ -67,15 +68,18 @@ pub enum TaskAction {
     Accept,
     /// The supervisor sends it back.
     Reject,
+    /// The lead unit reports a milestone (节点) reached.
+    Milestone,
 }
 
 impl TaskAction {
     /// Every action.
-    pub const ALL: [TaskAction; 4] = [
+    pub const ALL: [TaskAction; 5] = [
         TaskAction::Report,
         TaskAction::Submit,
         TaskAction::Accept,
         TaskAction::Reject,
+        TaskAction::Milestone,
     ];
 
     /// The name used in the API.
@@ -85,6 +89,7 @@ impl TaskAction {
             TaskAction::Submit => "submit",
             TaskAction::Accept => "accept",
             TaskAction::Reject => "reject",
+            TaskAction::Milestone => "milestone",
         }
     }
 }
@@ -96,7 +101,9 @@ impl FromStr for TaskAction {
         TaskAction::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("未知的操作“{s}”，应为 report、submit、accept 或 reject"))
+            .ok_or_else(|| {
+                format!("未知的操作“{s}”，应为 report、submit、accept、reject、milestone 或 extend")
+            })
     }
 }
 
@@ -120,10 +127,10 @@ pub fn next(state: TaskState, action: TaskAction) -> Result<TaskState, TaskRefus
     use TaskState::*;
     match (state, action) {
         (Completed, _) => Err(TaskRefusal::Completed),
-        (Assigned | InProgress, Report) => Ok(InProgress),
+        (Assigned | InProgress, Report | Milestone) => Ok(InProgress),
         (Assigned | InProgress, Submit) => Ok(Submitted),
         (Assigned | InProgress, Accept | Reject) => Err(TaskRefusal::NotSubmitted),
-        (Submitted, Report | Submit) => Err(TaskRefusal::AwaitingAcceptance),
+        (Submitted, Report | Submit | Milestone) => Err(TaskRefusal::AwaitingAcceptance),
         (Submitted, Accept) => Ok(Completed),
         (Submitted, Reject) => Ok(InProgress),
     }
@@ -154,6 +161,10 @@ mod tests {
             (Completed, Submit, Err(TaskRefusal::Completed)),
             (Completed, Accept, Err(TaskRefusal::Completed)),
             (Completed, Reject, Err(TaskRefusal::Completed)),
+            (Assigned, Milestone, Ok(InProgress)),
+            (InProgress, Milestone, Ok(InProgress)),
+            (Submitted, Milestone, Err(TaskRefusal::AwaitingAcceptance)),
+            (Completed, Milestone, Err(TaskRefusal::Completed)),
         ];
         assert_eq!(table.len(), TaskState::ALL.len() * TaskAction::ALL.len());
         for (state, action, expected) in table {

@@ -720,7 +720,11 @@ impl Store {
                             let due_local = due
                                 .with_timezone(&domain::calendar::shanghai())
                                 .format("%m月%d日 %H:%M");
-                            let noun = crate::notification::record_noun(record_type);
+                            let noun = if step.starts_with("milestone:") {
+                                "督查任务节点"
+                            } else {
+                                crate::notification::record_noun(record_type)
+                            };
                             let url = crate::notification::record_url(record_type, record_id);
                             let (event, message) = if card == "red" {
                                 ("overdue", format!("{noun}已超过办理时限（{due_local}）"))

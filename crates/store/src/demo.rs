@@ -515,6 +515,7 @@ impl Store {
                             .map(|c| id_of(c))
                             .collect::<Result<_>>()?,
                         due_on: today + chrono::Duration::days(*due),
+                        milestones: Vec::new(),
                     },
                     now - chrono::Duration::days(*assigned),
                 )

@@ -1,7 +1,8 @@
 //! Supervision tasks (督查督办): the first user of the workflow kernel. A task's deadline is a
 //! kernel deadline (record `task`, step `complete`) opened in the same transaction as the
 //! task and met in the same transaction as its acceptance; every action goes through
-//! `domain::task::next`, is audited and is told on the task's timeline.
+//! `domain::task::next`, is audited and is told on the task's timeline. Each milestone has a
+//! deadline of its own (step `milestone:<seq>`), met when the lead unit reports it reached.
 
 use std::collections::{HashMap, HashSet};
 
@@ -49,6 +50,52 @@ pub struct Task {
     pub deadline: Option<StoredDeadline>,
     /// Accepted at.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Its milestones, in order.
+    pub milestones: Vec<Milestone>,
+}
+
+/// A milestone (节点) of a task.
+#[derive(Debug, Clone)]
+pub struct Milestone {
+    /// Its number on the task, from 1.
+    pub seq: i32,
+    /// What is reached.
+    pub title: String,
+    /// The day it is due.
+    pub due_on: NaiveDate,
+    /// Reported reached at.
+    pub done_at: Option<DateTime<Utc>>,
+    /// The lead unit's note.
+    pub done_note: Option<String>,
+    /// Its deadline on the kernel.
+    pub deadline: Option<StoredDeadline>,
+}
+
+impl Milestone {
+    /// The card it shows now (none once reached).
+    pub fn card(&self) -> Card {
+        match (&self.deadline, self.done_at) {
+            (Some(d), None) => d.card,
+            _ => Card::None,
+        }
+    }
+}
+
+/// A milestone to set on a new task.
+#[derive(Debug, Clone)]
+pub struct NewMilestone {
+    /// What is reached, 1–50 characters.
+    pub title: String,
+    /// Due on or before the task.
+    pub due_on: NaiveDate,
+}
+
+/// Most milestones on one task.
+pub const MAX_MILESTONES: usize = 10;
+
+/// The deadline step of milestone `seq`.
+pub fn milestone_step(seq: i32) -> String {
+    format!("milestone:{seq}")
 }
 
 impl Task {
@@ -101,6 +148,8 @@ pub struct NewTask {
     pub cooperating_unit_ids: Vec<String>,
     /// The day it is due: its deadline is the close of the last working day on or before it.
     pub due_on: NaiveDate,
+    /// Milestones, at most [`MAX_MILESTONES`], each due by the task's day.
+    pub milestones: Vec<NewMilestone>,
 }
 
 /// An action on a task, with what it carries.
@@ -132,6 +181,15 @@ pub enum TaskStep {
         /// Why, required.
         text: String,
     },
+    /// The lead unit reports a milestone reached.
+    Milestone {
+        /// The reporting unit (must be the lead).
+        unit_id: String,
+        /// The milestone's number.
+        seq: i32,
+        /// What was done, 1–2000 characters.
+        text: String,
+    },
 }
 
 impl TaskStep {
@@ -141,6 +199,7 @@ impl TaskStep {
             TaskStep::Submit { .. } => TaskAction::Submit,
             TaskStep::Accept { .. } => TaskAction::Accept,
             TaskStep::Reject { .. } => TaskAction::Reject,
+            TaskStep::Milestone { .. } => TaskAction::Milestone,
         }
     }
 }
@@ -168,6 +227,15 @@ struct TaskRow {
     due_on: String,
     progress: i32,
     completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MilestoneRow {
+    seq: i64,
+    title: String,
+    due_on: String,
+    done_at: Option<DateTime<Utc>>,
+    done_note: Option<String>,
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
@@ -250,6 +318,33 @@ impl Store {
             .working_days_between(receipt_day, new.due_on)
             .map_err(|e| invalid("due_on", e.to_string()))?
             .value;
+        if new.milestones.len() > MAX_MILESTONES {
+            return Err(invalid(
+                "milestones",
+                format!("节点不能超过 {MAX_MILESTONES} 个"),
+            ));
+        }
+        let mut milestones = new.milestones.clone();
+        milestones.sort_by_key(|m| m.due_on);
+        let mut milestone_days = Vec::with_capacity(milestones.len());
+        for m in &mut milestones {
+            m.title = text("milestones", &m.title, 50, "节点名称")?;
+            if m.due_on < receipt_day || m.due_on > new.due_on {
+                return Err(invalid(
+                    "milestones",
+                    format!(
+                        "节点“{}”的时限应在今天（或下一个工作日）与任务完成时限之间",
+                        m.title
+                    ),
+                ));
+            }
+            milestone_days.push(
+                calendar
+                    .working_days_between(receipt_day, m.due_on)
+                    .map_err(|e| invalid("milestones", e.to_string()))?
+                    .value,
+            );
+        }
         let id = new_id();
         let deadline = NewDeadline {
             record_type: "task",
@@ -261,6 +356,19 @@ impl Store {
         };
         let (_, spec, schedule) = self.plan_deadline(tenant_id, &deadline, now).await?;
         let deadline_id = new_id();
+        let steps: Vec<String> = (1..=milestones.len() as i32).map(milestone_step).collect();
+        let mut planned = Vec::with_capacity(milestones.len());
+        for (step, days) in steps.iter().zip(&milestone_days) {
+            let milestone_deadline = NewDeadline {
+                step,
+                limit: Limit::WorkingDays(*days),
+                ..deadline
+            };
+            let (_, spec, schedule) = self
+                .plan_deadline(tenant_id, &milestone_deadline, now)
+                .await?;
+            planned.push((new_id(), milestone_deadline, spec, schedule));
+        }
         let head = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let inserted = sqlx::query(
@@ -284,6 +392,15 @@ impl Store {
                     .await?;
             }
             insert_deadline!(tx, tenant_id, &deadline_id, &deadline, &spec, &schedule, now);
+            for (seq, (m, (milestone_deadline_id, milestone_deadline, spec, schedule))) in
+                milestones.iter().zip(&planned).enumerate()
+            {
+                sqlx::query("INSERT INTO task_milestone (tenant_id, task_id, seq, title, due_on) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(tenant_id).bind(&id).bind(seq as i32 + 1).bind(&m.title).bind(m.due_on.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                insert_deadline!(tx, tenant_id, milestone_deadline_id, milestone_deadline, spec, schedule, now);
+            }
             let message = format!("新交办督查任务：{title}（{} 前完成）", new.due_on);
             let url = format!("/tasks/{id}");
             for unit_id in std::iter::once(&new.lead_unit_id).chain(&new.cooperating_unit_ids) {
@@ -303,7 +420,9 @@ impl Store {
                 entity_id: &id,
                 changes: json!({"number": number, "measure": measure, "title": title, "description": description,
                     "lead_unit_id": new.lead_unit_id, "cooperating_unit_ids": new.cooperating_unit_ids,
-                    "due_on": new.due_on.to_string(), "deadline_id": deadline_id, "deadline": spec}),
+                    "due_on": new.due_on.to_string(), "deadline_id": deadline_id, "deadline": spec,
+                    "milestones": milestones.iter().zip(&planned).map(|(m, p)| json!({"title": m.title,
+                        "due_on": m.due_on.to_string(), "deadline_id": p.0})).collect::<Vec<_>>()}),
             });
             tx.commit().await?;
             head
@@ -351,6 +470,17 @@ impl Store {
                 if *unit_id != task.lead_unit_id {
                     return Err(invalid("unit_id", "只有牵头单位可以申请销号"));
                 }
+                let open = task
+                    .milestones
+                    .iter()
+                    .filter(|m| m.done_at.is_none())
+                    .count();
+                if open > 0 {
+                    return Err(invalid(
+                        "milestones",
+                        format!("还有 {open} 个节点未完成，不能申请销号"),
+                    ));
+                }
                 (
                     "submitted",
                     Some(unit_id.clone()),
@@ -370,10 +500,45 @@ impl Store {
                 task.progress,
                 text("text", t, 2000, "退回理由")?,
             ),
+            TaskStep::Milestone {
+                unit_id,
+                seq,
+                text: t,
+            } => {
+                if *unit_id != task.lead_unit_id {
+                    return Err(invalid("unit_id", "只有牵头单位可以报告节点完成"));
+                }
+                let milestone = task
+                    .milestones
+                    .iter()
+                    .find(|m| m.seq == *seq)
+                    .ok_or_else(|| invalid("milestone", "该任务没有这个节点"))?;
+                if milestone.done_at.is_some() {
+                    return Err(StoreError::Conflict(format!(
+                        "节点“{}”已报告完成",
+                        milestone.title
+                    )));
+                }
+                (
+                    "milestone_done",
+                    Some(unit_id.clone()),
+                    task.progress,
+                    text("text", t, 2000, "节点完成情况")?,
+                )
+            }
         };
-        // acceptance meets the deadline in the same transaction
-        let met = match (&task.deadline, next) {
-            (Some(d), TaskState::Completed) if d.open => {
+        let milestone = match step {
+            TaskStep::Milestone { seq, .. } => task.milestones.iter().find(|m| m.seq == *seq),
+            _ => None,
+        };
+        // acceptance meets the deadline in the same transaction, a milestone reached its own
+        let to_meet = match milestone {
+            Some(m) => m.deadline.as_ref(),
+            None if next == TaskState::Completed => task.deadline.as_ref(),
+            None => None,
+        };
+        let met = match to_meet {
+            Some(d) if d.open => {
                 let calendar = self.calendar().await?;
                 let hours = self.working_hours(tenant_id).await?;
                 Some((
@@ -409,6 +574,18 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            if let Some(m) = milestone {
+                let marked = sqlx::query(
+                    "UPDATE task_milestone SET done_at = $4, done_note = $5 WHERE tenant_id = $1 AND task_id = $2 AND seq = $3 AND done_at IS NULL",
+                )
+                .bind(tenant_id).bind(id).bind(m.seq).bind(now).bind(&note)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if marked != 1 {
+                    return Err(StoreError::Conflict(format!("节点“{}”已报告完成", m.title)));
+                }
+            }
             if let Some((deadline_id, worked, _)) = &met {
                 sqlx::query(
                     "UPDATE deadline SET open = FALSE, met_at = $3, worked_minutes = $4, updated_at = $3 \
@@ -424,6 +601,10 @@ impl Store {
                     .await?;
             }
             let mut detail = json!({"progress": progress, "text": note, "unit_id": unit_id});
+            if let (Some(m), Some(d)) = (milestone, detail.as_object_mut()) {
+                d.insert("seq".into(), json!(m.seq));
+                d.insert("title".into(), json!(m.title));
+            }
             if let (Some((_, worked, on_time)), Some(d)) = (&met, detail.as_object_mut()) {
                 d.insert("worked_minutes".into(), json!(worked));
                 d.insert("on_time".into(), json!(on_time));
@@ -442,7 +623,7 @@ impl Store {
                 entity_id: id,
                 changes: json!({"state": [task.state.as_str(), next.as_str()], "progress": [task.progress, progress],
                     "report_id": unit_id.as_ref().map(|_| &report_id), "text": note,
-                    "deadline_met": met.as_ref().map(|m| &m.0)}),
+                    "deadline_met": met.as_ref().map(|m| &m.0), "milestone": milestone.map(|m| m.seq)}),
             });
             tx.commit().await?;
             head
@@ -481,13 +662,35 @@ impl Store {
                 .fetch_all(pool)
                 .await?
             });
-            let deadline = self
-                .deadlines_of(tenant_id, "task", &row.id)
+            let mut deadlines = self.deadlines_of(tenant_id, "task", &row.id).await?;
+            let main = deadlines.iter().position(|d| d.step == STEP);
+            let deadline = main.map(|i| deadlines.swap_remove(i));
+            let milestone_rows: Vec<MilestoneRow> = with_pool!(self, pool => {
+                sqlx::query_as(
+                    "SELECT CAST(seq AS BIGINT) AS seq, title, due_on, done_at, done_note FROM task_milestone \
+                     WHERE tenant_id = $1 AND task_id = $2 ORDER BY seq",
+                )
+                .bind(tenant_id)
+                .bind(&row.id)
+                .fetch_all(pool)
                 .await?
-                .into_iter()
-                .find(|d| d.step == STEP);
+            });
             let corrupt = |e: String| StoreError::Other(anyhow::anyhow!("task {}: {e}", row.id));
+            let mut milestones = Vec::with_capacity(milestone_rows.len());
+            for m in milestone_rows {
+                let seq = m.seq as i32;
+                let step = milestone_step(seq);
+                milestones.push(Milestone {
+                    seq,
+                    due_on: m.due_on.parse().map_err(|e| corrupt(format!("{e}")))?,
+                    deadline: deadlines.iter().find(|d| d.step == step).cloned(),
+                    title: m.title,
+                    done_at: m.done_at,
+                    done_note: m.done_note,
+                });
+            }
             tasks.push(Task {
+                milestones,
                 state: row.state.parse().map_err(corrupt)?,
                 due_on: row.due_on.parse().map_err(|e| corrupt(format!("{e}")))?,
                 cooperating_unit_ids: cooperating.into_iter().map(|c| c.0).collect(),

@@ -19,7 +19,7 @@ use domain::task::{TaskAction, TaskState};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use store::page::PageRequest;
-use store::task::{NewTask, Task, TaskFilter, TaskStep};
+use store::task::{Milestone, NewMilestone, NewTask, Task, TaskFilter, TaskStep};
 use store::unit::Unit;
 
 use crate::auth::{CurrentUser, PageUser, see_other};
@@ -247,6 +247,32 @@ struct TaskJson {
     card: &'static str,
     provisional: bool,
     completed_at: Option<String>,
+    milestones: Vec<MilestoneJson>,
+}
+
+#[derive(Serialize)]
+struct MilestoneJson {
+    seq: i32,
+    title: String,
+    due_on: String,
+    due_at: Option<String>,
+    card: &'static str,
+    done_at: Option<String>,
+    done_note: Option<String>,
+}
+
+impl From<&Milestone> for MilestoneJson {
+    fn from(m: &Milestone) -> Self {
+        Self {
+            seq: m.seq,
+            title: m.title.clone(),
+            due_on: m.due_on.to_string(),
+            due_at: m.deadline.as_ref().map(|d| timestamp(d.due_at)),
+            card: m.card().as_str(),
+            done_at: m.done_at.map(timestamp),
+            done_note: m.done_note.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -269,6 +295,7 @@ fn task_json(t: Task, units: &Units) -> TaskJson {
         provisional: t.deadline.as_ref().is_some_and(|d| d.provisional),
         due_on: t.due_on.to_string(),
         completed_at: t.completed_at.map(timestamp),
+        milestones: t.milestones.iter().map(Into::into).collect(),
         id: t.id,
         number: t.number,
         measure: t.measure,
@@ -369,6 +396,17 @@ struct NewTaskBody {
     #[serde(default)]
     cooperating_unit_ids: Vec<String>,
     due_on: Option<String>,
+    #[serde(default)]
+    milestones: Vec<MilestoneBody>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct MilestoneBody {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    due_on: String,
 }
 
 impl NewTaskBody {
@@ -390,6 +428,23 @@ impl NewTaskBody {
                 .ok_or_else(|| Error::field("lead_unit_id", "请选择牵头单位"))?,
             cooperating_unit_ids: self.cooperating_unit_ids,
             due_on,
+            milestones: self
+                .milestones
+                .into_iter()
+                .map(|m| {
+                    let due_on =
+                        NaiveDate::parse_from_str(m.due_on.trim(), "%Y-%m-%d").map_err(|_| {
+                            Error::field(
+                                "milestones",
+                                format!("节点“{}”的时限应为 YYYY-MM-DD 格式的日期", m.title.trim()),
+                            )
+                        })?;
+                    Ok(NewMilestone {
+                        title: m.title,
+                        due_on,
+                    })
+                })
+                .collect::<Result<_>>()?,
         })
     }
 }
@@ -422,6 +477,8 @@ struct ActionBody {
     progress: Option<i32>,
     /// `extend`: working days added.
     days: Option<u32>,
+    /// `milestone`: its number.
+    milestone: Option<i32>,
     #[serde(default)]
     text: String,
 }
@@ -439,7 +496,7 @@ fn step_of(user: &CurrentUser, units: &Units, task: &Task, body: ActionBody) -> 
         .parse()
         .map_err(|e: String| Error::field("action", e))?;
     match action {
-        TaskAction::Report | TaskAction::Submit => {
+        TaskAction::Report | TaskAction::Submit | TaskAction::Milestone => {
             permitted(
                 user,
                 Action::ReportTasks,
@@ -452,19 +509,25 @@ fn step_of(user: &CurrentUser, units: &Units, task: &Task, body: ActionBody) -> 
                     "只有任务所涉单位的联络员可以报送进展",
                 )
             })?;
-            Ok(if action == TaskAction::Report {
-                TaskStep::Report {
+            Ok(match action {
+                TaskAction::Report => TaskStep::Report {
                     unit_id,
                     progress: body
                         .progress
                         .ok_or_else(|| Error::field("progress", "请填写进度（0 到 100）"))?,
                     text: body.text,
-                }
-            } else {
-                TaskStep::Submit {
+                },
+                TaskAction::Milestone => TaskStep::Milestone {
+                    unit_id,
+                    seq: body
+                        .milestone
+                        .ok_or_else(|| Error::field("milestone", "请选择完成的节点"))?,
+                    text: body.text,
+                },
+                _ => TaskStep::Submit {
                     unit_id,
                     text: body.text,
-                }
+                },
             })
         }
         TaskAction::Accept | TaskAction::Reject => {
@@ -562,7 +625,13 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         "due_at": {"type": ["string", "null"], "format": "date-time"},
         "card": {"type": "string", "enum": ["none", "yellow", "red"]},
         "provisional": {"type": "boolean"},
-        "completed_at": {"type": ["string", "null"], "format": "date-time"}}});
+        "completed_at": {"type": ["string", "null"], "format": "date-time"},
+        "milestones": {"type": "array", "items": {"type": "object", "properties": {
+            "seq": {"type": "integer"}, "title": {"type": "string"}, "due_on": {"type": "string", "format": "date"},
+            "due_at": {"type": ["string", "null"], "format": "date-time"},
+            "card": {"type": "string", "enum": ["none", "yellow", "red"]},
+            "done_at": {"type": ["string", "null"], "format": "date-time"},
+            "done_note": {"type": ["string", "null"]}}}}}});
     let id = path("id", "task id");
     let [page, per_page] = paging();
     let mut create = operation("Assign a task (supervisor).", &[], task.clone());
@@ -571,15 +640,18 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         "number": {"type": "string"}, "measure": {"type": "string"}, "title": {"type": "string"},
         "description": {"type": "string"}, "lead_unit_id": {"type": "string"},
         "cooperating_unit_ids": {"type": "array", "items": {"type": "string"}},
-        "due_on": {"type": "string", "format": "date"}}}}}});
+        "due_on": {"type": "string", "format": "date"},
+        "milestones": {"type": "array", "maxItems": 10, "items": {"type": "object", "required": ["title", "due_on"],
+            "properties": {"title": {"type": "string"}, "due_on": {"type": "string", "format": "date"}}}}}}}}});
     let mut act = operation(
-        "Report progress or ask for completion (a unit on the task); accept, send back or extend the deadline once (supervisor).",
+        "Report progress or ask for completion (a unit on the task); report a milestone reached (the lead unit); accept, send back or extend the deadline once (supervisor).",
         std::slice::from_ref(&id),
         task.clone(),
     );
     act["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object",
         "required": ["action"], "properties": {
-        "action": {"type": "string", "enum": ["report", "submit", "accept", "reject", "extend"]},
+        "action": {"type": "string", "enum": ["report", "submit", "accept", "reject", "milestone", "extend"]},
+        "milestone": {"type": "integer", "description": "milestone: its seq"},
         "days": {"type": "integer", "minimum": 1, "maximum": 10, "description": "extend: working days (supervisor, once)"},
         "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "text": {"type": "string"}}}}}});
     let mut paths = Map::new();
@@ -704,6 +776,21 @@ async fn list_page(
     })
 }
 
+struct MilestoneLine {
+    seq: i32,
+    title: String,
+    due: String,
+    card: &'static str,
+    done_at: Option<String>,
+    note: String,
+}
+
+impl MilestoneLine {
+    fn card_key(&self) -> String {
+        format!("task.card.{}", self.card)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "task_detail.html")]
 struct DetailPage {
@@ -726,6 +813,10 @@ struct DetailPage {
     notices: Vec<(String, String, bool)>,
     may_report: bool,
     may_submit: bool,
+    /// (seq, title, due, card, done at, note) of its milestones.
+    milestones: Vec<MilestoneLine>,
+    /// The lead unit's contact may report milestones reached.
+    may_milestone: bool,
     may_decide: bool,
     /// The supervisor may grant the one extension (open task, not yet extended).
     may_extend: bool,
@@ -806,6 +897,23 @@ async fn detail(
             .into_iter()
             .map(|n| (n.id, n.number, n.closed_at.is_none()))
             .collect(),
+        milestones: task
+            .milestones
+            .iter()
+            .map(|m| MilestoneLine {
+                seq: m.seq,
+                title: m.title.clone(),
+                due: m
+                    .deadline
+                    .as_ref()
+                    .map(|d| crate::list::local_minute(d.due_at))
+                    .unwrap_or_else(|| m.due_on.to_string()),
+                card: m.card().as_str(),
+                done_at: m.done_at.map(crate::list::local_minute),
+                note: m.done_note.clone().unwrap_or_default(),
+            })
+            .collect(),
+        may_milestone: reporter && open && acting.as_deref() == Some(task.lead_unit_id.as_str()),
         may_report: reporter && open && acting.is_some(),
         may_submit: reporter && open && acting.as_deref() == Some(task.lead_unit_id.as_str()),
         may_decide: allows(&user.account, Action::ManageTasks)
@@ -844,7 +952,9 @@ async fn action_form(
     may_act(&user)?;
     let progress = form_value(&form, "progress");
     let days = form_value(&form, "days");
+    let milestone = form_value(&form, "milestone");
     let body = ActionBody {
+        milestone: milestone.parse().ok(),
         days: if days.is_empty() {
             None
         } else {
@@ -892,6 +1002,8 @@ struct FormPage {
     lead_unit_id: String,
     cooperating: Vec<String>,
     due_on: String,
+    /// Milestone rows: (title, due on), a few blank ones to fill.
+    milestones: Vec<(String, String)>,
     /// Departments and streets: (id, name).
     choices: Vec<(String, String)>,
     errors: FormErrors,
@@ -901,6 +1013,17 @@ impl FormPage {
     fn is_cooperating(&self, id: &str) -> bool {
         self.cooperating.iter().any(|c| c == id)
     }
+}
+
+/// Milestone rows the new-task form offers.
+const BLANK_MILESTONES: usize = 5;
+
+/// Every value of `name` in a form, in order, blanks included (rows of fields).
+fn form_all(form: &[(String, String)], name: &str) -> Vec<String> {
+    form.iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 async fn blank_form(state: &AppState, user: &CurrentUser) -> Result<FormPage> {
@@ -929,6 +1052,7 @@ async fn blank_form(state: &AppState, user: &CurrentUser) -> Result<FormPage> {
         lead_unit_id: String::new(),
         cooperating: Vec::new(),
         due_on: String::new(),
+        milestones: vec![(String::new(), String::new()); BLANK_MILESTONES],
         choices: choices
             .into_iter()
             .map(|u| (u.id.clone(), u.name.clone()))
@@ -967,7 +1091,24 @@ async fn new_form(
         .filter(|(k, v)| k == "cooperating_unit_ids" && !v.is_empty())
         .map(|(_, v)| v.clone())
         .collect();
+    let titles = form_all(&form, "milestone_title");
+    let dues = form_all(&form, "milestone_due_on");
+    page.milestones = titles.into_iter().zip(dues).collect();
+    let filled: Vec<MilestoneBody> = page
+        .milestones
+        .iter()
+        .filter(|(t, d)| !t.trim().is_empty() || !d.trim().is_empty())
+        .map(|(title, due_on)| MilestoneBody {
+            title: title.clone(),
+            due_on: due_on.clone(),
+        })
+        .collect();
+    if page.milestones.len() < BLANK_MILESTONES {
+        page.milestones
+            .resize(BLANK_MILESTONES, (String::new(), String::new()));
+    }
     let body = NewTaskBody {
+        milestones: filled,
         number: Some(page.number.clone()),
         measure: Some(page.measure.clone()),
         title: Some(page.title.clone()),

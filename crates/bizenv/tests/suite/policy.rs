@@ -548,6 +548,7 @@ async fn fixture(app: &TestApp) -> Fixture {
                         lead_unit_id: unit_id,
                         cooperating_unit_ids: vec![],
                         due_on: "2026-12-31".parse().unwrap(),
+                        milestones: Vec::new(),
                     },
                 )
                 .await

@@ -10,6 +10,7 @@ db_tests!(
     attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows,
     a_task_is_assigned_reported_carded_and_accepted,
     bad_task_input_and_the_wrong_people_change_nothing,
+    milestones_are_reached_in_turn_carded_and_hold_back_completion,
 );
 
 async fn act(user: &TestUser, id: &str, body: Value) -> (u16, Value) {
@@ -689,5 +690,184 @@ async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(bac
         .get_json(&format!("/api/v1/tasks/{id}/history"))
         .await;
     assert!(history.to_string().contains("上传附件“整改报告.pdf”"));
+    assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn milestones_are_reached_in_turn_carded_and_hold_back_completion(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    app.clock.set(at("2026-11-30 09:00"));
+    let supervisor = app.demo_user("supervisor").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let street = supervisor.unit_id("370104001").await;
+    let task = |milestones: Value| {
+        json!({"number": "M-1", "measure": "措施四", "title": "政务服务“一网通办”",
+               "lead_unit_id": spj, "cooperating_unit_ids": [street], "due_on": "2026-12-11",
+               "milestones": milestones})
+    };
+    let count = || async { app.sql_rows("SELECT COUNT(*) FROM task").await };
+    let before = count().await;
+    for (milestones, needle) in [
+        (json!([{"title": "试点", "due_on": "2026-12-14"}]), "之间"),
+        (json!([{"title": " ", "due_on": "2026-12-02"}]), "节点名称"),
+        (json!([{"title": "试点", "due_on": "12/02"}]), "YYYY-MM-DD"),
+        (
+            json!(
+                (0..11)
+                    .map(|i| json!({"title": format!("第{i}步"), "due_on": "2026-12-04"}))
+                    .collect::<Vec<_>>()
+            ),
+            "不能超过 10 个",
+        ),
+    ] {
+        let (status, refused) = supervisor
+            .post_json("/api/v1/tasks", &task(milestones), true)
+            .await;
+        assert_eq!(status, 422, "{refused}");
+        let message = refused["error"]["fields"]["milestones"]
+            .as_str()
+            .unwrap_or("");
+        assert!(message.contains(needle), "{needle}: {refused}");
+    }
+    assert_eq!(count().await, before, "nothing created");
+
+    // given out of order, kept by date; each due at the close of its day
+    let (status, created) = supervisor
+        .post_json(
+            "/api/v1/tasks",
+            &task(json!([{"title": "试点运行", "due_on": "2026-12-08"},
+                         {"title": "完成方案", "due_on": "2026-12-02"}])),
+            true,
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let milestones = &created["milestones"];
+    assert_eq!(milestones[0]["seq"], 1);
+    assert_eq!(milestones[0]["title"], "完成方案");
+    assert_eq!(milestones[0]["due_at"], "2026-12-02T17:30:00+08:00");
+    assert_eq!(milestones[1]["title"], "试点运行");
+    assert_eq!(milestones[1]["card"], "none");
+
+    let lead = app.demo_user("unitadmin").await;
+    let cooperating = app.demo_user("street").await;
+    let (status, refused) = act(&lead, &id, json!({"action": "submit", "text": "完成"})).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        refused["error"]["fields"]["milestones"],
+        "还有 2 个节点未完成，不能申请销号"
+    );
+    let (status, refused) = act(
+        &cooperating,
+        &id,
+        json!({"action": "milestone", "milestone": 1, "text": "方案已印发"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["error"]["fields"]["unit_id"].is_string());
+    let (status, refused) = act(
+        &lead,
+        &id,
+        json!({"action": "milestone", "milestone": 9, "text": "x"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        refused["error"]["fields"]["milestone"],
+        "该任务没有这个节点"
+    );
+
+    // reached on time through the page
+    let page = lead
+        .post_form(
+            &format!("/tasks/{id}/action"),
+            &[
+                ("csrf_token", &lead.csrf_token),
+                ("action", "milestone"),
+                ("milestone", "1"),
+                ("text", "实施方案已印发"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status().as_u16(), 303);
+    let (status, again) = act(
+        &lead,
+        &id,
+        json!({"action": "milestone", "milestone": 1, "text": "再报"}),
+    )
+    .await;
+    assert_eq!(status, 409, "{again}");
+    let (_, shown) = lead.get_json(&format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(shown["state"], "in_progress");
+    assert!(shown["milestones"][0]["done_at"].is_string());
+    assert_eq!(shown["milestones"][0]["done_note"], "实施方案已印发");
+
+    // the second milestone passes its day: a red card and a notice of its own, while the
+    // task itself is still on time
+    app.clock.set(at("2026-12-09 09:00"));
+    app.store.tick("test").await.unwrap();
+    let lead = app.demo_user("unitadmin").await;
+    let (_, shown) = lead.get_json(&format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(shown["milestones"][1]["card"], "red", "{shown}");
+    assert_eq!(shown["card"], "none");
+    let notices_sql = format!(
+        "SELECT step, CASE WHEN closed_at IS NULL THEN 'open' ELSE 'closed' END FROM notice WHERE record_id = '{id}'"
+    );
+    assert_eq!(
+        app.sql_rows(&notices_sql).await,
+        [["milestone:2", "open"].map(str::to_owned).to_vec()]
+    );
+    let (_, inbox) = lead.get_json("/api/v1/notifications?unread=true").await;
+    assert!(
+        inbox.to_string().contains("督查任务节点已超过办理时限"),
+        "{inbox}"
+    );
+    let (_, page) = lead.get_text(&format!("/tasks/{id}")).await;
+    assert!(
+        page.contains("完成方案") && page.contains("已完成"),
+        "{page}"
+    );
+    assert!(
+        page.contains("报告节点完成"),
+        "the lead may report the second"
+    );
+
+    // reached late: the notice is closed with it; then the task goes to acceptance
+    let (status, _) = act(
+        &lead,
+        &id,
+        json!({"action": "milestone", "milestone": 2, "text": "试点运行一周"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.sql_rows(&notices_sql).await,
+        [["milestone:2", "closed"].map(str::to_owned).to_vec()]
+    );
+    let (status, submitted) =
+        act(&lead, &id, json!({"action": "submit", "text": "全部完成"})).await;
+    assert_eq!(
+        (status, submitted["state"].as_str()),
+        (200, Some("submitted"))
+    );
+    let (status, refused) = act(
+        &lead,
+        &id,
+        json!({"action": "milestone", "milestone": 2, "text": "x"}),
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+    let supervisor = app.demo_user("supervisor").await;
+    let (_, history) = supervisor
+        .get_json(&format!("/api/v1/tasks/{id}/history"))
+        .await;
+    let texts = history.to_string();
+    assert!(
+        texts.contains("节点“完成方案”完成：实施方案已印发"),
+        "{texts}"
+    );
+    assert!(
+        texts.contains("节点“试点运行”完成：试点运行一周"),
+        "{texts}"
+    );
     assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
 }
