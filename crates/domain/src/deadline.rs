@@ -114,6 +114,67 @@ pub enum DeadlineError {
     /// An empty reason.
     #[error("请填写原因")]
     NoReason,
+    /// A second request while one waits for a decision.
+    #[error("已有延期申请正在等待审批")]
+    RequestPending,
+    /// Deciding a request already decided.
+    #[error("该延期申请已审批")]
+    RequestDecided,
+}
+
+/// Where a unit's request for the one extension stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestState {
+    /// Waiting for the approver.
+    Pending,
+    /// Granted: the deadline was extended.
+    Approved,
+    /// Refused: the deadline stays.
+    Refused,
+}
+
+impl RequestState {
+    /// Every state.
+    pub const ALL: [RequestState; 3] = [
+        RequestState::Pending,
+        RequestState::Approved,
+        RequestState::Refused,
+    ];
+
+    /// The name in tables and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Pending => "pending",
+            RequestState::Approved => "approved",
+            RequestState::Refused => "refused",
+        }
+    }
+
+    /// The state of a stored name.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+}
+
+/// What the approver does with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestDecision {
+    /// Grant it.
+    Approve,
+    /// Refuse it.
+    Refuse,
+}
+
+/// The state after deciding a request in `state`: only a pending one is decided, once.
+pub fn decide(
+    state: RequestState,
+    decision: RequestDecision,
+) -> Result<RequestState, DeadlineError> {
+    match (state, decision) {
+        (RequestState::Pending, RequestDecision::Approve) => Ok(RequestState::Approved),
+        (RequestState::Pending, RequestDecision::Refuse) => Ok(RequestState::Refused),
+        (RequestState::Approved | RequestState::Refused, _) => Err(DeadlineError::RequestDecided),
+    }
 }
 
 /// The computed moments of a deadline at some instant.
@@ -229,6 +290,30 @@ impl Deadline {
             Some(Pause { to: Some(to), .. }) if from < *to => Err(DeadlineError::PauseOverlaps),
             _ => Ok(()),
         }
+    }
+
+    /// Checks a unit's request for the one extension: not extended yet, no other request
+    /// waiting (`pending`), 1..=`max_days` working days, with a reason.
+    pub fn check_request(
+        &self,
+        days: u32,
+        reason: &str,
+        max_days: u32,
+        pending: bool,
+    ) -> Result<(), DeadlineError> {
+        if self.extension.is_some() {
+            return Err(DeadlineError::AlreadyExtended);
+        }
+        if pending {
+            return Err(DeadlineError::RequestPending);
+        }
+        if days == 0 || days > max_days {
+            return Err(DeadlineError::ExtensionOutOfRange(max_days));
+        }
+        if reason.trim().is_empty() {
+            return Err(DeadlineError::NoReason);
+        }
+        Ok(())
     }
 
     /// Grants the one extension of `days` working days (1..=`max_days`).
@@ -375,6 +460,67 @@ mod tests {
 
     fn setup() -> (Calendar, WorkingHours) {
         (Calendar::shipped(), WorkingHours::default())
+    }
+
+    #[test]
+    fn every_request_state_and_decision_has_the_written_outcome() {
+        use RequestDecision::*;
+        use RequestState::*;
+        let table = [
+            (Pending, Approve, Ok(Approved)),
+            (Pending, Refuse, Ok(Refused)),
+            (Approved, Approve, Err(DeadlineError::RequestDecided)),
+            (Approved, Refuse, Err(DeadlineError::RequestDecided)),
+            (Refused, Approve, Err(DeadlineError::RequestDecided)),
+            (Refused, Refuse, Err(DeadlineError::RequestDecided)),
+        ];
+        assert_eq!(table.len(), RequestState::ALL.len() * 2);
+        for (state, decision, expected) in table {
+            assert_eq!(
+                decide(state, decision),
+                expected,
+                "{state:?} × {decision:?}"
+            );
+        }
+        for state in RequestState::ALL {
+            assert_eq!(RequestState::from_code(state.as_str()), Some(state));
+        }
+    }
+
+    #[test]
+    fn a_request_is_refused_once_extended_while_another_waits_or_out_of_range() {
+        let mut d = Deadline::new(at("2026-11-30 09:00"), Limit::WorkingDays(5));
+        assert_eq!(d.check_request(3, "等待数据", 10, false), Ok(()));
+        assert_eq!(
+            d.check_request(3, "等待数据", 10, true),
+            Err(DeadlineError::RequestPending)
+        );
+        assert_eq!(
+            d.check_request(0, "等待数据", 10, false),
+            Err(DeadlineError::ExtensionOutOfRange(10))
+        );
+        assert_eq!(
+            d.check_request(11, "等待数据", 10, false),
+            Err(DeadlineError::ExtensionOutOfRange(10))
+        );
+        assert_eq!(
+            d.check_request(3, " ", 10, false),
+            Err(DeadlineError::NoReason)
+        );
+        d.extend(
+            Extension {
+                days: 2,
+                reason: "等待数据".into(),
+                approved_by: "a".into(),
+                approved_at: at("2026-12-01 09:00"),
+            },
+            10,
+        )
+        .unwrap();
+        assert_eq!(
+            d.check_request(3, "等待数据", 10, false),
+            Err(DeadlineError::AlreadyExtended)
+        );
     }
 
     #[test]

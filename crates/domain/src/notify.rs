@@ -19,15 +19,21 @@ pub enum Event {
     Overdue,
     /// A supervision notice (督办单) was issued.
     Notice,
+    /// A unit asked for the one extension of a deadline (to the approvers).
+    ExtensionRequested,
+    /// The request was approved or refused (to the unit).
+    ExtensionDecided,
 }
 
 impl Event {
     /// Every event, in the order pages list them.
-    pub const ALL: [Event; 4] = [
+    pub const ALL: [Event; 6] = [
         Event::Assigned,
         Event::DueSoon,
         Event::Overdue,
         Event::Notice,
+        Event::ExtensionRequested,
+        Event::ExtensionDecided,
     ];
 
     /// The code in tables and the API.
@@ -37,6 +43,8 @@ impl Event {
             Event::DueSoon => "due_soon",
             Event::Overdue => "overdue",
             Event::Notice => "notice",
+            Event::ExtensionRequested => "extension_requested",
+            Event::ExtensionDecided => "extension_decided",
         }
     }
 
@@ -52,6 +60,8 @@ impl Event {
             Event::DueSoon => "一个工作日内到期",
             Event::Overdue => "已超期",
             Event::Notice => "督办单",
+            Event::ExtensionRequested => "延期申请",
+            Event::ExtensionDecided => "延期审批结果",
         }
     }
 }
@@ -201,7 +211,7 @@ impl Preferences {
                     Event::from_code(code.trim()).ok_or_else(|| PreferenceError {
                         field,
                         message: format!(
-                            "没有“{}”这种通知事件（可选：assigned、due_soon、overdue、notice）",
+                            "没有“{}”这种通知事件（可选：assigned、due_soon、overdue、notice、extension_requested、extension_decided）",
                             code.trim()
                         ),
                     })

@@ -141,6 +141,18 @@ pub enum DeadlineChange {
         /// The workflow's maximum.
         max_days: u32,
     },
+    /// Grant a unit's pending request (`crate::extension`): its days, or `days` when the
+    /// approver grants another number, at most `max_days`.
+    ApproveRequest {
+        /// The request.
+        request_id: String,
+        /// Days granted instead of those asked.
+        days: Option<u32>,
+        /// The approver's note.
+        note: String,
+        /// The workflow's maximum.
+        max_days: u32,
+    },
     /// The step is done.
     Meet,
 }
@@ -184,11 +196,13 @@ pub const BULK_CHUNK: usize = 10_000;
 /// Rows a sweep changes at most per transaction.
 const SWEEP_BATCH: i64 = 5_000;
 
-fn refused(e: DeadlineError) -> StoreError {
+pub(crate) fn refused(e: DeadlineError) -> StoreError {
     match e {
         DeadlineError::AlreadyExtended
         | DeadlineError::NotPaused
-        | DeadlineError::PauseOverlaps => StoreError::Conflict(e.to_string()),
+        | DeadlineError::PauseOverlaps
+        | DeadlineError::RequestPending
+        | DeadlineError::RequestDecided => StoreError::Conflict(e.to_string()),
         DeadlineError::ExtensionOutOfRange(_) => StoreError::InvalidField {
             field: "days",
             message: e.to_string(),
@@ -429,6 +443,19 @@ impl Store {
         }
         let now = self.clock.now().trunc_subsecs(0);
         let mut deadline = stored.deadline.clone();
+        let request = match change {
+            DeadlineChange::ApproveRequest { request_id, .. } => {
+                let request = self
+                    .extension_request(tenant_id, request_id)
+                    .await?
+                    .filter(|r| r.deadline_id == id)
+                    .ok_or(StoreError::NotFound)?;
+                domain::deadline::decide(request.state, domain::deadline::RequestDecision::Approve)
+                    .map_err(refused)?;
+                Some(request)
+            }
+            _ => None,
+        };
         let (event, detail) = match change {
             DeadlineChange::Pause { reason } => {
                 deadline.pause(reason, now).map_err(refused)?;
@@ -460,6 +487,30 @@ impl Store {
                 (
                     "deadline_extended",
                     json!({"step": stored.step, "days": days, "reason": reason.trim()}),
+                )
+            }
+            DeadlineChange::ApproveRequest {
+                request_id,
+                days,
+                max_days,
+                ..
+            } => {
+                let request = request.as_ref().ok_or(StoreError::NotFound)?;
+                let days = days.unwrap_or(request.days);
+                deadline
+                    .extend(
+                        Extension {
+                            days,
+                            reason: request.reason.clone(),
+                            approved_by: ctx.actor.clone(),
+                            approved_at: now,
+                        },
+                        *max_days,
+                    )
+                    .map_err(refused)?;
+                (
+                    "deadline_extended",
+                    json!({"step": stored.step, "days": days, "reason": request.reason, "request_id": request_id}),
                 )
             }
             DeadlineChange::Meet => ("deadline_met", json!({"step": stored.step})),
@@ -499,6 +550,26 @@ impl Store {
             .bind(s.paused).bind(card.as_str()).bind(!met).bind(met.then_some(now)).bind(worked).bind(now)
             .execute(&mut *tx)
             .await?;
+            if let (Some(request), DeadlineChange::ApproveRequest { note, .. }) = (&request, change) {
+                let decided = sqlx::query(
+                    "UPDATE extension_request SET state = 'approved', decided_by = $3, decided_at = $4, decision_note = $5 \
+                     WHERE tenant_id = $1 AND id = $2 AND state = 'pending'",
+                )
+                .bind(tenant_id).bind(&request.id).bind(&ctx.actor).bind(now).bind(note.trim())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if decided != 1 {
+                    return Err(refused(DeadlineError::RequestDecided));
+                }
+                let message = format!(
+                    "{}的延期申请已批准，延期 {} 个工作日",
+                    crate::notification::record_noun(&stored.record_type),
+                    detail["days"]
+                );
+                let url = crate::notification::record_url(&stored.record_type, &stored.record_id);
+                notify!(tx, tenant_id, "extension_decided", &stored.record_type, &stored.record_id, &message, &url, request.unit_id.as_deref(), false, now);
+            }
             if met {
                 sqlx::query("UPDATE notice SET closed_at = $3 WHERE tenant_id = $1 AND deadline_id = $2 AND closed_at IS NULL")
                     .bind(tenant_id).bind(id).bind(now)

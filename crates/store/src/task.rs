@@ -52,6 +52,8 @@ pub struct Task {
     pub completed_at: Option<DateTime<Utc>>,
     /// Its milestones, in order.
     pub milestones: Vec<Milestone>,
+    /// The latest request for the one extension of its deadline.
+    pub extension_request: Option<crate::extension::ExtensionRequest>,
 }
 
 /// A milestone (节点) of a task.
@@ -689,7 +691,13 @@ impl Store {
                     done_note: m.done_note,
                 });
             }
+            let extension_request = self
+                .extension_requests(tenant_id, "task", &row.id)
+                .await?
+                .into_iter()
+                .next();
             tasks.push(Task {
+                extension_request,
                 milestones,
                 state: row.state.parse().map_err(corrupt)?,
                 due_on: row.due_on.parse().map_err(|e| corrupt(format!("{e}")))?,

@@ -191,7 +191,7 @@ async fn update_settings(
 }
 
 pub(crate) fn openapi_paths() -> Map<String, Value> {
-    let events = json!({"type": "array", "items": {"type": "string", "enum": ["assigned", "due_soon", "overdue", "notice"]}});
+    let events = json!({"type": "array", "items": {"type": "string", "enum": ["assigned", "due_soon", "overdue", "notice", "extension_requested", "extension_decided"]}});
     let preferences = json!({"type": "object", "properties": {
         "email": {"type": "string", "description": "empty: none"},
         "mobile": {"type": "string", "description": "an 11-digit mobile number; empty: none"},

@@ -106,7 +106,7 @@ async fn read(
 
 pub(crate) fn openapi_paths() -> Map<String, Value> {
     let item = json!({"type": "object", "properties": {
-        "id": {"type": "string"}, "event": {"type": "string", "enum": ["assigned", "due_soon", "overdue", "notice"]},
+        "id": {"type": "string"}, "event": {"type": "string", "enum": ["assigned", "due_soon", "overdue", "notice", "extension_requested", "extension_decided"]},
         "title": {"type": "string"}, "url": {"type": "string"}, "read": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"}}});
     let [page, per_page] = paging();

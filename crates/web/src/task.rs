@@ -14,10 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
 use domain::deadline::Card;
+use domain::deadline::RequestState;
 use domain::history::Reader;
 use domain::task::{TaskAction, TaskState};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use store::deadline::DeadlineChange;
+use store::extension::{ExtensionRequest, NewExtensionRequest};
 use store::page::PageRequest;
 use store::task::{Milestone, NewMilestone, NewTask, Task, TaskFilter, TaskStep};
 use store::unit::Unit;
@@ -248,6 +251,32 @@ struct TaskJson {
     provisional: bool,
     completed_at: Option<String>,
     milestones: Vec<MilestoneJson>,
+    extension_request: Option<RequestJson>,
+}
+
+#[derive(Serialize)]
+struct RequestJson {
+    id: String,
+    days: u32,
+    reason: String,
+    state: &'static str,
+    requested_at: String,
+    decided_at: Option<String>,
+    decision_note: Option<String>,
+}
+
+impl From<&ExtensionRequest> for RequestJson {
+    fn from(r: &ExtensionRequest) -> Self {
+        Self {
+            id: r.id.clone(),
+            days: r.days,
+            reason: r.reason.clone(),
+            state: r.state.as_str(),
+            requested_at: timestamp(r.requested_at),
+            decided_at: r.decided_at.map(timestamp),
+            decision_note: r.decision_note.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -296,6 +325,7 @@ fn task_json(t: Task, units: &Units) -> TaskJson {
         due_on: t.due_on.to_string(),
         completed_at: t.completed_at.map(timestamp),
         milestones: t.milestones.iter().map(Into::into).collect(),
+        extension_request: t.extension_request.as_ref().map(Into::into),
         id: t.id,
         number: t.number,
         measure: t.measure,
@@ -562,33 +592,11 @@ async fn take_step(
 ) -> Result<Task> {
     let units = Units::load(state, user).await?;
     let task = task_of(state, user, &units, id).await?;
-    if body.action.as_deref() == Some("extend") {
-        // the one extension of the deadline, granted by the supervisor; the state stays
-        manager(user)?;
-        let deadline = task
-            .deadline
-            .as_ref()
-            .filter(|_| task.state != TaskState::Completed)
-            .ok_or_else(|| Error::conflict("该任务已销号，不能延期"))?;
-        let days = body.days.ok_or_else(|| {
-            Error::field(
-                "days",
-                format!("请填写延期天数（1 到 {MAX_EXTENSION_DAYS} 个工作日）"),
-            )
-        })?;
-        state
-            .store
-            .change_deadline(
-                &user.audit(),
-                &user.tenant.id,
-                &deadline.id,
-                &store::deadline::DeadlineChange::Extend {
-                    days,
-                    reason: body.text,
-                    max_days: MAX_EXTENSION_DAYS,
-                },
-            )
-            .await?;
+    if let Some(kind @ ("extend" | "request_extension" | "refuse_extension")) =
+        body.action.as_deref()
+    {
+        let kind = kind.to_owned();
+        extension_step(state, user, &units, &task, &kind, body).await?;
         return task_of(state, user, &units, id).await;
     }
     let step = step_of(user, &units, &task, body)?;
@@ -596,6 +604,122 @@ async fn take_step(
         .store
         .act_on_task(&user.audit(), &user.tenant.id, id, &step)
         .await?)
+}
+
+/// The one extension of a task's deadline: the lead unit asks (`request_extension`), the
+/// supervisor grants a pending request or extends directly (`extend`), or refuses the request
+/// (`refuse_extension`). The task's state stays.
+async fn extension_step(
+    state: &AppState,
+    user: &CurrentUser,
+    units: &Units,
+    task: &Task,
+    kind: &str,
+    body: ActionBody,
+) -> Result<()> {
+    let deadline = task
+        .deadline
+        .as_ref()
+        .filter(|d| d.open && task.state != TaskState::Completed)
+        .ok_or_else(|| Error::conflict("该任务已销号，不能延期"))?;
+    let pending = task
+        .extension_request
+        .as_ref()
+        .filter(|r| r.state == RequestState::Pending);
+    let days = |body: &ActionBody| {
+        body.days.ok_or_else(|| {
+            Error::field(
+                "days",
+                format!("请填写延期天数（1 到 {MAX_EXTENSION_DAYS} 个工作日）"),
+            )
+        })
+    };
+    let store = &state.store;
+    let (ctx, tenant) = (user.audit(), user.tenant.id.as_str());
+    match (kind, pending) {
+        ("request_extension", _) => {
+            let refusal = "只有牵头单位的联络员可以申请延期";
+            permitted(user, Action::ReportTasks, refusal)?;
+            let unit_id = units
+                .acting_unit(task)
+                .ok_or_else(|| Error::client(StatusCode::FORBIDDEN, "forbidden", refusal))?;
+            if unit_id != task.lead_unit_id {
+                return Err(Error::field("unit_id", refusal));
+            }
+            let days = days(&body)?;
+            store
+                .request_extension(
+                    &ctx,
+                    tenant,
+                    &NewExtensionRequest {
+                        deadline_id: &deadline.id,
+                        unit_id: Some(&unit_id),
+                        days,
+                        reason: &body.text,
+                        max_days: MAX_EXTENSION_DAYS,
+                    },
+                )
+                .await
+                .map_err(reason_as_text)?;
+        }
+        ("refuse_extension", None) => {
+            manager(user)?;
+            return Err(Error::conflict("没有待审批的延期申请"));
+        }
+        ("refuse_extension", Some(request)) => {
+            manager(user)?;
+            store
+                .refuse_extension(&ctx, tenant, &request.id, &body.text)
+                .await?;
+        }
+        (_, Some(request)) => {
+            manager(user)?;
+            store
+                .change_deadline(
+                    &ctx,
+                    tenant,
+                    &deadline.id,
+                    &DeadlineChange::ApproveRequest {
+                        request_id: request.id.clone(),
+                        days: body.days,
+                        note: body.text,
+                        max_days: MAX_EXTENSION_DAYS,
+                    },
+                )
+                .await
+                .map_err(reason_as_text)?;
+        }
+        (_, None) => {
+            // the supervisor extends on their own motion
+            manager(user)?;
+            let days = days(&body)?;
+            store
+                .change_deadline(
+                    &ctx,
+                    tenant,
+                    &deadline.id,
+                    &DeadlineChange::Extend {
+                        days,
+                        reason: body.text,
+                        max_days: MAX_EXTENSION_DAYS,
+                    },
+                )
+                .await
+                .map_err(reason_as_text)?;
+        }
+    }
+    Ok(())
+}
+
+/// The kernel names an extension's reason `reason`; a task's action carries it as `text`.
+fn reason_as_text(e: store::StoreError) -> Error {
+    match e {
+        store::StoreError::InvalidField {
+            field: "reason",
+            message,
+        } => Error::field("text", message),
+        other => other.into(),
+    }
 }
 
 /// `POST /api/v1/tasks/{id}/actions`: `{"action": "report", "progress": 60, "text": "…"}`.
@@ -626,6 +750,12 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         "card": {"type": "string", "enum": ["none", "yellow", "red"]},
         "provisional": {"type": "boolean"},
         "completed_at": {"type": ["string", "null"], "format": "date-time"},
+        "extension_request": {"type": ["object", "null"], "properties": {
+            "id": {"type": "string"}, "days": {"type": "integer"}, "reason": {"type": "string"},
+            "state": {"type": "string", "enum": ["pending", "approved", "refused"]},
+            "requested_at": {"type": "string", "format": "date-time"},
+            "decided_at": {"type": ["string", "null"], "format": "date-time"},
+            "decision_note": {"type": ["string", "null"]}}},
         "milestones": {"type": "array", "items": {"type": "object", "properties": {
             "seq": {"type": "integer"}, "title": {"type": "string"}, "due_on": {"type": "string", "format": "date"},
             "due_at": {"type": ["string", "null"], "format": "date-time"},
@@ -644,15 +774,16 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         "milestones": {"type": "array", "maxItems": 10, "items": {"type": "object", "required": ["title", "due_on"],
             "properties": {"title": {"type": "string"}, "due_on": {"type": "string", "format": "date"}}}}}}}}});
     let mut act = operation(
-        "Report progress or ask for completion (a unit on the task); report a milestone reached (the lead unit); accept, send back or extend the deadline once (supervisor).",
+        "Report progress or ask for completion (a unit on the task); report a milestone reached or ask for the one extension (the lead unit); accept, send back, grant or refuse the extension, or extend on their own motion (supervisor).",
         std::slice::from_ref(&id),
         task.clone(),
     );
     act["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"type": "object",
         "required": ["action"], "properties": {
-        "action": {"type": "string", "enum": ["report", "submit", "accept", "reject", "milestone", "extend"]},
+        "action": {"type": "string", "enum": ["report", "submit", "accept", "reject", "milestone",
+            "request_extension", "extend", "refuse_extension"]},
         "milestone": {"type": "integer", "description": "milestone: its seq"},
-        "days": {"type": "integer", "minimum": 1, "maximum": 10, "description": "extend: working days (supervisor, once)"},
+        "days": {"type": "integer", "minimum": 1, "maximum": 10, "description": "request_extension: days asked; extend: days granted (default: those asked)"},
         "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "text": {"type": "string"}}}}}});
     let mut paths = Map::new();
     paths.insert(
@@ -818,8 +949,17 @@ struct DetailPage {
     /// The lead unit's contact may report milestones reached.
     may_milestone: bool,
     may_decide: bool,
-    /// The supervisor may grant the one extension (open task, not yet extended).
+    /// The supervisor may grant the one extension (open task, not yet extended, no request
+    /// waiting).
     may_extend: bool,
+    /// The request waiting for the supervisor: (days, reason).
+    pending_request: Option<(u32, String)>,
+    /// The supervisor decides the waiting request.
+    may_decide_request: bool,
+    /// The lead unit's contact may ask for the extension.
+    may_request: bool,
+    /// The latest decided request: (approved, days, note).
+    decided_request: Option<(bool, u32, String)>,
     error: Option<String>,
 }
 
@@ -847,6 +987,16 @@ async fn detail(
         .collect();
     let open = matches!(task.state, TaskState::Assigned | TaskState::InProgress);
     let reporter = allows(&user.account, Action::ReportTasks);
+    let manages = allows(&user.account, Action::ManageTasks);
+    let extendable = task.state != TaskState::Completed
+        && task
+            .deadline
+            .as_ref()
+            .is_some_and(|d| d.open && d.deadline.extension.is_none());
+    let pending = task
+        .extension_request
+        .clone()
+        .filter(|r| r.state == RequestState::Pending);
     let acting = units.acting_unit(&task);
     Ok(DetailPage {
         layout: Layout::for_user("tasks.title", "tasks", user).titled(task.title.clone()),
@@ -918,12 +1068,24 @@ async fn detail(
         may_submit: reporter && open && acting.as_deref() == Some(task.lead_unit_id.as_str()),
         may_decide: allows(&user.account, Action::ManageTasks)
             && task.state == TaskState::Submitted,
-        may_extend: allows(&user.account, Action::ManageTasks)
-            && task.state != TaskState::Completed
-            && task
-                .deadline
-                .as_ref()
-                .is_some_and(|d| d.open && d.deadline.extension.is_none()),
+        may_extend: extendable && manages && pending.is_none(),
+        may_decide_request: manages && pending.is_some() && extendable,
+        may_request: extendable
+            && pending.is_none()
+            && reporter
+            && acting.as_deref() == Some(task.lead_unit_id.as_str()),
+        pending_request: pending.map(|r| (r.days, r.reason.clone())),
+        decided_request: task
+            .extension_request
+            .as_ref()
+            .filter(|r| r.state != RequestState::Pending)
+            .map(|r| {
+                (
+                    r.state == RequestState::Approved,
+                    r.days,
+                    r.decision_note.clone().unwrap_or_default(),
+                )
+            }),
         task: TaskLine::new(&task, &units),
         error,
     })

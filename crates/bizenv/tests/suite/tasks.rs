@@ -11,6 +11,7 @@ db_tests!(
     a_task_is_assigned_reported_carded_and_accepted,
     bad_task_input_and_the_wrong_people_change_nothing,
     milestones_are_reached_in_turn_carded_and_hold_back_completion,
+    the_lead_unit_asks_for_the_extension_refused_once_then_granted,
 );
 
 async fn act(user: &TestUser, id: &str, body: Value) -> (u16, Value) {
@@ -117,7 +118,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
     )
     .await;
     assert_eq!(
-        (status, body["error"]["fields"]["reason"].as_str()),
+        (status, body["error"]["fields"]["text"].as_str()),
         (422, Some("请填写原因"))
     );
     let (_, unchanged) = supervisor.get_json(&format!("/api/v1/tasks/{id}")).await;
@@ -867,6 +868,195 @@ async fn milestones_are_reached_in_turn_carded_and_hold_back_completion(backend:
     );
     assert!(
         texts.contains("节点“试点运行”完成：试点运行一周"),
+        "{texts}"
+    );
+    assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn the_lead_unit_asks_for_the_extension_refused_once_then_granted(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    app.clock.set(at("2026-11-30 09:00"));
+    let supervisor = app.demo_user("supervisor").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let street = supervisor.unit_id("370104001").await;
+    let (status, task) = supervisor
+        .post_json(
+            "/api/v1/tasks",
+            &json!({"number": "E-1", "measure": "措施五", "title": "涉企数据共享",
+                    "lead_unit_id": spj, "cooperating_unit_ids": [street], "due_on": "2026-12-04"}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 201, "{task}");
+    let id = task["id"].as_str().unwrap().to_owned();
+    assert!(task["extension_request"].is_null());
+    let lead = app.demo_user("unitadmin").await;
+    let cooperating = app.demo_user("street").await;
+    let requests = || async {
+        app.sql_rows(
+            "SELECT state, CAST(days AS TEXT) FROM extension_request ORDER BY requested_at",
+        )
+        .await
+    };
+
+    // bad requests and the wrong people change nothing
+    for (user, body, status, field) in [
+        (
+            &lead,
+            json!({"action": "request_extension", "days": 0, "text": "等待数据"}),
+            422,
+            Some("days"),
+        ),
+        (
+            &lead,
+            json!({"action": "request_extension", "days": 11, "text": "等待数据"}),
+            422,
+            Some("days"),
+        ),
+        (
+            &lead,
+            json!({"action": "request_extension", "text": "等待数据"}),
+            422,
+            Some("days"),
+        ),
+        (
+            &lead,
+            json!({"action": "request_extension", "days": 3, "text": " "}),
+            422,
+            Some("text"),
+        ),
+        (
+            &cooperating,
+            json!({"action": "request_extension", "days": 3, "text": "等待数据"}),
+            422,
+            Some("unit_id"),
+        ),
+        (
+            &supervisor,
+            json!({"action": "request_extension", "days": 3, "text": "等待数据"}),
+            403,
+            None,
+        ),
+        (
+            &supervisor,
+            json!({"action": "refuse_extension", "text": "不行"}),
+            409,
+            None,
+        ),
+    ] {
+        let (got, refused) = act(user, &id, body.clone()).await;
+        assert_eq!(got, status, "{body}: {refused}");
+        if let Some(field) = field {
+            assert!(
+                refused["error"]["fields"][field].is_string(),
+                "{body}: {refused}"
+            );
+        }
+    }
+    assert!(requests().await.is_empty());
+
+    // asked, told to the supervisor, waiting; a second request waits for the first
+    let (status, asked) = act(
+        &lead,
+        &id,
+        json!({"action": "request_extension", "days": 3, "text": "等待省级系统对接"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{asked}");
+    assert_eq!(asked["extension_request"]["state"], "pending");
+    assert_eq!(asked["extension_request"]["days"], 3);
+    assert_eq!(
+        asked["due_at"], "2026-12-04T17:30:00+08:00",
+        "not yet extended"
+    );
+    let (_, inbox) = supervisor
+        .get_json("/api/v1/notifications?unread=true")
+        .await;
+    assert!(
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["event"] == "extension_requested" && n["url"] == format!("/tasks/{id}")),
+        "{inbox}"
+    );
+    let (status, again) = act(
+        &lead,
+        &id,
+        json!({"action": "request_extension", "days": 2, "text": "再申请"}),
+    )
+    .await;
+    assert_eq!(status, 409, "{again}");
+
+    // refused with a reason (required), through the page
+    let (status, refused) = act(&supervisor, &id, json!({"action": "refuse_extension"})).await;
+    assert_eq!(status, 422, "{refused}");
+    let page = supervisor
+        .post_form(
+            &format!("/tasks/{id}/action"),
+            &[
+                ("csrf_token", &supervisor.csrf_token),
+                ("action", "refuse_extension"),
+                ("text", "理由不充分"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status().as_u16(), 303);
+    let (_, shown) = lead.get_json(&format!("/api/v1/tasks/{id}")).await;
+    assert_eq!(shown["extension_request"]["state"], "refused");
+    assert_eq!(shown["extension_request"]["decision_note"], "理由不充分");
+    assert_eq!(shown["due_at"], "2026-12-04T17:30:00+08:00");
+    let (_, inbox) = lead.get_json("/api/v1/notifications?unread=true").await;
+    assert!(inbox.to_string().contains("延期申请未获批准"), "{inbox}");
+
+    // asked again and granted with the days asked: Friday + 2 working days
+    let (status, _) = act(
+        &lead,
+        &id,
+        json!({"action": "request_extension", "days": 2, "text": "省级接口下周开放"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, granted) = act(
+        &supervisor,
+        &id,
+        json!({"action": "extend", "text": "同意"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{granted}");
+    assert_eq!(granted["extension_request"]["state"], "approved");
+    assert_eq!(granted["due_at"], "2026-12-08T17:30:00+08:00");
+    assert_eq!(
+        requests().await,
+        [["refused", "3"], ["approved", "2"]].map(|r| r.map(str::to_owned).to_vec())
+    );
+    let (_, inbox) = lead.get_json("/api/v1/notifications?unread=true").await;
+    assert!(
+        inbox.to_string().contains("已批准，延期 2 个工作日"),
+        "{inbox}"
+    );
+    // the one extension is spent
+    let (status, spent) = act(
+        &lead,
+        &id,
+        json!({"action": "request_extension", "days": 1, "text": "再延"}),
+    )
+    .await;
+    assert_eq!(status, 409, "{spent}");
+    let (_, page) = lead.get_text(&format!("/tasks/{id}")).await;
+    assert!(page.contains("延期申请已批准"), "{page}");
+    assert!(!page.contains("request-form"), "no second request offered");
+    let (_, history) = supervisor
+        .get_json(&format!("/api/v1/tasks/{id}/history"))
+        .await;
+    let texts = history.to_string();
+    assert!(
+        texts.contains("申请延期 3 个工作日：等待省级系统对接"),
+        "{texts}"
+    );
+    assert!(texts.contains("延期申请未获批准：理由不充分"), "{texts}");
+    assert!(
+        texts.contains("延期 2 个工作日：省级接口下周开放"),
         "{texts}"
     );
     assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
