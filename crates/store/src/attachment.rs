@@ -8,14 +8,12 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use domain::history::Audience;
 use domain::upload::{MAX_ATTACHMENT_BYTES, UploadError, sniff};
 use serde_json::json;
 use sm3::{Digest, Sm3};
 
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::db::{BeginWrite, with_pool};
-use crate::history::{NewHistory, history};
 use crate::{Result, Store, StoreError, new_id};
 
 /// An attachment as stored.
@@ -39,7 +37,74 @@ pub struct Attachment {
     pub actor: String,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// The report of the record it came with, if one.
+    pub report_id: Option<String>,
 }
+
+/// A received file checked and moved into place, not yet recorded: recorded inside the
+/// transaction of what it comes with (`record_file!`), and removed again if dropped before
+/// that transaction committed.
+#[derive(Debug)]
+pub struct PreparedFile {
+    /// The attachment's id.
+    pub id: String,
+    target: PathBuf,
+    /// The name it was uploaded with.
+    pub file_name: String,
+    /// Its content type.
+    pub content_type: &'static str,
+    /// Bytes.
+    pub size: i64,
+    /// SM3 digest, hex.
+    pub sm3: String,
+    committed: bool,
+}
+
+impl PreparedFile {
+    /// Keeps the file: its row was committed.
+    pub fn keep(mut self) {
+        self.committed = true;
+    }
+
+    /// What the audit entry records of it.
+    pub fn audit(&self) -> serde_json::Value {
+        json!({"id": self.id, "file_name": self.file_name, "content_type": self.content_type,
+            "size": self.size, "sm3": self.sm3})
+    }
+}
+
+impl Drop for PreparedFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.target);
+        }
+    }
+}
+
+/// Records a prepared file on a record inside the caller's transaction: its row (tied to
+/// `report_id` if given) and the record's timeline.
+macro_rules! record_file {
+    ($tx:expr, $tenant_id:expr, $ctx:expr, $now:expr, $record_type:expr, $record_id:expr, $report_id:expr, $file:expr) => {{
+        let file: &$crate::attachment::PreparedFile = $file;
+        let report_id: Option<&str> = $report_id;
+        sqlx::query(
+            "INSERT INTO attachment (tenant_id, id, record_type, record_id, file_name, content_type, size, sm3, actor, created_at, report_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind($tenant_id).bind(&file.id).bind($record_type).bind($record_id).bind(&file.file_name)
+        .bind(file.content_type).bind(file.size).bind(&file.sm3).bind(&$ctx.actor).bind($now).bind(report_id)
+        .execute(&mut *$tx)
+        .await?;
+        $crate::history::history!($tx, $tenant_id, $ctx, $now, &$crate::history::NewHistory {
+            record_type: $record_type,
+            record_id: $record_id,
+            event: "attached",
+            audience: domain::history::Audience::Public,
+            detail: serde_json::json!({"file_name": file.file_name, "size": file.size}),
+        });
+    }};
+}
+pub(crate) use record_file;
 
 /// A file being received: written to a temporary file, counted and digested as it comes.
 /// Dropped before [`Store::attach`] has recorded it, it removes its temporary file.
@@ -79,7 +144,7 @@ impl Drop for Upload {
 }
 
 const COLUMNS: &str =
-    "id, record_type, record_id, file_name, content_type, size, sm3, actor, created_at";
+    "id, record_type, record_id, file_name, content_type, size, sm3, actor, created_at, report_id";
 
 impl Store {
     fn attachments_root(&self) -> PathBuf {
@@ -106,18 +171,14 @@ impl Store {
         })
     }
 
-    /// Checks a received file and records it on a record: moved into place, then one
-    /// transaction with its row, the record's timeline and the audit entry. Refusals name
-    /// the field `file`; nothing stays behind.
-    pub async fn attach(
+    /// Checks a received file (size and type per `domain::upload`) and moves it into place;
+    /// refusals name the field `file` and leave nothing behind.
+    pub fn prepare_file(
         &self,
-        ctx: &AuditCtx,
         tenant_id: &str,
-        record_type: &str,
-        record_id: &str,
         file_name: &str,
         mut upload: Upload,
-    ) -> Result<Attachment> {
+    ) -> Result<PreparedFile> {
         let refuse = |e: UploadError| StoreError::InvalidField {
             field: "file",
             message: e.to_string(),
@@ -142,53 +203,53 @@ impl Store {
             let _ = std::fs::remove_file(&temp);
             return Err(StoreError::Other(e.into()));
         }
-        let digest = hex::encode(upload.hasher.clone().finalize());
-        let size = i64::try_from(upload.size).unwrap_or(i64::MAX);
-        let name = file_name.trim().to_owned();
+        Ok(PreparedFile {
+            id,
+            target,
+            file_name: file_name.trim().to_owned(),
+            content_type: kind.content_type(),
+            size: i64::try_from(upload.size).unwrap_or(i64::MAX),
+            sm3: hex::encode(upload.hasher.clone().finalize()),
+            committed: false,
+        })
+    }
+
+    /// Checks a received file and records it on a record: moved into place, then one
+    /// transaction with its row, the record's timeline and the audit entry. Refusals name
+    /// the field `file`; nothing stays behind.
+    pub async fn attach(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        record_type: &str,
+        record_id: &str,
+        file_name: &str,
+        upload: Upload,
+    ) -> Result<Attachment> {
+        let file = self.prepare_file(tenant_id, file_name, upload)?;
         let now = self.clock.now();
-        let recorded: Result<_> = async {
-            Ok(with_pool!(self, pool => {
-                let mut tx = pool.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO attachment (tenant_id, id, record_type, record_id, file_name, content_type, size, sm3, actor, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(tenant_id).bind(&id).bind(record_type).bind(record_id).bind(&name)
-                .bind(kind.content_type()).bind(size).bind(&digest).bind(&ctx.actor).bind(now)
-                .execute(&mut *tx)
-                .await?;
-                history!(tx, tenant_id, ctx, now, &NewHistory {
-                    record_type,
-                    record_id,
-                    event: "attached",
-                    audience: Audience::Public,
-                    detail: json!({"file_name": name, "size": size}),
-                });
-                let head = append!(self, tx, ctx, now, &AuditEntry {
-                    tenant_id: Some(tenant_id),
-                    action: "create",
-                    entity: "attachment",
-                    entity_id: &id,
-                    changes: json!({"record_type": record_type, "record_id": record_id, "file_name": name,
-                        "content_type": kind.content_type(), "size": size, "sm3": digest}),
-                });
-                tx.commit().await?;
-                head
-            }))
-        }
-        .await;
-        match recorded {
-            Ok(head) => {
-                self.advance_head(head);
-                self.attachment(tenant_id, &id)
-                    .await?
-                    .ok_or(StoreError::NotFound)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&target);
-                Err(e)
-            }
-        }
+        let head = with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            record_file!(tx, tenant_id, ctx, now, record_type, record_id, None, &file);
+            let mut changes = file.audit();
+            changes["record_type"] = json!(record_type);
+            changes["record_id"] = json!(record_id);
+            let head = append!(self, tx, ctx, now, &AuditEntry {
+                tenant_id: Some(tenant_id),
+                action: "create",
+                entity: "attachment",
+                entity_id: &file.id,
+                changes,
+            });
+            tx.commit().await?;
+            head
+        });
+        self.advance_head(head);
+        let id = file.id.clone();
+        file.keep();
+        self.attachment(tenant_id, &id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// One attachment.

@@ -12,6 +12,7 @@ use domain::history::Audience;
 use domain::task::{TaskAction, TaskState};
 use serde_json::json;
 
+use crate::attachment::record_file;
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::db::{BeginWrite, with_pool};
 use crate::deadline::{NewDeadline, StoredDeadline, insert_deadline};
@@ -204,6 +205,15 @@ impl TaskStep {
             TaskStep::Milestone { .. } => TaskAction::Milestone,
         }
     }
+}
+
+/// Files coming with a report.
+#[derive(Debug, Default)]
+pub struct ReportFiles {
+    /// Earlier uploads (by the same person, to the same task, not yet tied) to tie.
+    pub linked: Vec<String>,
+    /// Files received with the report.
+    pub new: Vec<crate::attachment::PreparedFile>,
 }
 
 /// Which tasks a list shows.
@@ -442,6 +452,21 @@ impl Store {
         id: &str,
         step: &TaskStep,
     ) -> Result<Task> {
+        self.act_on_task_with(ctx, tenant_id, id, step, ReportFiles::default())
+            .await
+    }
+
+    /// As [`Self::act_on_task`], with the files that come with a report (progress, milestone,
+    /// completion request): new ones recorded and earlier uploads of the same person tied to
+    /// the report, all in the step's transaction — refused, nothing of it stays.
+    pub async fn act_on_task_with(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        id: &str,
+        step: &TaskStep,
+        files: ReportFiles,
+    ) -> Result<Task> {
         let task = self
             .task(tenant_id, id)
             .await?
@@ -551,6 +576,12 @@ impl Store {
             }
             _ => None,
         };
+        if unit_id.is_none() && !(files.linked.is_empty() && files.new.is_empty()) {
+            return Err(invalid(
+                "attachment_ids",
+                "只有报送进展、节点完成和申请销号可以附带文件",
+            ));
+        }
         let report_id = new_id();
         let head = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -575,6 +606,22 @@ impl Store {
                 .bind(&ctx.actor).bind(now)
                 .execute(&mut *tx)
                 .await?;
+                for linked in &files.linked {
+                    let tied = sqlx::query(
+                        "UPDATE attachment SET report_id = $3 WHERE tenant_id = $1 AND id = $2 AND record_type = 'task' \
+                         AND record_id = $4 AND report_id IS NULL AND actor = $5",
+                    )
+                    .bind(tenant_id).bind(linked).bind(&report_id).bind(id).bind(&ctx.actor)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if tied != 1 {
+                        return Err(invalid("attachment_ids", "附件不存在、不是本人为该任务上传的，或已随其他报送提交"));
+                    }
+                }
+                for file in &files.new {
+                    record_file!(tx, tenant_id, ctx, now, "task", id, Some(report_id.as_str()), file);
+                }
             }
             if let Some(m) = milestone {
                 let marked = sqlx::query(
@@ -625,12 +672,16 @@ impl Store {
                 entity_id: id,
                 changes: json!({"state": [task.state.as_str(), next.as_str()], "progress": [task.progress, progress],
                     "report_id": unit_id.as_ref().map(|_| &report_id), "text": note,
-                    "deadline_met": met.as_ref().map(|m| &m.0), "milestone": milestone.map(|m| m.seq)}),
+                    "deadline_met": met.as_ref().map(|m| &m.0), "milestone": milestone.map(|m| m.seq),
+                    "attachments_tied": files.linked, "attachments": files.new.iter().map(|f| f.audit()).collect::<Vec<_>>()}),
             });
             tx.commit().await?;
             head
         });
         self.advance_head(head);
+        for file in files.new {
+            file.keep();
+        }
         self.task(tenant_id, id).await?.ok_or(StoreError::NotFound)
     }
 

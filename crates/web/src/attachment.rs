@@ -31,26 +31,38 @@ pub(crate) async fn receive(
 ) -> Result<(String, Upload)> {
     let mut multipart = multipart
         .map_err(|_| Error::field("file", "请通过表单（multipart/form-data）选择并上传文件"))?;
-    let cut = |_| Error::bad_param("file", "文件上传中断，未保存，请重新上传");
-    while let Some(mut field) = multipart.next_field().await.map_err(cut)? {
+    while let Some(field) = multipart.next_field().await.map_err(cut_off)? {
         if field.name() != Some("file") {
             continue;
         }
         let name = field.file_name().unwrap_or_default().to_owned();
-        let mut upload = state.store.receive_upload()?;
-        while let Some(chunk) = field.chunk().await.map_err(cut)? {
-            upload.write(&chunk).map_err(|e| {
-                Error::client(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
-                    e.to_string(),
-                )
-                .with_field("file", e.to_string())
-            })?;
-        }
-        return Ok((name, upload));
+        return Ok((name, receive_field(state, field).await?));
     }
     Err(Error::field("file", "请选择要上传的文件"))
+}
+
+/// An upload cut off midway: nothing was kept.
+pub(crate) fn cut_off<E>(_: E) -> Error {
+    Error::bad_param("file", "文件上传中断，未保存，请重新上传")
+}
+
+/// Receives one file part in chunks into an [`Upload`], refused past the size limit.
+pub(crate) async fn receive_field(
+    state: &AppState,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<Upload> {
+    let mut upload = state.store.receive_upload()?;
+    while let Some(chunk) = field.chunk().await.map_err(cut_off)? {
+        upload.write(&chunk).map_err(|e| {
+            Error::client(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                e.to_string(),
+            )
+            .with_field("file", e.to_string())
+        })?;
+    }
+    Ok(upload)
 }
 
 /// An attachment as the API answers it.
@@ -63,6 +75,8 @@ pub(crate) struct AttachmentJson {
     sm3: String,
     url: String,
     created_at: String,
+    /// The report it came with, if one.
+    report_id: Option<String>,
 }
 
 impl From<Attachment> for AttachmentJson {
@@ -75,6 +89,7 @@ impl From<Attachment> for AttachmentJson {
             size: a.size,
             sm3: a.sm3,
             created_at: timestamp(a.created_at),
+            report_id: a.report_id,
         }
     }
 }

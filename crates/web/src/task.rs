@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use store::deadline::DeadlineChange;
 use store::extension::{ExtensionRequest, NewExtensionRequest};
 use store::page::PageRequest;
-use store::task::{Milestone, NewMilestone, NewTask, Task, TaskFilter, TaskStep};
+use store::task::{Milestone, NewMilestone, NewTask, ReportFiles, Task, TaskFilter, TaskStep};
 use store::unit::Unit;
 
 use crate::auth::{CurrentUser, PageUser, see_other};
@@ -58,6 +58,10 @@ pub(crate) fn pages() -> Routes {
         .post("/tasks/new", new_form)
         .get("/tasks/{id}", detail_page)
         .post("/tasks/{id}/action", action_form)
+        .post(
+            "/tasks/{id}/report",
+            report_form.layer(crate::attachment::body_limit()),
+        )
         .post(
             "/tasks/{id}/attachments",
             attach_form.layer(crate::attachment::body_limit()),
@@ -150,14 +154,7 @@ async fn attach_form(
     let user = reader(user)?;
     match attach_to(&state, &user, &id, multipart).await {
         Ok(_) => Ok(see_other(&format!("/tasks/{id}"))),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
-            let status = e.status();
-            render_status(
-                &detail(&state, &user, &id, Some(e.message().to_owned())).await?,
-                status,
-            )
-        }
-        Err(e) => Err(PageError(e)),
+        Err(e) => page_refusal(&state, &user, &id, e).await,
     }
 }
 
@@ -509,6 +506,9 @@ struct ActionBody {
     days: Option<u32>,
     /// `milestone`: its number.
     milestone: Option<i32>,
+    /// Files uploaded earlier to the task, to come with this report.
+    #[serde(default)]
+    attachment_ids: Vec<String>,
     #[serde(default)]
     text: String,
 }
@@ -588,13 +588,22 @@ async fn take_step(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    body: ActionBody,
+    mut body: ActionBody,
+    mut files: ReportFiles,
 ) -> Result<Task> {
     let units = Units::load(state, user).await?;
     let task = task_of(state, user, &units, id).await?;
+    files.linked.append(&mut body.attachment_ids);
+    let with_files = !(files.linked.is_empty() && files.new.is_empty());
     if let Some(kind @ ("extend" | "request_extension" | "refuse_extension")) =
         body.action.as_deref()
     {
+        if with_files {
+            return Err(Error::field(
+                "attachment_ids",
+                "只有报送进展、节点完成和申请销号可以附带文件",
+            ));
+        }
         let kind = kind.to_owned();
         extension_step(state, user, &units, &task, &kind, body).await?;
         return task_of(state, user, &units, id).await;
@@ -602,7 +611,7 @@ async fn take_step(
     let step = step_of(user, &units, &task, body)?;
     Ok(state
         .store
-        .act_on_task(&user.audit(), &user.tenant.id, id, &step)
+        .act_on_task_with(&user.audit(), &user.tenant.id, id, &step, files)
         .await?)
 }
 
@@ -734,7 +743,7 @@ async fn act(
     task_of(&state, &user, &units, &id).await?;
     may_act(&user)?;
     let ApiJson(body) = body?;
-    let task = take_step(&state, &user, &id, body).await?;
+    let task = take_step(&state, &user, &id, body, ReportFiles::default()).await?;
     Ok(Json(task_json(task, &units)))
 }
 
@@ -783,6 +792,8 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         "action": {"type": "string", "enum": ["report", "submit", "accept", "reject", "milestone",
             "request_extension", "extend", "refuse_extension"]},
         "milestone": {"type": "integer", "description": "milestone: its seq"},
+        "attachment_ids": {"type": "array", "items": {"type": "string"},
+            "description": "report, milestone, submit: files the same user uploaded to the task before, to come with the report"},
         "days": {"type": "integer", "minimum": 1, "maximum": 10, "description": "request_extension: days asked; extend: days granted (default: those asked)"},
         "progress": {"type": "integer", "minimum": 0, "maximum": 100}, "text": {"type": "string"}}}}}});
     let mut paths = Map::new();
@@ -804,6 +815,7 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     let file = json!({"type": "object", "properties": {
         "id": {"type": "string"}, "file_name": {"type": "string"}, "content_type": {"type": "string"},
         "size": {"type": "integer"}, "sm3": {"type": "string"}, "url": {"type": "string"},
+        "report_id": {"type": ["string", "null"]},
         "created_at": {"type": "string", "format": "date-time"}}});
     let mut upload = operation(
         "Attach a file (pdf, jpg, png, docx, xlsx; ≤ 20 MB) to a task: a unit on it or the supervisor.",
@@ -907,6 +919,15 @@ async fn list_page(
     })
 }
 
+struct ReportLine {
+    unit: String,
+    progress: i32,
+    text: String,
+    at: String,
+    /// (url, name) of the files that came with it.
+    files: Vec<(String, String)>,
+}
+
 struct MilestoneLine {
     seq: i32,
     title: String,
@@ -934,8 +955,7 @@ struct DetailPage {
     cooperating: Vec<String>,
     due_at: String,
     provisional: bool,
-    /// (unit, progress, text, at)
-    reports: Vec<(String, i32, String, String)>,
+    reports: Vec<ReportLine>,
     timeline: Vec<TimelineLine>,
     /// (url, name, size in KB) of its attachments.
     files: Vec<(String, String, i64)>,
@@ -971,18 +991,25 @@ async fn detail(
 ) -> Result<DetailPage> {
     let units = Units::load(state, user).await?;
     let task = task_of(state, user, &units, id).await?;
+    let attachments = state
+        .store
+        .attachments_of(&user.tenant.id, "task", id)
+        .await?;
     let reports = state
         .store
         .task_reports(&user.tenant.id, id)
         .await?
         .into_iter()
-        .map(|r| {
-            (
-                units.name(&r.unit_id),
-                r.progress,
-                r.text,
-                crate::list::local_minute(r.at),
-            )
+        .map(|r| ReportLine {
+            unit: units.name(&r.unit_id),
+            progress: r.progress,
+            at: crate::list::local_minute(r.at),
+            files: attachments
+                .iter()
+                .filter(|a| a.report_id.as_deref() == Some(r.id.as_str()))
+                .map(|a| (format!("/attachments/{}", a.id), a.file_name.clone()))
+                .collect(),
+            text: r.text,
         })
         .collect();
     let open = matches!(task.state, TaskState::Assigned | TaskState::InProgress);
@@ -1017,10 +1044,7 @@ async fn detail(
         provisional: task.deadline.as_ref().is_some_and(|d| d.provisional),
         reports,
         timeline: timeline(state, &user.tenant.id, "task", id, Reader::Staff).await?,
-        files: state
-            .store
-            .attachments_of(&user.tenant.id, "task", id)
-            .await?
+        files: attachments
             .into_iter()
             .map(|a| {
                 (
@@ -1112,9 +1136,96 @@ async fn action_form(
     let units = Units::load(&state, &user).await?;
     task_of(&state, &user, &units, &id).await?;
     may_act(&user)?;
-    let progress = form_value(&form, "progress");
-    let days = form_value(&form, "days");
-    let milestone = form_value(&form, "milestone");
+    match action_body(&form) {
+        Ok(body) => page_step(&state, &user, &id, body, ReportFiles::default()).await,
+        Err(e) => page_refusal(&state, &user, &id, e).await,
+    }
+}
+
+/// `POST /tasks/{id}/report`: the report forms of the detail page (progress, milestone,
+/// completion request), multipart with an optional file that comes with the report.
+async fn report_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    let units = Units::load(&state, &user).await?;
+    task_of(&state, &user, &units, &id).await?;
+    may_act(&user)?;
+    let received: Result<(Vec<(String, String)>, ReportFiles)> = async {
+        let mut multipart =
+            multipart.map_err(|_| Error::bad_request("表单内容不完整，请重新填写"))?;
+        let (mut form, mut files) = (Vec::new(), ReportFiles::default());
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(crate::attachment::cut_off)?
+        {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                if file_name.is_empty() {
+                    continue;
+                }
+                let upload = crate::attachment::receive_field(&state, field).await?;
+                files.new.push(
+                    state
+                        .store
+                        .prepare_file(&user.tenant.id, &file_name, upload)?,
+                );
+            } else {
+                let value = field.text().await.map_err(crate::attachment::cut_off)?;
+                form.push((name, value));
+            }
+        }
+        Ok((form, files))
+    }
+    .await;
+    match received.and_then(|(form, files)| Ok((action_body(&form)?, files))) {
+        Ok((body, files)) => page_step(&state, &user, &id, body, files).await,
+        Err(e) => page_refusal(&state, &user, &id, e).await,
+    }
+}
+
+/// The detail page again with the refusal's message and status; a 404 stays a 404.
+async fn page_refusal(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    e: Error,
+) -> Result<Response, PageError> {
+    if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND {
+        let status = e.status();
+        render_status(
+            &detail(state, user, id, Some(e.message().to_owned())).await?,
+            status,
+        )
+    } else {
+        Err(PageError(e))
+    }
+}
+
+/// Takes a step from a page form: back to the task, or the page with the refusal.
+async fn page_step(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    body: ActionBody,
+    files: ReportFiles,
+) -> Result<Response, PageError> {
+    match take_step(state, user, id, body, files).await {
+        Ok(_) => Ok(see_other(&format!("/tasks/{id}"))),
+        Err(e) => page_refusal(state, user, id, e).await,
+    }
+}
+
+/// The action a page form asks for.
+fn action_body(form: &[(String, String)]) -> Result<ActionBody> {
+    let progress = form_value(form, "progress");
+    let days = form_value(form, "days");
+    let milestone = form_value(form, "milestone");
     let body = ActionBody {
         milestone: milestone.parse().ok(),
         days: if days.is_empty() {
@@ -1122,34 +1233,23 @@ async fn action_form(
         } else {
             Some(
                 days.parse()
-                    .map_err(|_| Error::field("days", "延期天数应为整数"))
-                    .map_err(PageError)?,
+                    .map_err(|_| Error::field("days", "延期天数应为整数"))?,
             )
         },
-        action: Some(form_value(&form, "action")),
+        action: Some(form_value(form, "action")),
         progress: if progress.is_empty() {
             None
         } else {
             Some(
                 progress
                     .parse()
-                    .map_err(|_| Error::field("progress", "进度应为 0 到 100 的整数"))
-                    .map_err(PageError)?,
+                    .map_err(|_| Error::field("progress", "进度应为 0 到 100 的整数"))?,
             )
         },
-        text: form_value(&form, "text"),
+        text: form_value(form, "text"),
+        attachment_ids: Vec::new(),
     };
-    match take_step(&state, &user, &id, body).await {
-        Ok(_) => Ok(see_other(&format!("/tasks/{id}"))),
-        Err(e) if e.status().is_client_error() && e.status() != StatusCode::NOT_FOUND => {
-            let status = e.status();
-            render_status(
-                &detail(&state, &user, &id, Some(e.message().to_owned())).await?,
-                status,
-            )
-        }
-        Err(e) => Err(PageError(e)),
-    }
+    Ok(body)
 }
 
 #[derive(Template)]

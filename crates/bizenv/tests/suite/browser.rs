@@ -298,42 +298,35 @@ async fn a_unit_reports_on_a_yellow_task_and_the_supervisor_sees_red_and_the_not
     let card = client.find(Locator::Id("task-card")).await.unwrap();
     assert_eq!(card.text().await.unwrap(), "黄牌");
     assert!(scroll_width(&client).await <= 390, "no horizontal scroll");
-    let form = client.form(Locator::Id("report-form")).await.unwrap();
-    form.set_by_name("progress", "60").await.unwrap();
-    form.set_by_name("text", "已完成两期礼仪培训")
-        .await
-        .unwrap();
-    form.submit().await.unwrap();
-    client
-        .wait()
-        .for_element(Locator::XPath(
-            "//ul[@id='reports']/li[contains(., '已完成两期礼仪培训')]",
-        ))
-        .await
-        .unwrap();
+    // the report and its photo go together
     let photo = profile.path().join("培训现场.png");
     std::fs::write(
         &photo,
         [0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0, 0, 13],
     )
     .unwrap();
+    let form = client.form(Locator::Id("report-form")).await.unwrap();
+    form.set_by_name("progress", "60").await.unwrap();
+    form.set_by_name("text", "已完成两期礼仪培训")
+        .await
+        .unwrap();
     client
-        .find(Locator::Css("#attach-form input[name=file]"))
+        .find(Locator::Css("#report-form input[name=file]"))
         .await
         .unwrap()
         .send_keys(photo.to_str().unwrap())
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#attach-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    form.submit().await.unwrap();
     client
         .wait()
         .for_element(Locator::XPath(
+            "//ul[@id='reports']/li[contains(., '已完成两期礼仪培训')]/a[text()='培训现场.png']",
+        ))
+        .await
+        .unwrap();
+    client
+        .find(Locator::XPath(
             "//ul[@id='files']/li/a[text()='培训现场.png']",
         ))
         .await

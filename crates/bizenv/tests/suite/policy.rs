@@ -334,6 +334,7 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             _ => Hidden,
         },
         ("POST", "/tasks/{id}/action")
+        | ("POST", "/tasks/{id}/report")
         | ("POST", "/api/v1/tasks/{id}/actions")
         | ("POST", "/tasks/{id}/attachments")
         | ("POST", "/api/v1/tasks/{id}/attachments") => match user {

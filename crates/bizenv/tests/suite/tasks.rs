@@ -691,6 +691,127 @@ async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(bac
         .get_json(&format!("/api/v1/tasks/{id}/history"))
         .await;
     assert!(history.to_string().contains("上传附件“整改报告.pdf”"));
+
+    // files that come with a report: an earlier upload tied to it through the API, once
+    let reports = || async {
+        app.sql_rows("SELECT CAST(COUNT(*) AS TEXT) FROM task_report")
+            .await[0][0]
+            .clone()
+    };
+    let reports_before = reports().await;
+    let pdf_id = file["id"].as_str().unwrap().to_owned();
+    let (status, refused) = act(
+        &supervisor,
+        &id,
+        json!({"action": "reject", "text": "x", "attachment_ids": [pdf_id]}),
+    )
+    .await;
+    assert_eq!(status, 409, "not submitted yet: {refused}");
+    let (status, reported) = act(
+        &lead,
+        &id,
+        json!({"action": "report", "progress": 20, "text": "台账初稿", "attachment_ids": [pdf_id]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{reported}");
+    let (status, refused) = act(
+        &lead,
+        &id,
+        json!({"action": "report", "progress": 25, "text": "再报", "attachment_ids": [pdf_id]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["error"]["fields"]["attachment_ids"].is_string());
+    let (status, refused) = act(
+        &lead,
+        &id,
+        json!({"action": "report", "progress": 25, "text": "再报", "attachment_ids": ["nope"]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    let tied = app
+        .sql_rows(&format!(
+            "SELECT COALESCE(report_id, '') FROM attachment WHERE id = '{pdf_id}'"
+        ))
+        .await;
+    assert!(!tied[0][0].is_empty(), "tied to the report");
+    let after_first = reports().await;
+    assert_ne!(after_first, reports_before);
+
+    // the page sends a report and its file together; a refused file or a refused report
+    // keeps neither
+    let report_page = format!("/tasks/{id}/report");
+    let csrf = lead.csrf_token.clone();
+    let (status, page) = lead
+        .post_multipart(
+            &report_page,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "report"),
+                ("progress", "40"),
+                ("text", "整改过半"),
+            ],
+            "程序.exe",
+            b"MZ\x90\x00",
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("只能上传"), "{page}");
+    let (status, page) = lead
+        .post_multipart(
+            &report_page,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "report"),
+                ("progress", "一百"),
+                ("text", "整改过半"),
+            ],
+            "整改照片.png",
+            &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("进度应为 0 到 100 的整数"), "{page}");
+    let (status, _) = lead
+        .post_multipart(
+            &report_page,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "report"),
+                ("progress", "110"),
+                ("text", "整改过半"),
+            ],
+            "整改照片.png",
+            &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0],
+        )
+        .await;
+    assert_eq!(
+        status, 422,
+        "progress out of range: refused in the transaction"
+    );
+    assert_eq!(reports().await, after_first, "no report");
+    assert_eq!(stored_files(&app), (2, 0), "no file");
+    let (status, _) = lead
+        .post_multipart(
+            &report_page,
+            &[
+                ("csrf_token", &csrf),
+                ("action", "report"),
+                ("progress", "40"),
+                ("text", "整改过半"),
+            ],
+            "整改照片.png",
+            &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(stored_files(&app), (3, 0));
+    let (_, page) = supervisor.get_text(&format!("/tasks/{id}")).await;
+    let report = page.split("整改过半").nth(1).unwrap_or_default();
+    assert!(
+        report.contains("整改照片.png"),
+        "the file under its report: {page}"
+    );
     assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
 }
 
