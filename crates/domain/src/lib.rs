@@ -5,6 +5,7 @@ pub mod account;
 pub mod calendar;
 pub mod clock;
 pub mod deadline;
+pub mod enterprise;
 pub mod history;
 pub mod notify;
 pub mod org;
