@@ -197,8 +197,7 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     let text = s.trim();
     let bad = || format!("日期“{text}”应写作 2015-03-01、2015/3/1 或 2015年3月1日");
     let normalised = text
-        .replace('年', "-")
-        .replace('月', "-")
+        .replace(['年', '月'], "-")
         .replace('日', "")
         .replace(['/', '.'], "-");
     let parts: Vec<&str> = normalised.split('-').collect();

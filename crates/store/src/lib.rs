@@ -14,6 +14,7 @@ mod db;
 pub mod deadline;
 pub mod delivery;
 pub mod demo;
+pub mod enterprise;
 pub mod extension;
 pub mod group;
 pub mod history;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod channels;
+pub mod enterprise;
 pub mod error;
 pub mod extract;
 pub mod group;

@@ -33,6 +33,7 @@ pub fn document() -> Value {
         crate::notice::openapi_paths(),
         crate::inbox::openapi_paths(),
         crate::channels::openapi_paths(),
+        crate::enterprise::openapi_paths(),
         own_paths(),
     ] {
         paths.extend(feature);

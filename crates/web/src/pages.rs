@@ -30,6 +30,8 @@ pub struct Layout {
     pub nav_accounts: bool,
     /// Show supervision tasks in the navigation.
     pub nav_tasks: bool,
+    /// Show the enterprise registry.
+    pub nav_enterprises: bool,
     catalog: &'static Catalog,
 }
 
@@ -48,6 +50,7 @@ impl Layout {
             nav_audit: false,
             nav_accounts: false,
             nav_tasks: false,
+            nav_enterprises: false,
             catalog,
         }
     }
@@ -76,6 +79,10 @@ impl Layout {
             nav_audit: crate::policy::allows(&user.account, crate::policy::Action::ReadAudit),
             nav_accounts: crate::policy::allows(&user.account, crate::policy::Action::ReadAccounts),
             nav_tasks: crate::policy::allows(&user.account, crate::policy::Action::ReadTasks),
+            nav_enterprises: crate::policy::allows(
+                &user.account,
+                crate::policy::Action::ReadEnterprises,
+            ),
             ..Self::new(title_key, nav)
         }
     }
@@ -90,6 +97,8 @@ impl Layout {
             self.nav_accounts =
                 crate::policy::allows(&user.account, crate::policy::Action::ReadAccounts);
             self.nav_tasks = crate::policy::allows(&user.account, crate::policy::Action::ReadTasks);
+            self.nav_enterprises =
+                crate::policy::allows(&user.account, crate::policy::Action::ReadEnterprises);
         }
         self
     }

@@ -39,6 +39,10 @@ pub enum Action {
     ReadNotices,
     /// Keep the tenant's notification channels: SMS gateway and template, notice numbers.
     ManageChannels,
+    /// Search and read the enterprise registry.
+    ReadEnterprises,
+    /// Add and change enterprises (`unit_admin`: those of its street, see [`scope`]).
+    ManageEnterprises,
 }
 
 /// Whether `account` may take `action`.
@@ -96,6 +100,8 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ReportTasks => role == UnitAdmin,
         Action::ReadNotices => matches!(role, Supervisor | Leader | UnitAdmin),
         Action::ManageChannels => role == Sysadmin,
+        Action::ReadEnterprises => matches!(role, Supervisor | Leader | UnitAdmin | Inspector),
+        Action::ManageEnterprises => matches!(role, Supervisor | UnitAdmin),
     }
 }
 

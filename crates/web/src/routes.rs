@@ -84,6 +84,7 @@ fn api() -> Routes {
         .merge(notice::api())
         .merge(crate::inbox::api())
         .merge(crate::channels::api())
+        .merge(crate::enterprise::api())
         .merge(openapi::api())
 }
 
@@ -105,6 +106,7 @@ fn pages() -> Routes {
         .merge(crate::attachment::pages())
         .merge(crate::inbox::pages())
         .merge(crate::channels::pages())
+        .merge(crate::enterprise::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.

@@ -219,7 +219,7 @@ async fn three_roles_sign_in_and_see_exactly_their_part() {
     sign_in(&client, &app, "supervisor").await;
     assert_eq!(
         nav_links(&client).await,
-        ["首页", "组织机构", "督查督办", "工作日历"]
+        ["首页", "组织机构", "督查督办", "企业库", "工作日历"]
     );
     client.goto(&app.url("/audit")).await.unwrap();
     let h1 = client.find(Locator::Css("main h1")).await.unwrap();

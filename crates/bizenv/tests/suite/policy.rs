@@ -344,6 +344,31 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "street" if target == Target::Own => Open,
             _ => Hidden,
         },
+        // the enterprise registry: staff who work with enterprises read it; the supervisor
+        // keeps it, a street's contact its own street's enterprises
+        ("GET", "/enterprises") | ("GET", "/api/v1/enterprises") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "inspector" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/enterprises/{id}")
+        | ("GET", "/api/v1/enterprises/{id}")
+        | ("GET", "/api/v1/enterprises/{id}/history") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "unitadmin" | "street" | "inspector" | "other" => Open,
+            _ => Hidden,
+        },
+        ("POST", "/api/v1/enterprises") => match user {
+            "supervisor" | "other" | "unitadmin" | "street" => Open,
+            "leader" | "inspector" => Forbidden,
+            _ => Hidden,
+        },
+        ("PATCH", "/api/v1/enterprises/{id}") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "other" => Open,
+            "street" if target == Target::Own => Open,
+            "street" | "unitadmin" | "leader" | "inspector" => Forbidden,
+            _ => Hidden,
+        },
         // supervision notices: read like tasks, but only by the unit they are for
         ("GET", "/notices") | ("GET", "/api/v1/notices") => match user {
             "supervisor" | "leader" | "unitadmin" | "street" | "other" => Open,
@@ -368,6 +393,7 @@ struct Fixture {
     tasks: BTreeMap<&'static str, String>,
     notices: BTreeMap<&'static str, String>,
     attachments: BTreeMap<&'static str, String>,
+    enterprises: BTreeMap<&'static str, String>,
 }
 
 impl Fixture {
@@ -389,6 +415,8 @@ impl Fixture {
             &self.tasks[key]
         } else if path.contains("/notices/") {
             &self.notices[key]
+        } else if path.contains("/enterprises/") {
+            &self.enterprises[key]
         } else if path.starts_with("/attachments/") {
             &self.attachments[key]
         } else {
@@ -665,9 +693,66 @@ async fn fixture(app: &TestApp) -> Fixture {
             file(other.id.clone(), tasks["foreign"].clone()).await,
         ),
     ]);
+    let enterprise = |tenant_id: String, street_id: Option<String>, body: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .save_enterprise(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    &store::enterprise::EnterpriseValues {
+                        uscc: domain::uscc::Uscc::complete(body).unwrap(),
+                        name: "测试企业有限公司".into(),
+                        legal_rep: String::new(),
+                        address: String::new(),
+                        street_id,
+                        industry_code: None,
+                        leading_industry: None,
+                        scale: None,
+                        established_on: None,
+                        capital: None,
+                        status: domain::enterprise::Status::Existing,
+                        contact_name: String::new(),
+                        contact_phone: None,
+                        key_enterprise: false,
+                        liaison_leader_id: None,
+                        liaison_unit_id: None,
+                    },
+                )
+                .await
+                .unwrap()
+                .0
+                .id
+        }
+    };
+    let enterprises = BTreeMap::from([
+        (
+            "own",
+            enterprise(
+                tenant.id.clone(),
+                Some(own_unit.clone()),
+                "91370104MA3C5T81",
+            )
+            .await,
+        ),
+        (
+            "sibling",
+            enterprise(
+                tenant.id.clone(),
+                Some(sibling_unit.clone()),
+                "91370104MA3C5T82",
+            )
+            .await,
+        ),
+        (
+            "foreign",
+            enterprise(other.id.clone(), None, "91370104MA3C5T83").await,
+        ),
+    ]);
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
+        enterprises,
         reorgs,
         tasks,
         notices,

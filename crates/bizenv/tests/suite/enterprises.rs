@@ -1,0 +1,334 @@
+//! The enterprise registry: saved by USCC with every value checked, searched by a name
+//! fragment of two or more characters (across word boundaries) or by code, filtered; the
+//! contact's phone masked except for whoever keeps the enterprise; bad input changes nothing.
+
+use serde_json::{Value, json};
+use test_support::{Backend, TestApp, TestUser, db_tests};
+
+db_tests!(
+    an_enterprise_is_saved_found_and_kept_by_whom_it_belongs_to,
+    bad_enterprise_input_changes_nothing,
+);
+
+const CODE: &str = "91370104MA3C5T8R15";
+
+async fn leader_id(user: &TestUser) -> String {
+    let (_, staff) = user.get_json("/api/v1/staff?per_page=200").await;
+    staff["items"].as_array().unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn count(app: &TestApp) -> String {
+    app.sql_rows("SELECT CAST(COUNT(*) AS TEXT) FROM enterprise")
+        .await[0][0]
+        .clone()
+}
+
+async fn logistics(supervisor: &TestUser) -> Value {
+    let street = supervisor.unit_id("370104001").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    json!({"uscc": CODE, "name": "济南槐荫智慧物流有限公司", "legal_rep": "张伟",
+           "address": "济南市槐荫区经十路 1 号", "street_id": street, "industry_code": "g5941",
+           "leading_industry": "现代物流", "scale": "小", "established_on": "2015/3/1",
+           "capital": "500", "status": "存续", "contact_name": "王芳", "contact_phone": "138 0531 0001",
+           "key_enterprise": true, "liaison_leader_id": leader_id(supervisor).await, "liaison_unit_id": spj})
+}
+
+async fn an_enterprise_is_saved_found_and_kept_by_whom_it_belongs_to(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let supervisor = app.demo_user("supervisor").await;
+    let body = logistics(&supervisor).await;
+    let (status, created) = supervisor
+        .post_json("/api/v1/enterprises", &body, true)
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["uscc"], CODE);
+    assert_eq!(created["industry_code"], "G5941");
+    assert_eq!(created["scale"], "小型");
+    assert_eq!(created["established_on"], "2015-03-01");
+    assert_eq!(created["capital"], "500");
+    assert_eq!(created["status"], "存续");
+    assert_eq!(
+        created["contact_phone"], "13805310001",
+        "the supervisor keeps it"
+    );
+    assert_eq!(created["street"]["name"], "振兴街街道");
+    assert!(created["liaison_leader"]["name"].is_string());
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, again) = supervisor
+        .post_json("/api/v1/enterprises", &body, true)
+        .await;
+    assert_eq!(status, 409, "{again}");
+    // the phone is sealed in the database
+    let stored = app
+        .sql_rows("SELECT COALESCE(contact_phone_enc, '') FROM enterprise")
+        .await;
+    assert!(!format!("{stored:?}").contains("13805310001"));
+
+    // found by any fragment of two or more characters, across word boundaries, or by code
+    let leader = app.demo_user("leader").await;
+    for q in [
+        "物流",
+        "荫智",
+        "槐荫智慧",
+        "智慧物流有限",
+        CODE,
+        "91370104ma3c5t8r15",
+    ] {
+        let (status, found) = leader
+            .get_json(&format!(
+                "/api/v1/enterprises?q={}",
+                test_support::encode(q)
+            ))
+            .await;
+        assert_eq!(status, 200, "{q}: {found}");
+        assert_eq!(found["total"], 1, "{q}: {found}");
+        assert_eq!(found["items"][0]["id"], id.as_str());
+        assert_eq!(
+            found["items"][0]["contact_phone"], "138****0001",
+            "a leader sees it masked"
+        );
+    }
+    for q in ["快递", "物流快", "91370104MA3C5T8R16"] {
+        let (status, found) = leader
+            .get_json(&format!(
+                "/api/v1/enterprises?q={}",
+                test_support::encode(q)
+            ))
+            .await;
+        if status == 200 {
+            assert_eq!(found["total"], 0, "{q}: {found}");
+        } else {
+            assert_eq!(status, 400, "{q}: {found}");
+        }
+    }
+    let (status, short) = leader
+        .get_json(&format!(
+            "/api/v1/enterprises?q={}",
+            test_support::encode("物")
+        ))
+        .await;
+    assert_eq!(status, 400, "{short}");
+    assert!(
+        short["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("至少输入 2 个字")
+    );
+    let street = supervisor.unit_id("370104001").await;
+    let sibling = supervisor.unit_id("370104002").await;
+    for (filter, total) in [
+        (format!("street_id={street}"), 1),
+        (format!("street_id={sibling}"), 0),
+        ("key_enterprise=true".to_owned(), 1),
+        ("key_enterprise=false".to_owned(), 0),
+        ("industry=G".to_owned(), 1),
+        ("industry=C".to_owned(), 0),
+        (
+            format!("leading_industry={}", test_support::encode("现代物流")),
+            1,
+        ),
+        (format!("scale={}", test_support::encode("小型")), 1),
+        (format!("status={}", test_support::encode("注销")), 0),
+    ] {
+        let (status, found) = leader
+            .get_json(&format!("/api/v1/enterprises?{filter}"))
+            .await;
+        assert_eq!(
+            (status, found["total"].as_i64()),
+            (200, Some(total)),
+            "{filter}: {found}"
+        );
+    }
+    let (status, _) = leader
+        .get_json("/api/v1/enterprises?key_enterprise=maybe")
+        .await;
+    assert_eq!(status, 400);
+
+    // the street's contact keeps its street's enterprises and reads the phone; a department's
+    // contact reads it masked and may not change it
+    let street_contact = app.demo_user("street").await;
+    let (_, shown) = street_contact
+        .get_json(&format!("/api/v1/enterprises/{id}"))
+        .await;
+    assert_eq!(shown["contact_phone"], "13805310001");
+    let department = app.demo_user("unitadmin").await;
+    let (_, shown) = department
+        .get_json(&format!("/api/v1/enterprises/{id}"))
+        .await;
+    assert_eq!(shown["contact_phone"], "138****0001");
+    let (status, _) = department
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/enterprises/{id}"),
+            json!({"address": "x"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, changed) = street_contact
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/enterprises/{id}"),
+            json!({"address": "济南市槐荫区经十路 2 号", "status": "在业"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["address"], "济南市槐荫区经十路 2 号");
+    assert_eq!(changed["status"], "在业");
+    assert_eq!(
+        changed["name"], "济南槐荫智慧物流有限公司",
+        "the rest stays"
+    );
+    let (status, refused) = street_contact
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/enterprises/{id}"),
+            json!({"street_id": sibling}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused["error"]["fields"]["street_id"].is_string());
+    // the same values again change nothing, not even the audit log
+    let audit = app
+        .sql_rows("SELECT CAST(COUNT(*) AS TEXT) FROM audit_log")
+        .await;
+    let (status, _) = street_contact
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/enterprises/{id}"),
+            json!({"address": "济南市槐荫区经十路 2 号"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.sql_rows("SELECT CAST(COUNT(*) AS TEXT) FROM audit_log")
+            .await,
+        audit
+    );
+
+    // pages: the search, its refusal in Chinese, the record with its timeline
+    let (status, page) = leader
+        .get_text(&format!("/enterprises?q={}", test_support::encode("物流")))
+        .await;
+    assert_eq!(status, 200);
+    assert!(page.contains("济南槐荫智慧物流有限公司"), "{page}");
+    let (_, page) = leader
+        .get_text(&format!("/enterprises?q={}", test_support::encode("物")))
+        .await;
+    assert!(page.contains("请至少输入 2 个字"), "{page}");
+    let (_, page) = leader.get_text(&format!("/enterprises/{id}")).await;
+    assert!(
+        page.contains(CODE) && page.contains("138****0001"),
+        "{page}"
+    );
+    assert!(
+        page.contains("录入企业“济南槐荫智慧物流有限公司”") && page.contains("修改企业信息"),
+        "{page}"
+    );
+    assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn bad_enterprise_input_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let supervisor = app.demo_user("supervisor").await;
+    let good = logistics(&supervisor).await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let before = count(&app).await;
+    let with = |key: &str, value: Value| {
+        let mut body = good.clone();
+        body[key] = value;
+        body
+    };
+    for (body, field, words) in [
+        (
+            with("uscc", json!("91370104MA3C5T8R16")),
+            "uscc",
+            "校验位错误",
+        ),
+        (
+            with("uscc", json!("91370104MA3C5T8RXU")),
+            "uscc",
+            "组织机构代码校验位",
+        ),
+        (with("name", json!(" ")), "name", "请填写企业名称"),
+        (
+            with("industry_code", json!("A13")),
+            "industry_code",
+            "不属于门类 A",
+        ),
+        (
+            with("established_on", json!("2015-02-30")),
+            "established_on",
+            "不存在",
+        ),
+        (with("capital", json!("五百")), "capital", "万元"),
+        (with("scale", json!("特大")), "scale", "大型"),
+        (with("status", json!("歇业")), "status", "存续"),
+        (
+            with("leading_industry", json!("航空航天")),
+            "leading_industry",
+            "主导产业",
+        ),
+        (with("street_id", json!(spj)), "street_id", "街道"),
+        (
+            with("liaison_leader_id", json!("nobody")),
+            "liaison_leader_id",
+            "包联领导",
+        ),
+        (
+            with("contact_phone", json!("12345")),
+            "contact_phone",
+            "电话",
+        ),
+    ] {
+        let (status, refused) = supervisor
+            .post_json("/api/v1/enterprises", &body, true)
+            .await;
+        assert_eq!(status, 422, "{field}: {refused}");
+        let message = refused["error"]["fields"][field]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains(words), "{field}: {refused}");
+    }
+    let (status, _) = supervisor
+        .post_json("/api/v1/enterprises", &with("fax", json!("1")), true)
+        .await;
+    assert_eq!(status, 422, "an unknown field");
+    assert_eq!(count(&app).await, before, "nothing saved");
+    // a street's contact adds in its own street only
+    let street_contact = app.demo_user("street").await;
+    let sibling = supervisor.unit_id("370104002").await;
+    let (status, refused) = street_contact
+        .post_json(
+            "/api/v1/enterprises",
+            &with("street_id", json!(sibling)),
+            true,
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(count(&app).await, before);
+    let (status, _) = street_contact
+        .post_json("/api/v1/enterprises", &good, true)
+        .await;
+    assert_eq!(status, 201);
+    let (_, found) = supervisor
+        .get_json("/api/v1/enterprises?q=91370104MA3C5T8R15")
+        .await;
+    let id = found["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, refused) = supervisor
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/enterprises/{id}"),
+            json!({"uscc": "91110000600037341L"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["uscc"]
+            .as_str()
+            .unwrap()
+            .contains("不能修改")
+    );
+}

@@ -1,0 +1,536 @@
+//! The enterprise registry (企业库): saved by USCC (create, or update what changed; the same
+//! values again change nothing), the contact's phone sealed with its blind index, the name's
+//! bigrams kept in `enterprise_gram` in the same transaction, every change audited and told on
+//! the enterprise's timeline. Search by a name fragment of two or more characters reads the
+//! gram index and then checks the normalised name; an 18-character code is looked up exactly.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::enterprise::{IndustryCode, MIN_FRAGMENT, Scale, Status, grams, normalise};
+use domain::history::Audience;
+use domain::staff::Phone;
+use domain::uscc::Uscc;
+use serde_json::{Value, json};
+
+use crate::audit::{AuditCtx, AuditEntry, append};
+use crate::db::{BeginWrite, with_pool};
+use crate::history::{NewHistory, history};
+use crate::page::{Page, PageRequest};
+use crate::{Result, Store, StoreError, new_id};
+
+/// An enterprise's values, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnterpriseValues {
+    /// The key.
+    pub uscc: Uscc,
+    /// 企业名称, 1–100 characters.
+    pub name: String,
+    /// 法定代表人.
+    pub legal_rep: String,
+    /// 注册地址.
+    pub address: String,
+    /// 所属街道 (a street unit).
+    pub street_id: Option<String>,
+    /// 行业代码.
+    pub industry_code: Option<IndustryCode>,
+    /// 主导产业 (one of the tenant's list).
+    pub leading_industry: Option<String>,
+    /// 企业规模.
+    pub scale: Option<Scale>,
+    /// 成立日期.
+    pub established_on: Option<NaiveDate>,
+    /// 注册资本, yuan.
+    pub capital: Option<i64>,
+    /// 经营状态.
+    pub status: Status,
+    /// 联系人.
+    pub contact_name: String,
+    /// 联系电话.
+    pub contact_phone: Option<Phone>,
+    /// 重点企业.
+    pub key_enterprise: bool,
+    /// 包联领导 (a staff member).
+    pub liaison_leader_id: Option<String>,
+    /// 包联单位.
+    pub liaison_unit_id: Option<String>,
+}
+
+/// An enterprise as stored (the phone still sealed; the caller decides who reads it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enterprise {
+    /// Its id.
+    pub id: String,
+    /// Its values.
+    pub values: EnterpriseValues,
+    /// The contact phone masked (138****1234).
+    pub contact_phone_masked: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What saving did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// A new enterprise.
+    Created,
+    /// Values changed.
+    Updated,
+    /// Nothing to change.
+    Unchanged,
+}
+
+/// Which enterprises a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct EnterpriseFilter {
+    /// A name fragment (two characters or more) or a USCC.
+    pub q: Option<String>,
+    /// In this street.
+    pub street_id: Option<String>,
+    /// Industry code starting with this (a section letter, a division …).
+    pub industry: Option<String>,
+    /// This leading industry.
+    pub leading_industry: Option<String>,
+    /// This scale.
+    pub scale: Option<Scale>,
+    /// This status.
+    pub status: Option<Status>,
+    /// Key enterprises only (true) or the others (false).
+    pub key_enterprise: Option<bool>,
+    /// With this liaison leader.
+    pub liaison_leader_id: Option<String>,
+}
+
+/// The tenant setting listing its leading industries (one per line).
+pub const LEADING_INDUSTRIES_SETTING: &str = "leading_industries";
+
+/// The leading industries of a district that has not set its own.
+pub const DEFAULT_LEADING_INDUSTRIES: [&str; 5] =
+    ["智能制造", "现代物流", "医养健康", "商贸服务", "文化旅游"];
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    uscc: String,
+    name: String,
+    legal_rep: String,
+    address: String,
+    street_id: Option<String>,
+    industry_code: Option<String>,
+    leading_industry: Option<String>,
+    scale: Option<String>,
+    established_on: Option<String>,
+    capital: Option<i64>,
+    status: String,
+    contact_name: String,
+    contact_phone_enc: Option<String>,
+    key_enterprise: bool,
+    liaison_leader_id: Option<String>,
+    liaison_unit_id: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "e.id, e.uscc, e.name, e.legal_rep, e.address, e.street_id, e.industry_code, e.leading_industry, \
+     e.scale, e.established_on, e.capital, e.status, e.contact_name, e.contact_phone_enc, e.key_enterprise, \
+     e.liaison_leader_id, e.liaison_unit_id, e.created_at, e.updated_at";
+
+fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::InvalidField {
+        field,
+        message: message.into(),
+    }
+}
+
+fn bounded(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    what: &str,
+    required: bool,
+) -> Result<String> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(invalid(field, format!("请填写{what}")));
+    }
+    if value.chars().count() > max {
+        return Err(invalid(field, format!("{what}不能超过 {max} 个字")));
+    }
+    Ok(value.to_owned())
+}
+
+impl EnterpriseValues {
+    /// What the audit log and the change check compare (the phone as its blind index).
+    fn audit_view(&self, phone_index: Option<&str>) -> Value {
+        json!({
+            "uscc": self.uscc.as_str(), "name": self.name, "legal_rep": self.legal_rep,
+            "address": self.address, "street_id": self.street_id,
+            "industry_code": self.industry_code.as_ref().map(IndustryCode::as_str),
+            "leading_industry": self.leading_industry, "scale": self.scale.map(Scale::code),
+            "established_on": self.established_on.map(|d| d.to_string()), "capital": self.capital,
+            "status": self.status.code(), "contact_name": self.contact_name,
+            "contact_phone_index": phone_index, "key_enterprise": self.key_enterprise,
+            "liaison_leader_id": self.liaison_leader_id, "liaison_unit_id": self.liaison_unit_id,
+        })
+    }
+}
+
+impl Store {
+    /// The tenant's leading industries.
+    pub async fn leading_industries(&self, tenant_id: &str) -> Result<Vec<String>> {
+        Ok(
+            match self
+                .tenant_setting(tenant_id, LEADING_INDUSTRIES_SETTING)
+                .await?
+            {
+                Some(list) => list
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                None => DEFAULT_LEADING_INDUSTRIES.map(str::to_owned).to_vec(),
+            },
+        )
+    }
+
+    /// Checks what only the tenant's data can tell: the street is an active street, the
+    /// liaison leader an active staff member, the liaison unit an active unit, the leading
+    /// industry one of the tenant's; trims and bounds the texts.
+    pub async fn check_enterprise(
+        &self,
+        tenant_id: &str,
+        values: &mut EnterpriseValues,
+    ) -> Result<()> {
+        values.name = bounded("name", &values.name, 100, "企业名称", true)?;
+        values.legal_rep = bounded("legal_rep", &values.legal_rep, 50, "法定代表人", false)?;
+        values.address = bounded("address", &values.address, 200, "注册地址", false)?;
+        values.contact_name = bounded("contact_name", &values.contact_name, 50, "联系人", false)?;
+        let units = self.units(tenant_id).await?;
+        let unit = |id: &str| units.iter().find(|u| u.id == id && u.active);
+        if let Some(street) = &values.street_id
+            && unit(street).is_none_or(|u| u.kind != domain::org::UnitKind::Street)
+        {
+            return Err(invalid("street_id", "所属街道不存在或已撤并"));
+        }
+        if let Some(liaison) = &values.liaison_unit_id
+            && unit(liaison).is_none()
+        {
+            return Err(invalid("liaison_unit_id", "包联单位不存在或已撤并"));
+        }
+        if let Some(leader) = &values.liaison_leader_id {
+            let staff = self.staff(tenant_id, leader).await?;
+            if !staff.is_some_and(|s| s.active) {
+                return Err(invalid("liaison_leader_id", "包联领导不存在或已不在岗"));
+            }
+        }
+        if let Some(industry) = &values.leading_industry {
+            let list = self.leading_industries(tenant_id).await?;
+            if !list.iter().any(|l| l == industry) {
+                return Err(invalid(
+                    "leading_industry",
+                    format!(
+                        "主导产业“{industry}”不在本区的主导产业中（{}）",
+                        list.join("、")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves an enterprise by its USCC: created, updated where values differ, or unchanged.
+    pub async fn save_enterprise(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        values: &EnterpriseValues,
+    ) -> Result<(Enterprise, Saved)> {
+        let mut values = values.clone();
+        self.check_enterprise(tenant_id, &mut values).await?;
+        let existing = self.enterprise_by_uscc(tenant_id, &values.uscc).await?;
+        let phone_index = values
+            .contact_phone
+            .as_ref()
+            .map(|p| self.index.of(p.as_str()));
+        let new_view = values.audit_view(phone_index.as_deref());
+        let old_view = existing
+            .as_ref()
+            .map(|(e, old_index)| e.values.audit_view(old_index.as_deref()));
+        if old_view.as_ref() == Some(&new_view) {
+            let (enterprise, _) = existing.ok_or(StoreError::NotFound)?;
+            return Ok((enterprise, Saved::Unchanged));
+        }
+        let now = self.clock.now();
+        let id = existing
+            .as_ref()
+            .map(|(e, _)| e.id.clone())
+            .unwrap_or_else(new_id);
+        let sealed = values
+            .contact_phone
+            .as_ref()
+            .map(|p| self.cipher.encrypt(p.as_str()));
+        let saved = if existing.is_some() {
+            Saved::Updated
+        } else {
+            Saved::Created
+        };
+        let changes = match &old_view {
+            Some(old) => {
+                let mut diff = serde_json::Map::new();
+                for (key, value) in new_view.as_object().into_iter().flatten() {
+                    if old.get(key) != Some(value) {
+                        diff.insert(key.clone(), json!([old.get(key), value]));
+                    }
+                }
+                Value::Object(diff)
+            }
+            None => new_view.clone(),
+        };
+        let name_changed = old_view
+            .as_ref()
+            .is_none_or(|old| old.get("name") != new_view.get("name"));
+        let head = with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let v = &values;
+            sqlx::query(
+                "INSERT INTO enterprise (tenant_id, id, uscc, name, name_norm, legal_rep, address, street_id, industry_code, \
+                 leading_industry, scale, established_on, capital, status, contact_name, contact_phone_enc, contact_phone_index, \
+                 key_enterprise, liaison_leader_id, liaison_unit_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21) \
+                 ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, name_norm = excluded.name_norm, \
+                 legal_rep = excluded.legal_rep, address = excluded.address, street_id = excluded.street_id, \
+                 industry_code = excluded.industry_code, leading_industry = excluded.leading_industry, scale = excluded.scale, \
+                 established_on = excluded.established_on, capital = excluded.capital, status = excluded.status, \
+                 contact_name = excluded.contact_name, contact_phone_enc = excluded.contact_phone_enc, \
+                 contact_phone_index = excluded.contact_phone_index, key_enterprise = excluded.key_enterprise, \
+                 liaison_leader_id = excluded.liaison_leader_id, liaison_unit_id = excluded.liaison_unit_id, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(tenant_id).bind(&id).bind(v.uscc.as_str()).bind(&v.name).bind(normalise(&v.name))
+            .bind(&v.legal_rep).bind(&v.address).bind(&v.street_id)
+            .bind(v.industry_code.as_ref().map(IndustryCode::as_str)).bind(&v.leading_industry)
+            .bind(v.scale.map(Scale::code)).bind(v.established_on.map(|d| d.to_string())).bind(v.capital)
+            .bind(v.status.code()).bind(&v.contact_name).bind(&sealed).bind(&phone_index)
+            .bind(v.key_enterprise).bind(&v.liaison_leader_id).bind(&v.liaison_unit_id).bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if name_changed {
+                sqlx::query("DELETE FROM enterprise_gram WHERE tenant_id = $1 AND enterprise_id = $2")
+                    .bind(tenant_id).bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                for gram in grams(&v.name) {
+                    sqlx::query("INSERT INTO enterprise_gram (tenant_id, gram, enterprise_id) VALUES ($1, $2, $3)")
+                        .bind(tenant_id).bind(&gram).bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            let event = if saved == Saved::Created { "created" } else { "updated" };
+            let fields: Vec<&String> = changes.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+            history!(tx, tenant_id, ctx, now, &NewHistory {
+                record_type: "enterprise",
+                record_id: &id,
+                event,
+                audience: Audience::Internal,
+                detail: json!({"name": v.name, "fields": fields}),
+            });
+            let head = append!(self, tx, ctx, now, &AuditEntry {
+                tenant_id: Some(tenant_id),
+                action: if saved == Saved::Created { "create" } else { "update" },
+                entity: "enterprise",
+                entity_id: &id,
+                changes,
+            });
+            tx.commit().await?;
+            head
+        });
+        self.advance_head(head);
+        let enterprise = self
+            .enterprise(tenant_id, &id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((enterprise, saved))
+    }
+
+    fn enterprise_from(&self, row: Row) -> Result<(Enterprise, Option<String>)> {
+        let corrupt =
+            |what: &str| StoreError::Other(anyhow::anyhow!("enterprise {}: {what}", row.id));
+        let phone = match &row.contact_phone_enc {
+            Some(sealed) => Some(
+                self.cipher
+                    .decrypt(sealed)
+                    .ok()
+                    .and_then(|p| Phone::parse(&p).ok())
+                    .ok_or_else(|| corrupt("sealed phone"))?,
+            ),
+            None => None,
+        };
+        let index = phone.as_ref().map(|p| self.index.of(p.as_str()));
+        let values = EnterpriseValues {
+            uscc: Uscc::parse(&row.uscc).map_err(|_| corrupt("uscc"))?,
+            industry_code: row
+                .industry_code
+                .as_deref()
+                .map(IndustryCode::parse)
+                .transpose()
+                .map_err(|_| corrupt("industry code"))?,
+            scale: row
+                .scale
+                .as_deref()
+                .map(Scale::parse)
+                .transpose()
+                .map_err(|_| corrupt("scale"))?,
+            established_on: row
+                .established_on
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| corrupt("established on"))?,
+            status: Status::parse(&row.status).map_err(|_| corrupt("status"))?,
+            name: row.name,
+            legal_rep: row.legal_rep,
+            address: row.address,
+            street_id: row.street_id,
+            leading_industry: row.leading_industry,
+            capital: row.capital,
+            contact_name: row.contact_name,
+            contact_phone: phone.clone(),
+            key_enterprise: row.key_enterprise,
+            liaison_leader_id: row.liaison_leader_id,
+            liaison_unit_id: row.liaison_unit_id,
+        };
+        Ok((
+            Enterprise {
+                id: row.id,
+                contact_phone_masked: phone.as_ref().map(Phone::masked),
+                values,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            },
+            index,
+        ))
+    }
+
+    /// One enterprise.
+    pub async fn enterprise(&self, tenant_id: &str, id: &str) -> Result<Option<Enterprise>> {
+        let row = with_pool!(self, pool => {
+            sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM enterprise e WHERE e.tenant_id = $1 AND e.id = $2"
+            )))
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|r| self.enterprise_from(r).map(|(e, _)| e))
+            .transpose()
+    }
+
+    /// The enterprise with this code, with its phone's blind index.
+    async fn enterprise_by_uscc(
+        &self,
+        tenant_id: &str,
+        uscc: &Uscc,
+    ) -> Result<Option<(Enterprise, Option<String>)>> {
+        let row = with_pool!(self, pool => {
+            sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM enterprise e WHERE e.tenant_id = $1 AND e.uscc = $2"
+            )))
+            .bind(tenant_id)
+            .bind(uscc.as_str())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|r| self.enterprise_from(r)).transpose()
+    }
+
+    /// The contact phone of an enterprise in clear, for the roles that need it.
+    pub fn enterprise_phone(&self, enterprise: &Enterprise) -> Option<String> {
+        enterprise
+            .values
+            .contact_phone
+            .as_ref()
+            .map(|p| p.as_str().to_owned())
+    }
+
+    /// One page of enterprises by name; a fragment of fewer than two characters is refused.
+    pub async fn list_enterprises(
+        &self,
+        tenant_id: &str,
+        filter: &EnterpriseFilter,
+        page: PageRequest,
+    ) -> Result<Page<Enterprise>> {
+        let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let (uscc, fragment) = match q {
+            Some(q) if q.chars().count() == 18 && q.is_ascii() => match Uscc::parse(q) {
+                Ok(code) => (Some(code.as_str().to_owned()), None),
+                Err(e) => return Err(invalid("q", e.to_string())),
+            },
+            Some(q) => {
+                let fragment = normalise(q);
+                if fragment.chars().count() < MIN_FRAGMENT {
+                    return Err(invalid(
+                        "q",
+                        format!("请至少输入 {MIN_FRAGMENT} 个字查询企业名称"),
+                    ));
+                }
+                (None, Some(fragment))
+            }
+            None => (None, None),
+        };
+        // one of the fragment's grams picks the candidates through the gram index; the
+        // normalised name then must hold the whole fragment
+        let gram = fragment
+            .as_deref()
+            .and_then(|f| grams(f).into_iter().next());
+        let like = fragment.map(|f| format!("%{}%", f.replace(['%', '_'], "")));
+        let condition = "e.tenant_id = $1 \
+            AND ($2 IS NULL OR e.uscc = $2) \
+            AND ($3 IS NULL OR (e.name_norm LIKE $3 AND e.id IN (SELECT g.enterprise_id FROM enterprise_gram g \
+                 WHERE g.tenant_id = $1 AND g.gram = $4))) \
+            AND ($5 IS NULL OR e.street_id = $5) \
+            AND ($6 IS NULL OR e.industry_code LIKE $6) \
+            AND ($7 IS NULL OR e.leading_industry = $7) \
+            AND ($8 IS NULL OR e.scale = $8) \
+            AND ($9 IS NULL OR e.status = $9) \
+            AND ($10 IS NULL OR e.key_enterprise = $10) \
+            AND ($11 IS NULL OR e.liaison_leader_id = $11)";
+        let industry = filter
+            .industry
+            .as_deref()
+            .map(|i| format!("{}%", i.trim().to_ascii_uppercase().replace('%', "")));
+        let scale = filter.scale.map(Scale::code);
+        let status = filter.status.map(Status::code);
+        let (rows, total) = with_pool!(self, pool => {
+            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM enterprise e WHERE {condition}"
+            )))
+            .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
+            .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
+            .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
+            .fetch_one(pool)
+            .await?;
+            let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM enterprise e WHERE {condition} ORDER BY e.name_norm, e.id LIMIT $12 OFFSET $13"
+            )))
+            .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
+            .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
+            .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
+            .bind(page.limit()).bind(page.offset())
+            .fetch_all(pool)
+            .await?;
+            (rows, total)
+        });
+        let items = rows
+            .into_iter()
+            .map(|r| self.enterprise_from(r).map(|(e, _)| e))
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            request: page,
+            total,
+        })
+    }
+}

@@ -1,0 +1,628 @@
+//! The enterprise registry (企业库) pages and API: staff roles search and read it; the
+//! supervisor saves any enterprise, a street's contact those of its street. The contact's
+//! phone is shown masked except to the supervisor and the street's contact.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::enterprise::{IndustryCode, Scale, Status, capital_text, parse_capital, parse_date};
+use domain::history::Reader;
+use domain::staff::Phone;
+use domain::uscc::Uscc;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use store::enterprise::{Enterprise, EnterpriseFilter, EnterpriseValues, Saved};
+use store::page::PageRequest;
+
+use crate::auth::{CurrentUser, PageUser};
+use crate::error::{Error, PageError, Result};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::list::{ListBody, page_request, timestamp};
+use crate::openapi::{list_of, operation, paging, path, query};
+use crate::pages::{Layout, render};
+use crate::policy::{Action, allows, visible_to};
+use crate::routes::Routes;
+use crate::state::AppState;
+use crate::task::Units;
+use crate::timeline::{TimelineLine, timeline};
+
+pub(crate) fn api() -> Routes {
+    Routes::default()
+        .get("/api/v1/enterprises", list)
+        .post("/api/v1/enterprises", create)
+        .get("/api/v1/enterprises/{id}", show)
+        .route(Method::PATCH, "/api/v1/enterprises/{id}", update)
+        .get("/api/v1/enterprises/{id}/history", history)
+}
+
+pub(crate) fn pages() -> Routes {
+    Routes::default()
+        .get("/enterprises", list_page)
+        .get("/enterprises/{id}", detail_page)
+}
+
+fn reader(user: CurrentUser) -> Result<CurrentUser> {
+    visible_to(user, Action::ReadEnterprises)
+}
+
+/// Whether the user keeps this street's enterprises: the supervisor all, a street's contact
+/// its own (the policy's scope over the unit tree).
+fn keeps(units: &Units, street_id: Option<&str>) -> bool {
+    match &units.scope {
+        None => true,
+        Some(ids) => street_id.is_some_and(|s| ids.iter().any(|i| i == s)),
+    }
+}
+
+#[derive(Serialize)]
+struct Named {
+    id: String,
+    name: String,
+}
+
+#[derive(Serialize)]
+struct EnterpriseJson {
+    id: String,
+    uscc: String,
+    name: String,
+    legal_rep: String,
+    address: String,
+    street: Option<Named>,
+    industry_code: Option<String>,
+    leading_industry: Option<String>,
+    scale: Option<&'static str>,
+    established_on: Option<String>,
+    /// 注册资本, 万元.
+    capital: Option<String>,
+    status: &'static str,
+    contact_name: String,
+    contact_phone: Option<String>,
+    key_enterprise: bool,
+    liaison_leader: Option<Named>,
+    liaison_unit: Option<Named>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// What the pages and the API need to name an enterprise's units and leader.
+struct Names {
+    units: Units,
+    leaders: std::collections::HashMap<String, String>,
+    phones: Option<Units>,
+}
+
+impl Names {
+    async fn load(state: &AppState, user: &CurrentUser, items: &[Enterprise]) -> Result<Self> {
+        let units = Units::load_for(state, user, Action::ReadEnterprises).await?;
+        let ids: Vec<&str> = items
+            .iter()
+            .filter_map(|e| e.values.liaison_leader_id.as_deref())
+            .collect();
+        let leaders = state
+            .store
+            .staff_by_ids(&user.tenant.id, &ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let phones = if allows(&user.account, Action::ManageEnterprises) {
+            Some(Units::load_for(state, user, Action::ManageEnterprises).await?)
+        } else {
+            None
+        };
+        Ok(Self {
+            units,
+            leaders,
+            phones,
+        })
+    }
+
+    fn unit(&self, id: Option<&String>) -> Option<Named> {
+        id.map(|id| Named {
+            id: id.clone(),
+            name: self.units.name(id),
+        })
+    }
+
+    fn json(&self, e: &Enterprise) -> EnterpriseJson {
+        let v = &e.values;
+        let clear = self
+            .phones
+            .as_ref()
+            .is_some_and(|units| keeps(units, v.street_id.as_deref()));
+        EnterpriseJson {
+            id: e.id.clone(),
+            uscc: v.uscc.as_str().to_owned(),
+            name: v.name.clone(),
+            legal_rep: v.legal_rep.clone(),
+            address: v.address.clone(),
+            street: self.unit(v.street_id.as_ref()),
+            industry_code: v.industry_code.as_ref().map(|c| c.as_str().to_owned()),
+            leading_industry: v.leading_industry.clone(),
+            scale: v.scale.map(Scale::label),
+            established_on: v.established_on.map(|d| d.to_string()),
+            capital: v.capital.map(capital_text),
+            status: v.status.label(),
+            contact_name: v.contact_name.clone(),
+            contact_phone: if clear {
+                v.contact_phone.as_ref().map(|p| p.as_str().to_owned())
+            } else {
+                e.contact_phone_masked.clone()
+            },
+            key_enterprise: v.key_enterprise,
+            liaison_leader: v.liaison_leader_id.as_ref().map(|id| Named {
+                id: id.clone(),
+                name: self.leaders.get(id).cloned().unwrap_or_default(),
+            }),
+            liaison_unit: self.unit(v.liaison_unit_id.as_ref()),
+            created_at: timestamp(e.created_at),
+            updated_at: timestamp(e.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    q: Option<String>,
+    street_id: Option<String>,
+    industry: Option<String>,
+    leading_industry: Option<String>,
+    scale: Option<String>,
+    status: Option<String>,
+    key_enterprise: Option<String>,
+    liaison_leader_id: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+impl ListQuery {
+    fn filter(&self) -> Result<EnterpriseFilter> {
+        Ok(EnterpriseFilter {
+            q: given(&self.q),
+            street_id: given(&self.street_id),
+            industry: given(&self.industry),
+            leading_industry: given(&self.leading_industry),
+            scale: given(&self.scale)
+                .map(|s| Scale::parse(&s).map_err(|e| Error::bad_param("scale", e)))
+                .transpose()?,
+            status: given(&self.status)
+                .map(|s| Status::parse(&s).map_err(|e| Error::bad_param("status", e)))
+                .transpose()?,
+            key_enterprise: match given(&self.key_enterprise).as_deref() {
+                None => None,
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                Some(_) => {
+                    return Err(Error::bad_param(
+                        "key_enterprise",
+                        "key_enterprise 应为 true 或 false",
+                    ));
+                }
+            },
+            liaison_leader_id: given(&self.liaison_leader_id),
+        })
+    }
+}
+
+/// A store refusal of the query (a fragment too short, a malformed code) is a 400.
+fn query_error(e: store::StoreError) -> Error {
+    match e {
+        store::StoreError::InvalidField { field, message } => Error::bad_param(field, message),
+        other => other.into(),
+    }
+}
+
+/// `GET /api/v1/enterprises`
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ListBody<EnterpriseJson>>> {
+    let user = reader(user)?;
+    let request = page_request(q.page.as_deref(), q.per_page.as_deref())?;
+    let page = state
+        .store
+        .list_enterprises(&user.tenant.id, &q.filter()?, request)
+        .await
+        .map_err(query_error)?;
+    let names = Names::load(&state, &user, &page.items).await?;
+    Ok(Json(ListBody::from_page(page, |e| names.json(&e))))
+}
+
+async fn enterprise_of(state: &AppState, user: &CurrentUser, id: &str) -> Result<Enterprise> {
+    state
+        .store
+        .enterprise(&user.tenant.id, id)
+        .await?
+        .ok_or_else(Error::not_found)
+}
+
+/// `GET /api/v1/enterprises/{id}`
+async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<EnterpriseJson>> {
+    let user = reader(user)?;
+    let e = enterprise_of(&state, &user, &id).await?;
+    let names = Names::load(&state, &user, std::slice::from_ref(&e)).await?;
+    Ok(Json(names.json(&e)))
+}
+
+/// `GET /api/v1/enterprises/{id}/history`
+async fn history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let user = reader(user)?;
+    enterprise_of(&state, &user, &id).await?;
+    let items = timeline(&state, &user.tenant.id, "enterprise", &id, Reader::Staff).await?;
+    Ok(Json(json!({"items": items})))
+}
+
+/// An enterprise as the API writes it: texts as a spreadsheet would hold them.
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct EnterpriseBody {
+    uscc: Option<String>,
+    name: Option<String>,
+    legal_rep: Option<String>,
+    address: Option<String>,
+    street_id: Option<String>,
+    industry_code: Option<String>,
+    leading_industry: Option<String>,
+    scale: Option<String>,
+    established_on: Option<String>,
+    capital: Option<String>,
+    status: Option<String>,
+    contact_name: Option<String>,
+    contact_phone: Option<String>,
+    key_enterprise: Option<bool>,
+    liaison_leader_id: Option<String>,
+    liaison_unit_id: Option<String>,
+}
+
+impl EnterpriseBody {
+    /// The values, over `base` (an update) or from nothing (a create); each bad field named.
+    fn values(self, base: Option<&EnterpriseValues>) -> Result<EnterpriseValues> {
+        fn opt<T>(
+            given: Option<String>,
+            old: Option<T>,
+            parse: impl Fn(&str) -> Result<T, String>,
+            field: &str,
+        ) -> Result<Option<T>> {
+            match given {
+                None => Ok(old),
+                Some(text) if text.trim().is_empty() => Ok(None),
+                Some(text) => parse(&text).map(Some).map_err(|e| Error::field(field, e)),
+            }
+        }
+        let uscc = match (self.uscc, base) {
+            (Some(code), None) => {
+                Uscc::parse(&code).map_err(|e| Error::field("uscc", e.to_string()))?
+            }
+            (None, None) => return Err(Error::field("uscc", "请填写统一社会信用代码")),
+            (Some(code), Some(b)) if Uscc::parse(&code).ok().as_ref() != Some(&b.uscc) => {
+                return Err(Error::field(
+                    "uscc",
+                    "统一社会信用代码是企业的标识，不能修改",
+                ));
+            }
+            (_, Some(b)) => b.uscc.clone(),
+        };
+        let text = |given: Option<String>, old: Option<&String>| {
+            given.or_else(|| old.cloned()).unwrap_or_default()
+        };
+        let id = |given: Option<String>, old: Option<&String>| match given {
+            None => old.cloned(),
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) => Some(v.trim().to_owned()),
+        };
+        Ok(EnterpriseValues {
+            uscc,
+            name: text(self.name, base.map(|b| &b.name)),
+            legal_rep: text(self.legal_rep, base.map(|b| &b.legal_rep)),
+            address: text(self.address, base.map(|b| &b.address)),
+            street_id: id(self.street_id, base.and_then(|b| b.street_id.as_ref())),
+            industry_code: opt(
+                self.industry_code,
+                base.and_then(|b| b.industry_code.clone()),
+                IndustryCode::parse,
+                "industry_code",
+            )?,
+            leading_industry: id(
+                self.leading_industry,
+                base.and_then(|b| b.leading_industry.as_ref()),
+            ),
+            scale: opt(
+                self.scale,
+                base.and_then(|b| b.scale),
+                Scale::parse,
+                "scale",
+            )?,
+            established_on: opt(
+                self.established_on,
+                base.and_then(|b| b.established_on),
+                parse_date,
+                "established_on",
+            )?,
+            capital: opt(
+                self.capital,
+                base.and_then(|b| b.capital),
+                parse_capital,
+                "capital",
+            )?,
+            status: match self.status {
+                Some(s) => Status::parse(&s).map_err(|e| Error::field("status", e))?,
+                None => base.map_or(Status::Existing, |b| b.status),
+            },
+            contact_name: text(self.contact_name, base.map(|b| &b.contact_name)),
+            contact_phone: opt(
+                self.contact_phone,
+                base.and_then(|b| b.contact_phone.clone()),
+                |p| Phone::parse(p).map_err(|e| e.to_string()),
+                "contact_phone",
+            )?,
+            key_enterprise: self
+                .key_enterprise
+                .unwrap_or_else(|| base.is_some_and(|b| b.key_enterprise)),
+            liaison_leader_id: id(
+                self.liaison_leader_id,
+                base.and_then(|b| b.liaison_leader_id.as_ref()),
+            ),
+            liaison_unit_id: id(
+                self.liaison_unit_id,
+                base.and_then(|b| b.liaison_unit_id.as_ref()),
+            ),
+        })
+    }
+}
+
+fn keeper(user: &CurrentUser) -> Result<()> {
+    crate::policy::permitted(
+        user,
+        Action::ManageEnterprises,
+        "只有营商办和所在街道的联络员可以维护企业信息",
+    )
+}
+
+/// Saves values the user keeps (both the old and the new street must be theirs).
+async fn save(
+    state: &AppState,
+    user: &CurrentUser,
+    old_street: Option<Option<&str>>,
+    values: &EnterpriseValues,
+) -> Result<(Enterprise, Saved)> {
+    let units = Units::load_for(state, user, Action::ManageEnterprises).await?;
+    let refused = || {
+        Error::client(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "街道联络员只能维护本街道的企业",
+        )
+    };
+    if old_street.is_some_and(|s| !keeps(&units, s)) {
+        return Err(refused());
+    }
+    if !keeps(&units, values.street_id.as_deref()) {
+        return Err(Error::field("street_id", "街道联络员只能维护本街道的企业"));
+    }
+    Ok(state
+        .store
+        .save_enterprise(&user.audit(), &user.tenant.id, values)
+        .await?)
+}
+
+/// `POST /api/v1/enterprises`: a new enterprise (a code on file is a conflict: PATCH it).
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Result<ApiJson<EnterpriseBody>, Error>,
+) -> Result<Response> {
+    let user = reader(user)?;
+    keeper(&user)?;
+    let ApiJson(body) = body?;
+    let values = body.values(None)?;
+    let filter = EnterpriseFilter {
+        q: Some(values.uscc.as_str().to_owned()),
+        ..EnterpriseFilter::default()
+    };
+    let existing = state
+        .store
+        .list_enterprises(&user.tenant.id, &filter, PageRequest::default())
+        .await?;
+    if existing.total > 0 {
+        return Err(Error::conflict(format!(
+            "统一社会信用代码 {} 已在企业库中，请修改该企业",
+            values.uscc
+        )));
+    }
+    let (e, _) = save(&state, &user, None, &values).await?;
+    let names = Names::load(&state, &user, std::slice::from_ref(&e)).await?;
+    Ok((StatusCode::CREATED, Json(names.json(&e))).into_response())
+}
+
+/// `PATCH /api/v1/enterprises/{id}`: the fields given change.
+async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: Result<ApiJson<EnterpriseBody>, Error>,
+) -> Result<Json<EnterpriseJson>> {
+    let user = reader(user)?;
+    let old = enterprise_of(&state, &user, &id).await?;
+    keeper(&user)?;
+    let ApiJson(body) = body?;
+    let values = body.values(Some(&old.values))?;
+    let (e, _) = save(
+        &state,
+        &user,
+        Some(old.values.street_id.as_deref()),
+        &values,
+    )
+    .await?;
+    let names = Names::load(&state, &user, std::slice::from_ref(&e)).await?;
+    Ok(Json(names.json(&e)))
+}
+
+pub(crate) fn openapi_paths() -> Map<String, Value> {
+    let named = json!({"type": ["object", "null"], "properties": {"id": {"type": "string"}, "name": {"type": "string"}}});
+    let enterprise = json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "uscc": {"type": "string"}, "name": {"type": "string"},
+        "legal_rep": {"type": "string"}, "address": {"type": "string"}, "street": named.clone(),
+        "industry_code": {"type": ["string", "null"]}, "leading_industry": {"type": ["string", "null"]},
+        "scale": {"type": ["string", "null"], "enum": ["大型", "中型", "小型", "微型", null]},
+        "established_on": {"type": ["string", "null"], "format": "date"},
+        "capital": {"type": ["string", "null"], "description": "注册资本（万元）"},
+        "status": {"type": "string", "enum": ["存续", "在业", "迁出", "吊销", "注销"]},
+        "contact_name": {"type": "string"},
+        "contact_phone": {"type": ["string", "null"], "description": "masked except for the supervisor and the street's contact"},
+        "key_enterprise": {"type": "boolean"}, "liaison_leader": named.clone(), "liaison_unit": named,
+        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}});
+    let body = json!({"type": "object", "properties": {
+        "uscc": {"type": "string"}, "name": {"type": "string"}, "legal_rep": {"type": "string"},
+        "address": {"type": "string"}, "street_id": {"type": "string"}, "industry_code": {"type": "string"},
+        "leading_industry": {"type": "string"}, "scale": {"type": "string"}, "established_on": {"type": "string"},
+        "capital": {"type": "string"}, "status": {"type": "string"}, "contact_name": {"type": "string"},
+        "contact_phone": {"type": "string"}, "key_enterprise": {"type": "boolean"},
+        "liaison_leader_id": {"type": "string"}, "liaison_unit_id": {"type": "string"}}});
+    let id = path("id", "enterprise id");
+    let [page, per_page] = paging();
+    let with_body = |summary: &str, params: &[Value]| {
+        let mut op = operation(summary, params, enterprise.clone());
+        op["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": body.clone()}}});
+        op
+    };
+    let mut paths = Map::new();
+    paths.insert(
+        "/api/v1/enterprises".into(),
+        json!({
+            "get": operation("Search the registry: a name fragment of two or more characters or a USCC, and filters.", &[
+                query("q", false, json!({"type": "string"}), "name fragment (≥ 2 characters) or USCC"),
+                query("street_id", false, json!({"type": "string"}), "street unit id"),
+                query("industry", false, json!({"type": "string"}), "industry code prefix (C, C39 …)"),
+                query("leading_industry", false, json!({"type": "string"}), "leading industry"),
+                query("scale", false, json!({"type": "string"}), "大型/中型/小型/微型"),
+                query("status", false, json!({"type": "string"}), "存续/在业/迁出/吊销/注销"),
+                query("key_enterprise", false, json!({"type": "boolean"}), "key enterprises"),
+                query("liaison_leader_id", false, json!({"type": "string"}), "liaison leader (staff id)"),
+                page, per_page], list_of(enterprise.clone())),
+            "post": with_body("Add an enterprise (supervisor; a street's contact in its street).", &[]),
+        }),
+    );
+    paths.insert(
+        "/api/v1/enterprises/{id}".into(),
+        json!({"get": operation("One enterprise.", std::slice::from_ref(&id), enterprise.clone()),
+               "patch": with_body("Change an enterprise's fields (its USCC stays).", std::slice::from_ref(&id))}),
+    );
+    paths.insert(
+        "/api/v1/enterprises/{id}/history".into(),
+        json!({"get": operation("The enterprise's timeline.", &[id], json!({"type": "object"}))}),
+    );
+    paths
+}
+
+// ---- pages ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "enterprises.html")]
+struct ListPage {
+    layout: Layout,
+    query: ListQuery,
+    items: Vec<EnterpriseJson>,
+    total: i64,
+    streets: Vec<(String, String)>,
+    industries: Vec<String>,
+    error: Option<String>,
+}
+
+/// `GET /enterprises`
+async fn list_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    let request = PageRequest {
+        page: q
+            .page
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1)
+            .max(1),
+        per_page: 50,
+    };
+    let found = match q.filter() {
+        Ok(filter) => state
+            .store
+            .list_enterprises(&user.tenant.id, &filter, request)
+            .await
+            .map_err(query_error),
+        Err(e) => Err(e),
+    };
+    let (page, error) = match found {
+        Ok(page) => (Some(page), None),
+        Err(e) if e.status().is_client_error() => (None, Some(e.message().to_owned())),
+        Err(e) => return Err(PageError(e)),
+    };
+    let items = page
+        .as_ref()
+        .map(|p| p.items.as_slice())
+        .unwrap_or_default();
+    let names = Names::load(&state, &user, items).await?;
+    let mut streets: Vec<(String, String)> = names
+        .units
+        .by_id
+        .values()
+        .filter(|u| u.active && u.kind == domain::org::UnitKind::Street)
+        .map(|u| (u.id.clone(), u.name.clone()))
+        .collect();
+    streets.sort_by(|a, b| a.1.cmp(&b.1));
+    render(&ListPage {
+        layout: Layout::for_user("enterprises.title", "enterprises", &user),
+        total: page.as_ref().map_or(0, |p| p.total),
+        items: items.iter().map(|e| names.json(e)).collect(),
+        industries: state.store.leading_industries(&user.tenant.id).await?,
+        streets,
+        query: q,
+        error,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enterprise_detail.html")]
+struct DetailPage {
+    layout: Layout,
+    e: EnterpriseJson,
+    timeline: Vec<TimelineLine>,
+}
+
+/// `GET /enterprises/{id}`
+async fn detail_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    let e = enterprise_of(&state, &user, &id).await?;
+    let names = Names::load(&state, &user, std::slice::from_ref(&e)).await?;
+    render(&DetailPage {
+        layout: Layout::for_user("enterprises.title", "enterprises", &user)
+            .titled(e.values.name.clone()),
+        e: names.json(&e),
+        timeline: timeline(&state, &user.tenant.id, "enterprise", &id, Reader::Staff).await?,
+    })
+}
