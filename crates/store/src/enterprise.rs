@@ -446,6 +446,21 @@ impl Store {
         row.map(|r| self.enterprise_from(r)).transpose()
     }
 
+    /// The id of the enterprise with this code, if on file.
+    pub async fn enterprise_id_by_uscc(
+        &self,
+        tenant_id: &str,
+        uscc: &Uscc,
+    ) -> Result<Option<String>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>("SELECT id FROM enterprise WHERE tenant_id = $1 AND uscc = $2")
+                .bind(tenant_id)
+                .bind(uscc.as_str())
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
     /// The contact phone of an enterprise in clear, for the roles that need it.
     pub fn enterprise_phone(&self, enterprise: &Enterprise) -> Option<String> {
         enterprise

@@ -3,10 +3,10 @@
 //! phone is shown masked except to the supervisor and the street's contact.
 
 use askama::Template;
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
 use domain::enterprise::{IndustryCode, Scale, Status, capital_text, parse_capital, parse_date};
 use domain::history::Reader;
 use domain::staff::Phone;
@@ -16,14 +16,15 @@ use serde_json::{Map, Value, json};
 use store::enterprise::{Enterprise, EnterpriseFilter, EnterpriseValues, Saved};
 use store::page::PageRequest;
 
-use crate::auth::{CurrentUser, PageUser};
+use crate::auth::{CurrentUser, PageUser, see_other};
 use crate::error::{Error, PageError, Result};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
-use crate::pages::{Layout, render};
+use crate::pages::{Layout, render, render_status};
 use crate::policy::{Action, allows, visible_to};
 use crate::routes::Routes;
+use crate::staff::{FormErrors, form_value};
 use crate::state::AppState;
 use crate::task::Units;
 use crate::timeline::{TimelineLine, timeline};
@@ -40,7 +41,11 @@ pub(crate) fn api() -> Routes {
 pub(crate) fn pages() -> Routes {
     Routes::default()
         .get("/enterprises", list_page)
+        .get("/enterprises/new", new_page)
+        .post("/enterprises/new", new_form)
         .get("/enterprises/{id}", detail_page)
+        .get("/enterprises/{id}/edit", edit_page)
+        .post("/enterprises/{id}/edit", edit_form)
 }
 
 fn reader(user: CurrentUser) -> Result<CurrentUser> {
@@ -435,15 +440,11 @@ async fn create(
     keeper(&user)?;
     let ApiJson(body) = body?;
     let values = body.values(None)?;
-    let filter = EnterpriseFilter {
-        q: Some(values.uscc.as_str().to_owned()),
-        ..EnterpriseFilter::default()
-    };
     let existing = state
         .store
-        .list_enterprises(&user.tenant.id, &filter, PageRequest::default())
+        .enterprise_id_by_uscc(&user.tenant.id, &values.uscc)
         .await?;
-    if existing.total > 0 {
+    if existing.is_some() {
         return Err(Error::conflict(format!(
             "统一社会信用代码 {} 已在企业库中，请修改该企业",
             values.uscc
@@ -547,6 +548,7 @@ struct ListPage {
     streets: Vec<(String, String)>,
     industries: Vec<String>,
     error: Option<String>,
+    may_add: bool,
 }
 
 /// `GET /enterprises`
@@ -599,6 +601,7 @@ async fn list_page(
         streets,
         query: q,
         error,
+        may_add: allows(&user.account, Action::ManageEnterprises),
     })
 }
 
@@ -608,6 +611,7 @@ struct DetailPage {
     layout: Layout,
     e: EnterpriseJson,
     timeline: Vec<TimelineLine>,
+    may_edit: bool,
 }
 
 /// `GET /enterprises/{id}`
@@ -622,7 +626,300 @@ async fn detail_page(
     render(&DetailPage {
         layout: Layout::for_user("enterprises.title", "enterprises", &user)
             .titled(e.values.name.clone()),
+        may_edit: allows(&user.account, Action::ManageEnterprises)
+            && keeps(
+                &Units::load_for(&state, &user, Action::ManageEnterprises).await?,
+                e.values.street_id.as_deref(),
+            ),
         e: names.json(&e),
         timeline: timeline(&state, &user.tenant.id, "enterprise", &id, Reader::Staff).await?,
     })
+}
+
+/// The add and edit form: every field as text, as typed.
+#[derive(Template)]
+#[template(path = "enterprise_form.html")]
+struct FormPage {
+    layout: Layout,
+    csrf: String,
+    action: String,
+    editing: bool,
+    body: EnterpriseBody,
+    streets: Vec<(String, String)>,
+    industries: Vec<String>,
+    /// Candidate liaison leaders (the district leaders): (staff id, name).
+    leaders: Vec<(String, String)>,
+    /// Units a liaison unit may be: (id, name).
+    units: Vec<(String, String)>,
+    errors: FormErrors,
+}
+
+impl FormPage {
+    fn value<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or_default()
+    }
+
+    fn is(&self, v: &Option<String>, candidate: &str) -> bool {
+        v.as_deref() == Some(candidate)
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &CurrentUser,
+    action: String,
+    editing: bool,
+    body: EnterpriseBody,
+    errors: FormErrors,
+) -> Result<FormPage> {
+    let keepable = Units::load_for(state, user, Action::ManageEnterprises).await?;
+    let mut streets: Vec<(String, String)> = keepable
+        .by_id
+        .values()
+        .filter(|u| u.active && u.kind == domain::org::UnitKind::Street)
+        .filter(|u| keeps(&keepable, Some(u.id.as_str())))
+        .map(|u| (u.id.clone(), u.name.clone()))
+        .collect();
+    streets.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut units: Vec<(String, String)> = keepable
+        .by_id
+        .values()
+        .filter(|u| {
+            u.active
+                && matches!(
+                    u.kind,
+                    domain::org::UnitKind::DistrictOffice
+                        | domain::org::UnitKind::Department
+                        | domain::org::UnitKind::Street
+                )
+        })
+        .map(|u| (u.id.clone(), u.name.clone()))
+        .collect();
+    units.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut leader_ids: Vec<&str> = keepable
+        .by_id
+        .values()
+        .filter_map(|u| u.leader_staff_id.as_deref())
+        .collect();
+    leader_ids.sort_unstable();
+    leader_ids.dedup();
+    let leaders = state
+        .store
+        .staff_by_ids(&user.tenant.id, &leader_ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    Ok(FormPage {
+        layout: Layout::for_user(
+            if editing {
+                "enterprise.edit"
+            } else {
+                "enterprise.new"
+            },
+            "enterprises",
+            user,
+        ),
+        csrf: user.csrf_token.clone(),
+        action,
+        editing,
+        body,
+        streets,
+        industries: state.store.leading_industries(&user.tenant.id).await?,
+        leaders,
+        units,
+        errors,
+    })
+}
+
+/// The fields of a submitted form (a field left empty clears it; an unchecked box is 否).
+fn form_body(form: &[(String, String)]) -> EnterpriseBody {
+    let field = |name: &str| Some(form_value(form, name));
+    EnterpriseBody {
+        uscc: field("uscc"),
+        name: field("name"),
+        legal_rep: field("legal_rep"),
+        address: field("address"),
+        street_id: field("street_id"),
+        industry_code: field("industry_code"),
+        leading_industry: field("leading_industry"),
+        scale: field("scale"),
+        established_on: field("established_on"),
+        capital: field("capital"),
+        status: field("status"),
+        contact_name: field("contact_name"),
+        contact_phone: field("contact_phone"),
+        key_enterprise: Some(form_value(form, "key_enterprise") == "true"),
+        liaison_leader_id: field("liaison_leader_id"),
+        liaison_unit_id: field("liaison_unit_id"),
+    }
+}
+
+/// The values as a form shows them.
+fn body_of(e: &Enterprise) -> EnterpriseBody {
+    let v = &e.values;
+    EnterpriseBody {
+        uscc: Some(v.uscc.as_str().to_owned()),
+        name: Some(v.name.clone()),
+        legal_rep: Some(v.legal_rep.clone()),
+        address: Some(v.address.clone()),
+        street_id: v.street_id.clone(),
+        industry_code: v.industry_code.as_ref().map(|c| c.as_str().to_owned()),
+        leading_industry: v.leading_industry.clone(),
+        scale: v.scale.map(|s| s.label().to_owned()),
+        established_on: v.established_on.map(|d| d.to_string()),
+        capital: v.capital.map(capital_text),
+        status: Some(v.status.label().to_owned()),
+        contact_name: Some(v.contact_name.clone()),
+        contact_phone: v.contact_phone.as_ref().map(|p| p.as_str().to_owned()),
+        key_enterprise: Some(v.key_enterprise),
+        liaison_leader_id: v.liaison_leader_id.clone(),
+        liaison_unit_id: v.liaison_unit_id.clone(),
+    }
+}
+
+/// `GET /enterprises/new`
+async fn new_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    keeper(&user)?;
+    let body = EnterpriseBody {
+        status: Some(Status::Existing.label().to_owned()),
+        ..EnterpriseBody::default()
+    };
+    render(
+        &form_page(
+            &state,
+            &user,
+            "/enterprises/new".into(),
+            false,
+            body,
+            FormErrors::default(),
+        )
+        .await?,
+    )
+}
+
+/// `POST /enterprises/new`
+async fn new_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    keeper(&user)?;
+    let body = form_body(&form);
+    let saved = async {
+        let values = body.clone().values(None)?;
+        if state
+            .store
+            .enterprise_id_by_uscc(&user.tenant.id, &values.uscc)
+            .await?
+            .is_some()
+        {
+            return Err(Error::field(
+                "uscc",
+                format!("统一社会信用代码 {} 已在企业库中", values.uscc),
+            ));
+        }
+        save(&state, &user, None, &values).await
+    }
+    .await;
+    match saved {
+        Ok((e, _)) => Ok(see_other(&format!("/enterprises/{}", e.id))),
+        Err(e) => {
+            let (status, errors) = FormErrors::from_error(e)?;
+            let page = form_page(
+                &state,
+                &user,
+                "/enterprises/new".into(),
+                false,
+                body,
+                errors,
+            )
+            .await?;
+            render_status(&page, status)
+        }
+    }
+}
+
+/// The user keeps this enterprise (its street is theirs), else 403.
+async fn may_keep(state: &AppState, user: &CurrentUser, e: &Enterprise) -> Result<()> {
+    keeper(user)?;
+    let units = Units::load_for(state, user, Action::ManageEnterprises).await?;
+    if keeps(&units, e.values.street_id.as_deref()) {
+        Ok(())
+    } else {
+        Err(Error::client(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "街道联络员只能维护本街道的企业",
+        ))
+    }
+}
+
+/// `GET /enterprises/{id}/edit`
+async fn edit_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    let e = enterprise_of(&state, &user, &id).await?;
+    may_keep(&state, &user, &e).await?;
+    render(
+        &form_page(
+            &state,
+            &user,
+            format!("/enterprises/{id}/edit"),
+            true,
+            body_of(&e),
+            FormErrors::default(),
+        )
+        .await?,
+    )
+}
+
+/// `POST /enterprises/{id}/edit`
+async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    let old = enterprise_of(&state, &user, &id).await?;
+    may_keep(&state, &user, &old).await?;
+    let mut body = form_body(&form);
+    body.uscc = Some(old.values.uscc.as_str().to_owned());
+    let saved = async {
+        let values = body.clone().values(Some(&old.values))?;
+        save(
+            &state,
+            &user,
+            Some(old.values.street_id.as_deref()),
+            &values,
+        )
+        .await
+    }
+    .await;
+    match saved {
+        Ok(_) => Ok(see_other(&format!("/enterprises/{id}"))),
+        Err(e) if e.status() == StatusCode::FORBIDDEN => Err(PageError(e)),
+        Err(e) => {
+            let (status, errors) = FormErrors::from_error(e)?;
+            let page = form_page(
+                &state,
+                &user,
+                format!("/enterprises/{id}/edit"),
+                true,
+                body,
+                errors,
+            )
+            .await?;
+            render_status(&page, status)
+        }
+    }
 }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use test_support::{Backend, TestApp, TestUser, db_tests};
 
 db_tests!(
+    the_forms_add_and_change_enterprises_in_chinese,
     an_enterprise_is_saved_found_and_kept_by_whom_it_belongs_to,
     bad_enterprise_input_changes_nothing,
 );
@@ -331,4 +332,73 @@ async fn bad_enterprise_input_changes_nothing(backend: Backend) {
             .unwrap()
             .contains("不能修改")
     );
+}
+
+async fn the_forms_add_and_change_enterprises_in_chinese(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let street_contact = app.demo_user("street").await;
+    let (status, page) = street_contact.get_text("/enterprises/new").await;
+    assert_eq!(status, 200);
+    let streets = page
+        .split("name=\"street_id\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .unwrap_or_default();
+    assert!(
+        streets.contains("振兴街街道") && !streets.contains("中大槐树街道"),
+        "its own street only: {streets}"
+    );
+    let street = street_contact.unit_id("370104001").await;
+    let csrf = street_contact.csrf_token.clone();
+    let fields = |code: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("uscc", code.to_owned()),
+            ("name", "槐荫区振兴街便民超市".to_owned()),
+            ("street_id", street.clone()),
+            ("established_on", "2019年5月20日".to_owned()),
+            ("status", "在业".to_owned()),
+            ("key_enterprise", "true".to_owned()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>, path: String| {
+        let user = &street_contact;
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            user.post_form(&path, &pairs).await
+        }
+    };
+    let refused = send(fields("91370104MA3C5T8R16"), "/enterprises/new".into()).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("校验位错误：第 18 位应为 5"), "{html}");
+    assert!(
+        html.contains("槐荫区振兴街便民超市"),
+        "what was typed stays"
+    );
+    assert_eq!(count(&app).await, "0");
+    let created = send(fields(CODE), "/enterprises/new".into()).await;
+    assert_eq!(created.status().as_u16(), 303);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let (_, page) = street_contact.get_text(&location).await;
+    assert!(
+        page.contains("2019-05-20") && page.contains("在业"),
+        "{page}"
+    );
+    assert!(page.contains("/edit"), "its keeper may edit");
+    // changed through the edit form; a department's contact may not open it
+    let mut changed = fields(CODE);
+    changed.retain(|(k, _)| *k != "key_enterprise");
+    changed.push(("legal_rep", "李娜".to_owned()));
+    let saved = send(changed, format!("{location}/edit")).await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let id = location.trim_start_matches("/enterprises/");
+    let (_, shown) = street_contact
+        .get_json(&format!("/api/v1/enterprises/{id}"))
+        .await;
+    assert_eq!(shown["legal_rep"], "李娜");
+    assert_eq!(shown["key_enterprise"], false, "an unchecked box is 否");
+    let department = app.demo_user("unitadmin").await;
+    let (status, _) = department.get_text(&format!("{location}/edit")).await;
+    assert_eq!(status, 403);
 }

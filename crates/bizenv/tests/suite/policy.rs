@@ -357,12 +357,16 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "supervisor" | "leader" | "unitadmin" | "street" | "inspector" | "other" => Open,
             _ => Hidden,
         },
-        ("POST", "/api/v1/enterprises") => match user {
+        ("POST", "/api/v1/enterprises")
+        | ("GET", "/enterprises/new")
+        | ("POST", "/enterprises/new") => match user {
             "supervisor" | "other" | "unitadmin" | "street" => Open,
             "leader" | "inspector" => Forbidden,
             _ => Hidden,
         },
-        ("PATCH", "/api/v1/enterprises/{id}") => match user {
+        ("PATCH", "/api/v1/enterprises/{id}")
+        | ("GET", "/enterprises/{id}/edit")
+        | ("POST", "/enterprises/{id}/edit") => match user {
             _ if foreign => Hidden,
             "supervisor" | "other" => Open,
             "street" if target == Target::Own => Open,
