@@ -285,6 +285,25 @@ pub fn grams(name: &str) -> BTreeSet<String> {
     chars.windows(2).map(|w| w.iter().collect()).collect()
 }
 
+/// The columns of the registry's files (import template, export), in order.
+pub const FILE_COLUMNS: [&str; 15] = [
+    "统一社会信用代码",
+    "企业名称",
+    "法定代表人",
+    "注册地址",
+    "所属街道",
+    "行业代码",
+    "主导产业",
+    "企业规模",
+    "成立日期",
+    "注册资本（万元）",
+    "经营状态",
+    "联系人",
+    "联系电话",
+    "重点企业",
+    "包联领导",
+];
+
 /// Shortest fragment searched by name (a single character would match half the registry).
 pub const MIN_FRAGMENT: usize = 2;
 

@@ -58,6 +58,16 @@ impl Table {
         Self { headers, rows }
     }
 
+    /// The header row.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The data rows with their spreadsheet row numbers.
+    pub fn rows(&self) -> &[(usize, Vec<String>)] {
+        &self.rows
+    }
+
     fn column(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
     }
@@ -776,8 +786,18 @@ pub fn plan_staff(
 // Templates
 
 fn template(sheet: &str, headers: &[&str], example: &[&str]) -> Result<Vec<u8>> {
+    xlsx_sheet(
+        sheet,
+        headers,
+        &[example.iter().map(|v| (*v).to_owned()).collect()],
+    )
+}
+
+/// One worksheet: a bold header row, then the rows, every column formatted as text (codes and
+/// phones keep their leading zeros in Excel).
+pub fn xlsx_sheet(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
     let fail = |e: rust_xlsxwriter::XlsxError| {
-        StoreError::Other(anyhow::Error::new(e).context("writing an import template"))
+        StoreError::Other(anyhow::Error::new(e).context("writing an XLSX sheet"))
     };
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let worksheet = workbook.add_worksheet();
@@ -796,12 +816,44 @@ fn template(sheet: &str, headers: &[&str], example: &[&str]) -> Result<Vec<u8>> 
             .set_column_width(col, 18)
             .map_err(fail)?;
     }
-    for (col, value) in example.iter().enumerate() {
-        worksheet
-            .write_string(1, col as u16, *value)
-            .map_err(fail)?;
+    for (row, values) in rows.iter().enumerate() {
+        let row = u32::try_from(row + 1).map_err(|e| StoreError::Other(e.into()))?;
+        for (col, value) in values.iter().enumerate() {
+            worksheet
+                .write_string(row, col as u16, value)
+                .map_err(fail)?;
+        }
     }
     workbook.save_to_buffer().map_err(fail)
+}
+
+/// CSV as Excel on Chinese Windows opens it: UTF-8 with a byte order mark, CRLF lines, fields
+/// quoted when they hold a comma, quote or line break (RFC 4180).
+pub fn csv_with_bom(headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+    fn field(out: &mut String, value: &str) {
+        if value.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&value.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(value);
+        }
+    }
+    let mut out = String::from("\u{FEFF}");
+    let mut line = |values: &mut dyn Iterator<Item = &str>| {
+        for (i, value) in values.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            field(&mut out, value);
+        }
+        out.push_str("\r\n");
+    };
+    line(&mut headers.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out.into_bytes()
 }
 
 /// The units sheet to fill in: the header row and one example row.

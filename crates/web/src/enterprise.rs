@@ -32,6 +32,7 @@ use crate::timeline::{TimelineLine, timeline};
 pub(crate) fn api() -> Routes {
     Routes::default()
         .get("/api/v1/enterprises", list)
+        .get("/api/v1/enterprises/export", export)
         .post("/api/v1/enterprises", create)
         .get("/api/v1/enterprises/{id}", show)
         .route(Method::PATCH, "/api/v1/enterprises/{id}", update)
@@ -181,6 +182,8 @@ struct ListQuery {
     liaison_leader_id: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
+    /// Export only: `xlsx` or `csv`.
+    format: Option<String>,
 }
 
 fn given(value: &Option<String>) -> Option<String> {
@@ -235,6 +238,12 @@ async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<ListBody<EnterpriseJson>>> {
     let user = reader(user)?;
+    if q.format.is_some() {
+        return Err(Error::bad_param(
+            "format",
+            "format 只用于导出（/api/v1/enterprises/export）",
+        ));
+    }
     let request = page_request(q.page.as_deref(), q.per_page.as_deref())?;
     let page = state
         .store
@@ -243,6 +252,107 @@ async fn list(
         .map_err(query_error)?;
     let names = Names::load(&state, &user, &page.items).await?;
     Ok(Json(ListBody::from_page(page, |e| names.json(&e))))
+}
+
+/// Most rows one export writes.
+const MAX_EXPORT: i64 = 100_000;
+
+/// `GET /api/v1/enterprises/export?format=xlsx|csv` with the list's filters: the file columns
+/// of the import template; phones as the user may see them.
+async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    let user = reader(user)?;
+    let xlsx = match q.format.as_deref().unwrap_or("xlsx") {
+        "xlsx" => true,
+        "csv" => false,
+        _ => return Err(Error::bad_param("format", "format 应为 xlsx 或 csv")),
+    };
+    let filter = q.filter()?;
+    let mut items = Vec::new();
+    let mut page = 1;
+    loop {
+        let found = state
+            .store
+            .list_enterprises(
+                &user.tenant.id,
+                &filter,
+                PageRequest {
+                    page,
+                    per_page: PageRequest::MAX_PER_PAGE,
+                },
+            )
+            .await
+            .map_err(query_error)?;
+        if found.total > MAX_EXPORT {
+            return Err(Error::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_many_rows",
+                format!(
+                    "符合条件的企业有 {} 家，超过一次导出的上限 {MAX_EXPORT} 家，请加筛选条件",
+                    found.total
+                ),
+            ));
+        }
+        let done = found.items.len() < PageRequest::MAX_PER_PAGE as usize;
+        items.extend(found.items);
+        if done {
+            break;
+        }
+        page += 1;
+    }
+    let names = Names::load(&state, &user, &items).await?;
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|e| {
+            let j = names.json(e);
+            vec![
+                j.uscc,
+                j.name,
+                j.legal_rep,
+                j.address,
+                j.street.map(|s| s.name).unwrap_or_default(),
+                j.industry_code.unwrap_or_default(),
+                j.leading_industry.unwrap_or_default(),
+                j.scale.unwrap_or_default().to_owned(),
+                j.established_on.unwrap_or_default(),
+                j.capital.unwrap_or_default(),
+                j.status.to_owned(),
+                j.contact_name,
+                j.contact_phone.unwrap_or_default(),
+                if j.key_enterprise { "是" } else { "否" }.to_owned(),
+                j.liaison_leader.map(|l| l.name).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let columns = domain::enterprise::FILE_COLUMNS;
+    let (bytes, content_type, extension) = if xlsx {
+        (
+            store::import::xlsx_sheet("企业", &columns, &rows)?,
+            crate::import::XLSX,
+            "xlsx",
+        )
+    } else {
+        (
+            store::import::csv_with_bom(&columns, &rows),
+            "text/csv; charset=utf-8",
+            "csv",
+        )
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, content_type.to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"enterprises.{extension}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn enterprise_of(state: &AppState, user: &CurrentUser, id: &str) -> Result<Enterprise> {
@@ -525,6 +635,15 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         }),
     );
     paths.insert(
+        "/api/v1/enterprises/export".into(),
+        json!({"get": {"summary": "Export the filtered registry as XLSX or CSV (UTF-8 with BOM), the import template's columns.",
+            "parameters": [query("format", false, json!({"type": "string", "enum": ["xlsx", "csv"]}), "file format (xlsx)"),
+                query("q", false, json!({"type": "string"}), "as the list")],
+            "responses": {"200": {"description": "the file", "content": {
+                crate::import::XLSX: {"schema": {"type": "string", "format": "binary"}},
+                "text/csv": {"schema": {"type": "string"}}}}}}}),
+    );
+    paths.insert(
         "/api/v1/enterprises/{id}".into(),
         json!({"get": operation("One enterprise.", std::slice::from_ref(&id), enterprise.clone()),
                "patch": with_body("Change an enterprise's fields (its USCC stays).", std::slice::from_ref(&id))}),
@@ -549,6 +668,8 @@ struct ListPage {
     industries: Vec<String>,
     error: Option<String>,
     may_add: bool,
+    /// The current filters as a query string, for the export links.
+    filters: String,
 }
 
 /// `GET /enterprises`
@@ -575,6 +696,19 @@ async fn list_page(
             .map_err(query_error),
         Err(e) => Err(e),
     };
+    let filters = serde_urlencoded::to_string(
+        [
+            ("q", &q.q),
+            ("street_id", &q.street_id),
+            ("industry", &q.industry),
+            ("leading_industry", &q.leading_industry),
+            ("key_enterprise", &q.key_enterprise),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| given(v).map(|v| (k, v)))
+        .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
     let (page, error) = match found {
         Ok(page) => (Some(page), None),
         Err(e) if e.status().is_client_error() => (None, Some(e.message().to_owned())),
@@ -602,6 +736,7 @@ async fn list_page(
         query: q,
         error,
         may_add: allows(&user.account, Action::ManageEnterprises),
+        filters,
     })
 }
 

@@ -209,6 +209,46 @@ async fn an_enterprise_is_saved_found_and_kept_by_whom_it_belongs_to(backend: Ba
         audit
     );
 
+    // exported with the import template's columns, phones as the reader may see them
+    let response = leader
+        .get("/api/v1/enterprises/export?format=xlsx&key_enterprise=true")
+        .await;
+    assert_eq!(response.status(), 200);
+    let table = store::import::read_table(&response.bytes().await.unwrap()).unwrap();
+    assert_eq!(table.headers(), domain::enterprise::FILE_COLUMNS);
+    assert_eq!(table.rows().len(), 1);
+    let (row_number, row) = &table.rows()[0];
+    assert_eq!(*row_number, 2);
+    assert_eq!(row[0], CODE);
+    assert_eq!(row[4], "振兴街街道");
+    assert_eq!(row[5], "G5941");
+    assert_eq!(row[8], "2015-03-01");
+    assert_eq!(row[10], "在业");
+    assert_eq!(row[12], "138****0001");
+    assert_eq!(row[13], "是");
+    let (status, csv) = street_contact
+        .get_text("/api/v1/enterprises/export?format=csv")
+        .await;
+    assert_eq!(status, 200);
+    assert!(csv.starts_with('\u{FEFF}'), "a byte order mark for Excel");
+    assert!(csv.contains("\"济南市槐荫区经十路 2 号\"") || csv.contains("济南市槐荫区经十路 2 号"));
+    assert!(
+        csv.contains(",13805310001,"),
+        "the street's contact keeps it: {csv}"
+    );
+    let (status, _) = leader
+        .get_text("/api/v1/enterprises/export?format=pdf")
+        .await;
+    assert_eq!(status, 400);
+    let (status, _) = leader.get_json("/api/v1/enterprises?format=csv").await;
+    assert_eq!(status, 400);
+    let (_, none) = leader
+        .get_text(&format!(
+            "/api/v1/enterprises/export?format=csv&street_id={sibling}"
+        ))
+        .await;
+    assert_eq!(none.lines().count(), 1, "the header only: {none}");
+
     // pages: the search, its refusal in Chinese, the record with its timeline
     let (status, page) = leader
         .get_text(&format!("/enterprises?q={}", test_support::encode("物流")))

@@ -346,7 +346,9 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         },
         // the enterprise registry: staff who work with enterprises read it; the supervisor
         // keeps it, a street's contact its own street's enterprises
-        ("GET", "/enterprises") | ("GET", "/api/v1/enterprises") => match user {
+        ("GET", "/enterprises")
+        | ("GET", "/api/v1/enterprises")
+        | ("GET", "/api/v1/enterprises/export") => match user {
             "supervisor" | "leader" | "unitadmin" | "street" | "inspector" | "other" => Open,
             _ => Hidden,
         },
