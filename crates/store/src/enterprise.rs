@@ -99,6 +99,19 @@ pub struct EnterpriseFilter {
     pub key_enterprise: Option<bool>,
     /// With this liaison leader.
     pub liaison_leader_id: Option<String>,
+    /// Without a liaison leader (true) or with one (false).
+    pub without_liaison: Option<bool>,
+}
+
+/// How far liaison (包联) covers the key enterprises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiaisonCoverage {
+    /// Key enterprises.
+    pub key_enterprises: i64,
+    /// Key enterprises with no liaison leader.
+    pub without_liaison: i64,
+    /// Per liaison leader (staff id): enterprises, of which key ones.
+    pub leaders: Vec<(String, i64, i64)>,
 }
 
 /// The tenant setting listing its leading industries (one per line).
@@ -446,6 +459,35 @@ impl Store {
         row.map(|r| self.enterprise_from(r)).transpose()
     }
 
+    /// Liaison coverage: key enterprises, those without a liaison leader, and each leader's
+    /// enterprises.
+    pub async fn liaison_coverage(&self, tenant_id: &str) -> Result<LiaisonCoverage> {
+        let (totals, leaders) = with_pool!(self, pool => {
+            let totals: (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*), COUNT(*) - COUNT(liaison_leader_id) FROM enterprise \
+                 WHERE tenant_id = $1 AND key_enterprise = $2",
+            )
+            .bind(tenant_id)
+            .bind(true)
+            .fetch_one(pool)
+            .await?;
+            let leaders: Vec<(String, i64, i64)> = sqlx::query_as(
+                "SELECT liaison_leader_id, COUNT(*), SUM(CASE WHEN key_enterprise = $2 THEN 1 ELSE 0 END) FROM enterprise \
+                 WHERE tenant_id = $1 AND liaison_leader_id IS NOT NULL GROUP BY liaison_leader_id ORDER BY liaison_leader_id",
+            )
+            .bind(tenant_id)
+            .bind(true)
+            .fetch_all(pool)
+            .await?;
+            (totals, leaders)
+        });
+        Ok(LiaisonCoverage {
+            key_enterprises: totals.0,
+            without_liaison: totals.1,
+            leaders,
+        })
+    }
+
     /// The id of the enterprise with this code, if on file.
     pub async fn enterprise_id_by_uscc(
         &self,
@@ -511,7 +553,8 @@ impl Store {
             AND ($8 IS NULL OR e.scale = $8) \
             AND ($9 IS NULL OR e.status = $9) \
             AND ($10 IS NULL OR e.key_enterprise = $10) \
-            AND ($11 IS NULL OR e.liaison_leader_id = $11)";
+            AND ($11 IS NULL OR e.liaison_leader_id = $11) \
+            AND ($14 IS NULL OR ($14 = (e.liaison_leader_id IS NULL)))";
         let industry = filter
             .industry
             .as_deref()
@@ -525,6 +568,7 @@ impl Store {
             .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
             .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
             .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
+            .bind(0_i64).bind(0_i64).bind(filter.without_liaison)
             .fetch_one(pool)
             .await?;
             let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
@@ -533,7 +577,7 @@ impl Store {
             .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
             .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
             .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
-            .bind(page.limit()).bind(page.offset())
+            .bind(page.limit()).bind(page.offset()).bind(filter.without_liaison)
             .fetch_all(pool)
             .await?;
             (rows, total)

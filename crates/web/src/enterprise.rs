@@ -33,6 +33,7 @@ pub(crate) fn api() -> Routes {
     Routes::default()
         .get("/api/v1/enterprises", list)
         .get("/api/v1/enterprises/export", export)
+        .get("/api/v1/enterprises/liaison", liaison)
         .post("/api/v1/enterprises", create)
         .get("/api/v1/enterprises/{id}", show)
         .route(Method::PATCH, "/api/v1/enterprises/{id}", update)
@@ -42,6 +43,7 @@ pub(crate) fn api() -> Routes {
 pub(crate) fn pages() -> Routes {
     Routes::default()
         .get("/enterprises", list_page)
+        .get("/enterprises/liaison", liaison_page)
         .get("/enterprises/new", new_page)
         .post("/enterprises/new", new_form)
         .get("/enterprises/{id}", detail_page)
@@ -180,6 +182,8 @@ struct ListQuery {
     status: Option<String>,
     key_enterprise: Option<String>,
     liaison_leader_id: Option<String>,
+    /// `none`: without a liaison leader; `set`: with one.
+    liaison: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
     /// Export only: `xlsx` or `csv`.
@@ -219,6 +223,12 @@ impl ListQuery {
                 }
             },
             liaison_leader_id: given(&self.liaison_leader_id),
+            without_liaison: match given(&self.liaison).as_deref() {
+                None => None,
+                Some("none") => Some(true),
+                Some("set") => Some(false),
+                Some(_) => return Err(Error::bad_param("liaison", "liaison 应为 none 或 set")),
+            },
         })
     }
 }
@@ -353,6 +363,72 @@ async fn export(
         bytes,
     )
         .into_response())
+}
+
+#[derive(Serialize)]
+struct LeaderLine {
+    id: String,
+    name: String,
+    enterprises: i64,
+    key_enterprises: i64,
+}
+
+#[derive(Serialize)]
+struct CoverageJson {
+    key_enterprises: i64,
+    without_liaison: i64,
+    leaders: Vec<LeaderLine>,
+}
+
+async fn coverage(state: &AppState, user: &CurrentUser) -> Result<CoverageJson> {
+    let c = state.store.liaison_coverage(&user.tenant.id).await?;
+    let ids: Vec<&str> = c.leaders.iter().map(|(id, ..)| id.as_str()).collect();
+    let names: std::collections::HashMap<String, String> = state
+        .store
+        .staff_by_ids(&user.tenant.id, &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    Ok(CoverageJson {
+        key_enterprises: c.key_enterprises,
+        without_liaison: c.without_liaison,
+        leaders: c
+            .leaders
+            .iter()
+            .map(|(id, all, key)| LeaderLine {
+                name: names.get(id).cloned().unwrap_or_default(),
+                id: id.clone(),
+                enterprises: *all,
+                key_enterprises: *key,
+            })
+            .collect(),
+    })
+}
+
+/// `GET /api/v1/enterprises/liaison`: liaison coverage (包联).
+async fn liaison(State(state): State<AppState>, user: CurrentUser) -> Result<Json<CoverageJson>> {
+    let user = reader(user)?;
+    Ok(Json(coverage(&state, &user).await?))
+}
+
+#[derive(Template)]
+#[template(path = "enterprise_liaison.html")]
+struct LiaisonPage {
+    layout: Layout,
+    c: CoverageJson,
+}
+
+/// `GET /enterprises/liaison`
+async fn liaison_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+) -> Result<Response, PageError> {
+    let user = reader(user)?;
+    render(&LiaisonPage {
+        layout: Layout::for_user("enterprises.liaison", "enterprises", &user),
+        c: coverage(&state, &user).await?,
+    })
 }
 
 async fn enterprise_of(state: &AppState, user: &CurrentUser, id: &str) -> Result<Enterprise> {
@@ -630,9 +706,17 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
                 query("status", false, json!({"type": "string"}), "存续/在业/迁出/吊销/注销"),
                 query("key_enterprise", false, json!({"type": "boolean"}), "key enterprises"),
                 query("liaison_leader_id", false, json!({"type": "string"}), "liaison leader (staff id)"),
+                query("liaison", false, json!({"type": "string", "enum": ["none", "set"]}), "without / with a liaison leader"),
                 page, per_page], list_of(enterprise.clone())),
             "post": with_body("Add an enterprise (supervisor; a street's contact in its street).", &[]),
         }),
+    );
+    paths.insert(
+        "/api/v1/enterprises/liaison".into(),
+        json!({"get": operation("Liaison coverage: key enterprises, those without a liaison leader, each leader's enterprises.", &[],
+            json!({"type": "object", "properties": {"key_enterprises": {"type": "integer"}, "without_liaison": {"type": "integer"},
+                "leaders": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"},
+                    "name": {"type": "string"}, "enterprises": {"type": "integer"}, "key_enterprises": {"type": "integer"}}}}}}))}),
     );
     paths.insert(
         "/api/v1/enterprises/export".into(),
@@ -703,6 +787,8 @@ async fn list_page(
             ("industry", &q.industry),
             ("leading_industry", &q.leading_industry),
             ("key_enterprise", &q.key_enterprise),
+            ("liaison", &q.liaison),
+            ("liaison_leader_id", &q.liaison_leader_id),
         ]
         .into_iter()
         .filter_map(|(k, v)| given(v).map(|v| (k, v)))

@@ -209,9 +209,44 @@ async fn an_enterprise_is_saved_found_and_kept_by_whom_it_belongs_to(backend: Ba
         audit
     );
 
+    // liaison coverage: a second key enterprise without a leader
+    let mut second = logistics(&supervisor).await;
+    second["uscc"] = json!(
+        domain::uscc::Uscc::complete("91370104MA3C5T8T")
+            .unwrap()
+            .as_str()
+    );
+    second["name"] = json!("槐荫医养健康服务中心");
+    second["liaison_leader_id"] = json!("");
+    let (status, other) = supervisor
+        .post_json("/api/v1/enterprises", &second, true)
+        .await;
+    assert_eq!(status, 201, "{other}");
+    let (_, coverage) = leader.get_json("/api/v1/enterprises/liaison").await;
+    assert_eq!(coverage["key_enterprises"], 2, "{coverage}");
+    assert_eq!(coverage["without_liaison"], 1, "{coverage}");
+    assert_eq!(coverage["leaders"][0]["enterprises"], 1, "{coverage}");
+    let (_, uncovered) = leader
+        .get_json("/api/v1/enterprises?key_enterprise=true&liaison=none")
+        .await;
+    assert_eq!(uncovered["total"], 1);
+    assert_eq!(uncovered["items"][0]["name"], "槐荫医养健康服务中心");
+    let leader_id = coverage["leaders"][0]["id"].as_str().unwrap().to_owned();
+    let (_, theirs) = leader
+        .get_json(&format!(
+            "/api/v1/enterprises?liaison_leader_id={leader_id}"
+        ))
+        .await;
+    assert_eq!(theirs["total"], 1);
+    assert_eq!(theirs["items"][0]["id"], id.as_str());
+    let (_, page) = leader.get_text("/enterprises/liaison").await;
+    assert!(page.contains("未落实包联领导"), "{page}");
+    let (status, _) = leader.get_json("/api/v1/enterprises?liaison=maybe").await;
+    assert_eq!(status, 400);
+
     // exported with the import template's columns, phones as the reader may see them
     let response = leader
-        .get("/api/v1/enterprises/export?format=xlsx&key_enterprise=true")
+        .get("/api/v1/enterprises/export?format=xlsx&key_enterprise=true&liaison=set")
         .await;
     assert_eq!(response.status(), 200);
     let table = store::import::read_table(&response.bytes().await.unwrap()).unwrap();

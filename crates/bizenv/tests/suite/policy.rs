@@ -348,7 +348,9 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         // keeps it, a street's contact its own street's enterprises
         ("GET", "/enterprises")
         | ("GET", "/api/v1/enterprises")
-        | ("GET", "/api/v1/enterprises/export") => match user {
+        | ("GET", "/api/v1/enterprises/export")
+        | ("GET", "/api/v1/enterprises/liaison")
+        | ("GET", "/enterprises/liaison") => match user {
             "supervisor" | "leader" | "unitadmin" | "street" | "inspector" | "other" => Open,
             _ => Hidden,
         },
