@@ -125,3 +125,160 @@ async fn run_cards(dir: &Path, database_url: Option<String>, n: usize) -> anyhow
     store.close().await;
     Ok(())
 }
+
+/// Name parts of the synthetic registry: place, brand (two characters from a pool), trade,
+/// legal form — about as varied as a district's register.
+const PLACES: [&str; 8] = [
+    "济南", "槐荫", "山东", "齐鲁", "泉城", "历下", "鲁中", "黄河",
+];
+const BRAND: &str =
+    "华瑞鑫隆泰安恒德兴盛宏源顺达昌祥福康永信嘉诚丰茂汇通明远博达金联创新海天立方正和佳美";
+const TRADES: [&str; 12] = [
+    "物流", "科技", "医药", "商贸", "建设", "餐饮", "文化", "电子", "机械", "食品", "环保", "置业",
+];
+const FORMS: [&str; 4] = ["有限公司", "股份有限公司", "有限责任公司", "合伙企业"];
+
+/// A 2-character fragment search over `n` enterprises: seeds them through the registry's bulk
+/// path (with grams and audit), then times `queries` searches of fragments taken from random
+/// names through `Store::list_enterprises` (first page of 50, with the total), and the same
+/// fragments as a plain `LIKE '%…%'` scan for reference.
+pub async fn search(database_url: Option<String>, n: usize, queries: usize) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("bizenv-bench-search-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run_search(&dir, database_url, n, queries).await;
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn run_search(
+    dir: &Path,
+    database_url: Option<String>,
+    n: usize,
+    queries: usize,
+) -> anyhow::Result<()> {
+    use domain::enterprise::Status;
+    use store::enterprise::{EnterpriseFilter, EnterpriseValues};
+    use store::page::PageRequest;
+
+    let url = match database_url {
+        Some(url) => DatabaseUrl::new(url),
+        None => DatabaseUrl::sqlite_in(dir),
+    };
+    let clock = Arc::new(ManualClock::new("2026-11-30T01:00:00Z".parse()?));
+    let store = Store::open_with_keys(&url, dir, None, clock).await?;
+    let ctx = AuditCtx::cli();
+    let tenant = store.create_tenant(&ctx, "999998", "基准测试区").await?;
+    println!(
+        "企业名称检索基准：{} 家企业，{}，{} 核",
+        n,
+        store.backend(),
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    );
+    let brand: Vec<char> = BRAND.chars().collect();
+    let alphabet: Vec<char> = "0123456789ABCDEFGHJKLMNPQRTUWXY".chars().collect();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut names = Vec::with_capacity(n);
+    let mut all = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut organisation = String::from("MA");
+        let mut rest = i;
+        for _ in 0..6 {
+            organisation.push(alphabet[rest % 31]);
+            rest /= 31;
+        }
+        let name = format!(
+            "{}{}{}{}{}",
+            PLACES[rng.below(PLACES.len() as u64) as usize],
+            brand[rng.below(brand.len() as u64) as usize],
+            brand[rng.below(brand.len() as u64) as usize],
+            TRADES[rng.below(TRADES.len() as u64) as usize],
+            FORMS[rng.below(FORMS.len() as u64) as usize],
+        );
+        names.push(name.clone());
+        all.push(EnterpriseValues {
+            uscc: domain::uscc::Uscc::complete(&format!("91370104{organisation}"))
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            name,
+            legal_rep: String::new(),
+            address: String::new(),
+            street_id: None,
+            industry_code: None,
+            leading_industry: None,
+            scale: None,
+            established_on: None,
+            capital: None,
+            status: Status::Existing,
+            contact_name: String::new(),
+            contact_phone: None,
+            key_enterprise: i % 20 == 0,
+            liaison_leader_id: None,
+            liaison_unit_id: None,
+        });
+    }
+    let seeding = bar(n as u64, "写入企业");
+    let t = Instant::now();
+    store
+        .insert_enterprises(&ctx, &tenant.id, &all, &|done| {
+            seeding.set_position(done as u64)
+        })
+        .await?;
+    seeding.finish_and_clear();
+    println!(
+        "写入 {n} 家企业（含名称二元组索引与审计）：{:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let fragments: Vec<String> = (0..queries)
+        .map(|_| {
+            let chars: Vec<char> = names[rng.below(n as u64) as usize].chars().collect();
+            let at = rng.below(chars.len() as u64 - 1) as usize;
+            chars[at..at + 2].iter().collect()
+        })
+        .collect();
+    let progress = bar(queries as u64, "检索");
+    let mut times = Vec::with_capacity(queries);
+    let mut found = 0_i64;
+    for fragment in &fragments {
+        let t = Instant::now();
+        let page = store
+            .list_enterprises(
+                &tenant.id,
+                &EnterpriseFilter {
+                    q: Some(fragment.clone()),
+                    ..EnterpriseFilter::default()
+                },
+                PageRequest {
+                    page: 1,
+                    per_page: 50,
+                },
+            )
+            .await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        found += page.total;
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "二字检索（{queries} 次，第一页 50 条并计总数）：p50 {:.1} ms，p99 {:.1} ms，最大 {:.1} ms；平均命中 {} 家",
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        times.last().copied().unwrap_or_default(),
+        found / queries.max(1) as i64
+    );
+    let reference = fragments.len().min(20);
+    let t = Instant::now();
+    for fragment in &fragments[..reference] {
+        store.scan_enterprise_names(&tenant.id, fragment).await?;
+    }
+    println!(
+        "参照：不用二元组索引的 LIKE 全表扫描，平均 {:.1} ms/次（{reference} 次）",
+        t.elapsed().as_secs_f64() * 1000.0 / reference.max(1) as f64
+    );
+    Ok(())
+}

@@ -127,6 +127,18 @@ enum BenchCommand {
         #[arg(long)]
         scratch_database_url: Option<String>,
     },
+    /// Enterprise search by 2-character name fragments over a synthetic registry.
+    Search {
+        /// Enterprises to seed.
+        #[arg(long, default_value_t = 1_000_000)]
+        enterprises: usize,
+        /// Searches to time.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// An empty PostgreSQL database to use instead of a temporary SQLite file.
+        #[arg(long)]
+        scratch_database_url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -356,6 +368,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     scratch_database_url,
                 },
         } => bench::cards(scratch_database_url, deadlines).await,
+        Command::Bench {
+            command:
+                BenchCommand::Search {
+                    enterprises,
+                    queries,
+                    scratch_database_url,
+                },
+        } => bench::search(scratch_database_url, enterprises, queries).await,
         Command::Token { command } => token_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,

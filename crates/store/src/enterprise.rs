@@ -459,6 +459,123 @@ impl Store {
         row.map(|r| self.enterprise_from(r)).transpose()
     }
 
+    /// Adds many new enterprises at once (a demo, a benchmark, the writing half of an import):
+    /// values already checked against the tenant's data; in transactions of
+    /// [`crate::deadline::BULK_CHUNK`] rows, each one audit entry with a digest per row, the
+    /// name grams written alongside; `progress` is told the rows done. A code already on file
+    /// fails its chunk (nothing of it stays).
+    pub async fn insert_enterprises(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        all: &[EnterpriseValues],
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<usize> {
+        let now = self.clock.now();
+        let mut done = 0;
+        for chunk in all.chunks(crate::deadline::BULK_CHUNK) {
+            let rows: Vec<(String, &EnterpriseValues, Option<String>, Option<String>)> = chunk
+                .iter()
+                .map(|v| {
+                    let phone = v.contact_phone.as_ref();
+                    (
+                        new_id(),
+                        v,
+                        phone.map(|p| self.cipher.encrypt(p.as_str())),
+                        phone.map(|p| self.index.of(p.as_str())),
+                    )
+                })
+                .collect();
+            let digests: Vec<Value> = rows
+                .iter()
+                .map(|(id, v, _, index)| {
+                    json!({"id": id, "digest": crate::audit::row_digest(&v.audit_view(index.as_deref()))})
+                })
+                .collect();
+            let grams: Vec<(String, &str)> = rows
+                .iter()
+                .flat_map(|(id, v, ..)| grams(&v.name).into_iter().map(move |g| (g, id.as_str())))
+                .collect();
+            let batch = new_id();
+            with_pool!(self, pool => {
+                let mut tx = pool.begin_write().await?;
+                // 22 values a row: 500 rows stay under both databases' parameter limits
+                for part in rows.chunks(500) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO enterprise (tenant_id, id, uscc, name, name_norm, legal_rep, address, street_id, \
+                         industry_code, leading_industry, scale, established_on, capital, status, contact_name, \
+                         contact_phone_enc, contact_phone_index, key_enterprise, liaison_leader_id, liaison_unit_id, \
+                         created_at, updated_at) ",
+                    );
+                    insert.push_values(part, |mut b, (id, v, sealed, index)| {
+                        b.push_bind(tenant_id)
+                            .push_bind(id)
+                            .push_bind(v.uscc.as_str())
+                            .push_bind(&v.name)
+                            .push_bind(normalise(&v.name))
+                            .push_bind(&v.legal_rep)
+                            .push_bind(&v.address)
+                            .push_bind(&v.street_id)
+                            .push_bind(v.industry_code.as_ref().map(|c| c.as_str().to_owned()))
+                            .push_bind(&v.leading_industry)
+                            .push_bind(v.scale.map(Scale::code))
+                            .push_bind(v.established_on.map(|d| d.to_string()))
+                            .push_bind(v.capital)
+                            .push_bind(v.status.code())
+                            .push_bind(&v.contact_name)
+                            .push_bind(sealed)
+                            .push_bind(index)
+                            .push_bind(v.key_enterprise)
+                            .push_bind(&v.liaison_leader_id)
+                            .push_bind(&v.liaison_unit_id)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for part in grams.chunks(5000) {
+                    let mut insert =
+                        sqlx::QueryBuilder::new("INSERT INTO enterprise_gram (tenant_id, gram, enterprise_id) ");
+                    insert.push_values(part, |mut b, (gram, id)| {
+                        b.push_bind(tenant_id).push_bind(gram).push_bind(*id);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                let head = append!(self, tx, ctx, now, &AuditEntry {
+                    tenant_id: Some(tenant_id),
+                    action: "create",
+                    entity: "enterprise",
+                    entity_id: &batch,
+                    changes: json!({"rows": digests}),
+                });
+                tx.commit().await?;
+                self.advance_head(head);
+            });
+            done += chunk.len();
+            progress(done);
+        }
+        if let crate::db::Db::Postgres(pool) = &self.db
+            && all.len() >= crate::deadline::BULK_CHUNK
+        {
+            sqlx::query("ANALYZE enterprise").execute(pool).await?;
+            sqlx::query("ANALYZE enterprise_gram").execute(pool).await?;
+        }
+        Ok(done)
+    }
+
+    /// How many names hold `fragment`, by scanning every name without the gram index: the
+    /// benchmark's reference for the indexed search.
+    pub async fn scan_enterprise_names(&self, tenant_id: &str, fragment: &str) -> Result<i64> {
+        let like = format!("%{}%", normalise(fragment).replace(['%', '_'], ""));
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM enterprise WHERE tenant_id = $1 AND name_norm LIKE $2")
+                .bind(tenant_id)
+                .bind(&like)
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// Liaison coverage: key enterprises, those without a liaison leader, and each leader's
     /// enterprises.
     pub async fn liaison_coverage(&self, tenant_id: &str) -> Result<LiaisonCoverage> {

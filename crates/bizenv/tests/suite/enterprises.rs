@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use test_support::{Backend, TestApp, TestUser, db_tests};
 
 db_tests!(
+    many_enterprises_land_in_bulk_with_their_grams_and_audit,
     the_forms_add_and_change_enterprises_in_chinese,
     an_enterprise_is_saved_found_and_kept_by_whom_it_belongs_to,
     bad_enterprise_input_changes_nothing,
@@ -476,4 +477,91 @@ async fn the_forms_add_and_change_enterprises_in_chinese(backend: Backend) {
     let department = app.demo_user("unitadmin").await;
     let (status, _) = department.get_text(&format!("{location}/edit")).await;
     assert_eq!(status, 403);
+}
+
+async fn many_enterprises_land_in_bulk_with_their_grams_and_audit(backend: Backend) {
+    use store::enterprise::{EnterpriseFilter, EnterpriseValues};
+    let app = TestApp::spawn(backend).await;
+    let tenant = app
+        .store
+        .create_tenant(&store::audit::AuditCtx::cli(), "370199", "测试区")
+        .await
+        .unwrap()
+        .id;
+    let values = |body: &str, name: &str| EnterpriseValues {
+        uscc: domain::uscc::Uscc::complete(body).unwrap(),
+        name: name.to_owned(),
+        legal_rep: String::new(),
+        address: String::new(),
+        street_id: None,
+        industry_code: None,
+        leading_industry: None,
+        scale: None,
+        established_on: None,
+        capital: None,
+        status: domain::enterprise::Status::Existing,
+        contact_name: String::new(),
+        contact_phone: domain::staff::Phone::parse("13905310009").ok(),
+        key_enterprise: false,
+        liaison_leader_id: None,
+        liaison_unit_id: None,
+    };
+    let ctx = store::audit::AuditCtx::cli();
+    let batch = [
+        values("91370104MA000001", "泉城物流有限公司"),
+        values("91370104MA000002", "槐荫医药连锁有限公司"),
+        values("91370104MA000003", "齐鲁物流股份有限公司"),
+    ];
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let done = app
+        .store
+        .insert_enterprises(&ctx, &tenant, &batch, &|n| {
+            seen.store(n, std::sync::atomic::Ordering::SeqCst)
+        })
+        .await
+        .unwrap();
+    assert_eq!((done, seen.into_inner()), (3, 3));
+    let found = app
+        .store
+        .list_enterprises(
+            &tenant,
+            &EnterpriseFilter {
+                q: Some("物流".into()),
+                ..EnterpriseFilter::default()
+            },
+            store::page::PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.total, 2);
+    assert_eq!(
+        found.items[0].contact_phone_masked.as_deref(),
+        Some("139****0009")
+    );
+    assert_eq!(
+        app.store
+            .scan_enterprise_names(&tenant, "物流")
+            .await
+            .unwrap(),
+        2,
+        "the reference scan agrees"
+    );
+    // one audit entry for the batch, with a digest per row
+    let entries = app.store.audit_entries(&tenant, 1).await.unwrap();
+    assert_eq!(entries[0].entity, "enterprise");
+    let changes: Value = serde_json::from_str(&entries[0].changes).unwrap();
+    assert_eq!(changes["rows"].as_array().unwrap().len(), 3);
+    // a code already on file fails its whole chunk
+    let again = [
+        values("91370104MA000004", "新的企业有限公司"),
+        values("91370104MA000001", "泉城物流有限公司"),
+    ];
+    assert!(
+        app.store
+            .insert_enterprises(&ctx, &tenant, &again, &|_| {})
+            .await
+            .is_err()
+    );
+    assert_eq!(count(&app).await, "3", "nothing of the failed chunk stays");
+    assert!(app.store.verify_audit().await.unwrap().problems.is_empty());
 }
