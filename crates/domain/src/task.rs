@@ -136,6 +136,53 @@ pub fn next(state: TaskState, action: TaskAction) -> Result<TaskState, TaskRefus
     }
 }
 
+/// How the acting unit stands on a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnitRole {
+    /// 牵头单位.
+    Lead,
+    /// 配合单位.
+    Cooperating,
+    /// Not on the task (the supervisor's steps carry no unit).
+    None,
+}
+
+/// A step refused for who takes it or what is still open: the field and a clerk's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StepRefusal {
+    /// The field at fault.
+    pub field: &'static str,
+    /// Why.
+    pub message: String,
+}
+
+/// Who may take a unit's step, and what must be done first: any unit on the task reports;
+/// only the lead reports a milestone reached; only the lead asks for completion, and only
+/// once no milestone is open. The supervisor's steps (accept, reject) carry no unit.
+pub fn check_step(
+    action: TaskAction,
+    role: UnitRole,
+    open_milestones: usize,
+) -> Result<(), StepRefusal> {
+    let refuse = |field: &'static str, message: String| Err(StepRefusal { field, message });
+    match (action, role) {
+        (TaskAction::Accept | TaskAction::Reject, _) => Ok(()),
+        (TaskAction::Report, UnitRole::Lead | UnitRole::Cooperating) => Ok(()),
+        (TaskAction::Report, UnitRole::None) => {
+            refuse("unit_id", "只有牵头单位和配合单位可以报送进展".into())
+        }
+        (TaskAction::Milestone, UnitRole::Lead) => Ok(()),
+        (TaskAction::Milestone, _) => refuse("unit_id", "只有牵头单位可以报告节点完成".into()),
+        (TaskAction::Submit, UnitRole::Lead) if open_milestones > 0 => refuse(
+            "milestones",
+            format!("还有 {open_milestones} 个节点未完成，不能申请销号"),
+        ),
+        (TaskAction::Submit, UnitRole::Lead) => Ok(()),
+        (TaskAction::Submit, _) => refuse("unit_id", "只有牵头单位可以申请销号".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::TaskAction::*;
@@ -170,6 +217,40 @@ mod tests {
         for (state, action, expected) in table {
             assert_eq!(next(state, action), expected, "{state:?} × {action:?}");
         }
+    }
+
+    #[test]
+    fn every_step_role_and_open_milestones_has_the_written_outcome() {
+        use UnitRole::{Cooperating, Lead};
+        let ok = None;
+        let unit = Some("unit_id");
+        let milestones = Some("milestones");
+        let table = [
+            (Report, Lead, 0, ok),
+            (Report, Lead, 2, ok),
+            (Report, Cooperating, 0, ok),
+            (Report, UnitRole::None, 0, unit),
+            (Submit, Lead, 0, ok),
+            (Submit, Lead, 2, milestones),
+            (Submit, Cooperating, 0, unit),
+            (Submit, UnitRole::None, 0, unit),
+            (Milestone, Lead, 2, ok),
+            (Milestone, Cooperating, 2, unit),
+            (Milestone, UnitRole::None, 2, unit),
+            (Accept, UnitRole::None, 2, ok),
+            (Reject, UnitRole::None, 0, ok),
+        ];
+        for (action, role, open, expected) in table {
+            assert_eq!(
+                check_step(action, role, open).err().map(|r| r.field),
+                expected,
+                "{action:?} by {role:?} with {open} open"
+            );
+        }
+        assert_eq!(
+            check_step(Submit, Lead, 2).unwrap_err().message,
+            "还有 2 个节点未完成，不能申请销号"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::deadline::{Card, Limit};
 use domain::history::Audience;
-use domain::task::{TaskAction, TaskState};
+use domain::task::{TaskAction, TaskState, UnitRole};
 use serde_json::json;
 
 use crate::attachment::record_file;
@@ -473,6 +473,24 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let next = domain::task::next(task.state, step.action())
             .map_err(|r| StoreError::Conflict(r.to_string()))?;
+        let acting = match step {
+            TaskStep::Report { unit_id, .. }
+            | TaskStep::Submit { unit_id, .. }
+            | TaskStep::Milestone { unit_id, .. } => Some(unit_id.as_str()),
+            TaskStep::Accept { .. } | TaskStep::Reject { .. } => None,
+        };
+        let role = match acting {
+            Some(u) if u == task.lead_unit_id => UnitRole::Lead,
+            Some(u) if task.cooperating_unit_ids.iter().any(|c| c == u) => UnitRole::Cooperating,
+            _ => UnitRole::None,
+        };
+        let open_milestones = task
+            .milestones
+            .iter()
+            .filter(|m| m.done_at.is_none())
+            .count();
+        domain::task::check_step(step.action(), role, open_milestones)
+            .map_err(|r| invalid(r.field, r.message))?;
         let now = self.clock.now();
         let (event, unit_id, progress, note) = match step {
             TaskStep::Report {
@@ -480,9 +498,6 @@ impl Store {
                 progress,
                 text: t,
             } => {
-                if !task.unit_ids().any(|u| u == unit_id) {
-                    return Err(invalid("unit_id", "只有牵头单位和配合单位可以报送进展"));
-                }
                 if !(0..=100).contains(progress) {
                     return Err(invalid("progress", "进度应为 0 到 100"));
                 }
@@ -493,28 +508,12 @@ impl Store {
                     text("text", t, 2000, "进展情况")?,
                 )
             }
-            TaskStep::Submit { unit_id, text: t } => {
-                if *unit_id != task.lead_unit_id {
-                    return Err(invalid("unit_id", "只有牵头单位可以申请销号"));
-                }
-                let open = task
-                    .milestones
-                    .iter()
-                    .filter(|m| m.done_at.is_none())
-                    .count();
-                if open > 0 {
-                    return Err(invalid(
-                        "milestones",
-                        format!("还有 {open} 个节点未完成，不能申请销号"),
-                    ));
-                }
-                (
-                    "submitted",
-                    Some(unit_id.clone()),
-                    100,
-                    text("text", t, 2000, "完成情况")?,
-                )
-            }
+            TaskStep::Submit { unit_id, text: t } => (
+                "submitted",
+                Some(unit_id.clone()),
+                100,
+                text("text", t, 2000, "完成情况")?,
+            ),
             TaskStep::Accept { text: t } => (
                 "completed",
                 None,
@@ -532,9 +531,6 @@ impl Store {
                 seq,
                 text: t,
             } => {
-                if *unit_id != task.lead_unit_id {
-                    return Err(invalid("unit_id", "只有牵头单位可以报告节点完成"));
-                }
                 let milestone = task
                     .milestones
                     .iter()

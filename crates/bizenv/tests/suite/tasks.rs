@@ -742,68 +742,38 @@ async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(bac
     // keeps neither
     let report_page = format!("/tasks/{id}/report");
     let csrf = lead.csrf_token.clone();
-    let (status, page) = lead
-        .post_multipart(
-            &report_page,
-            &[
-                ("csrf_token", &csrf),
-                ("action", "report"),
-                ("progress", "40"),
-                ("text", "整改过半"),
-            ],
-            "程序.exe",
-            b"MZ\x90\x00",
-        )
-        .await;
+    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0];
+    let report = |progress: &'static str, file_name: &'static str, content: &'static [u8]| {
+        let (lead, path, csrf) = (&lead, &report_page, &csrf);
+        async move {
+            lead.post_multipart(
+                path,
+                &[
+                    ("csrf_token", csrf),
+                    ("action", "report"),
+                    ("progress", progress),
+                    ("text", "整改过半"),
+                ],
+                file_name,
+                content,
+            )
+            .await
+        }
+    };
+    let (status, page) = report("40", "程序.exe", b"MZ\x90\x00").await;
     assert_eq!(status, 422);
     assert!(page.contains("只能上传"), "{page}");
-    let (status, page) = lead
-        .post_multipart(
-            &report_page,
-            &[
-                ("csrf_token", &csrf),
-                ("action", "report"),
-                ("progress", "一百"),
-                ("text", "整改过半"),
-            ],
-            "整改照片.png",
-            &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0],
-        )
-        .await;
+    let (status, page) = report("一百", "整改照片.png", PNG).await;
     assert_eq!(status, 422);
     assert!(page.contains("进度应为 0 到 100 的整数"), "{page}");
-    let (status, _) = lead
-        .post_multipart(
-            &report_page,
-            &[
-                ("csrf_token", &csrf),
-                ("action", "report"),
-                ("progress", "110"),
-                ("text", "整改过半"),
-            ],
-            "整改照片.png",
-            &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0],
-        )
-        .await;
+    let (status, _) = report("110", "整改照片.png", PNG).await;
     assert_eq!(
         status, 422,
         "progress out of range: refused in the transaction"
     );
     assert_eq!(reports().await, after_first, "no report");
     assert_eq!(stored_files(&app), (2, 0), "no file");
-    let (status, _) = lead
-        .post_multipart(
-            &report_page,
-            &[
-                ("csrf_token", &csrf),
-                ("action", "report"),
-                ("progress", "40"),
-                ("text", "整改过半"),
-            ],
-            "整改照片.png",
-            &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0],
-        )
-        .await;
+    let (status, _) = report("40", "整改照片.png", PNG).await;
     assert_eq!(status, 303);
     assert_eq!(stored_files(&app), (3, 0));
     let (_, page) = supervisor.get_text(&format!("/tasks/{id}")).await;
