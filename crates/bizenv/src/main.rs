@@ -103,7 +103,7 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
-    /// Import units or staff from an XLSX file (docs/IMPORT.md).
+    /// Import units, staff (XLSX) or enterprises (CSV or XLSX) (docs/IMPORT.md).
     Import {
         #[command(subcommand)]
         command: ImportCommand,
@@ -158,6 +158,17 @@ enum ImportCommand {
         /// Tenant code (may be left out when the installation has one tenant).
         #[arg(long)]
         tenant: Option<String>,
+    },
+    /// Enterprises (CSV in UTF-8 or GB18030, or XLSX): upsert by 统一社会信用代码.
+    Enterprises {
+        /// The CSV or XLSX file.
+        file: PathBuf,
+        /// Tenant code (may be left out when the installation has one tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Where to write the row errors as XLSX (default: beside the file, `…-错误.xlsx`).
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
 }
 
@@ -599,6 +610,7 @@ async fn import_command(config: &Config, command: ImportCommand) -> anyhow::Resu
     let (what, file, tenant) = match &command {
         ImportCommand::Units { file, tenant } => ("单位", file, tenant),
         ImportCommand::Staff { file, tenant } => ("人员", file, tenant),
+        ImportCommand::Enterprises { file, tenant, .. } => ("企业", file, tenant),
     };
     let bytes = std::fs::read(file).with_context(|| format!("读取文件 {} 失败", file.display()))?;
     let store = open_store(config).await?;
@@ -615,6 +627,13 @@ async fn import_command(config: &Config, command: ImportCommand) -> anyhow::Resu
                 store
                     .import_staff(&AuditCtx::cli(), &tenant.id, &bytes)
                     .await
+            }
+            ImportCommand::Enterprises { ref report, .. } => {
+                let report_path = report.clone().unwrap_or_else(|| {
+                    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("企业");
+                    file.with_file_name(format!("{stem}-错误.xlsx"))
+                });
+                import_enterprises(&store, &tenant.id, file, &bytes, &report_path).await
             }
         }
         .map_err(user_error)?;
@@ -639,6 +658,41 @@ async fn import_command(config: &Config, command: ImportCommand) -> anyhow::Resu
     .await;
     store.close().await;
     result
+}
+
+/// Imports enterprises with a progress bar; row errors also go to `report_path` as XLSX.
+async fn import_enterprises(
+    store: &Store,
+    tenant_id: &str,
+    file: &std::path::Path,
+    bytes: &[u8],
+    report_path: &std::path::Path,
+) -> Result<store::import::ImportReport, store::StoreError> {
+    use store::enterprise_import::{FileKind, error_report_xlsx};
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} 行 {per_sec} 剩余 {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message("导入");
+    let kind = FileKind::from_name(&file.to_string_lossy());
+    let done = store
+        .import_enterprises(&AuditCtx::cli(), tenant_id, bytes, kind, None, &|p| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+        })
+        .await;
+    bar.finish_and_clear();
+    let report = done?.report;
+    if !report.errors.is_empty() {
+        let xlsx = error_report_xlsx(&report)?;
+        std::fs::write(report_path, xlsx).map_err(|e| store::StoreError::Other(e.into()))?;
+        println!("错误报告已写入 {}", report_path.display());
+    }
+    Ok(report)
 }
 
 /// A store error as the person at the terminal should read it.

@@ -38,6 +38,12 @@ const TASKS_VERSION: i32 = 1;
 /// The version of the `channels` part.
 const CHANNELS_VERSION: i32 = 1;
 
+/// The version of the `enterprises` part.
+const ENTERPRISES_VERSION: i32 = 1;
+
+/// Enterprises in the demo registry.
+pub const DEMO_ENTERPRISES: usize = 5_000;
+
 /// Demo notification preferences: username, mobile number, events sent by SMS. The demo's
 /// SMS gateway is the log-only one, so these SMS appear in the server log.
 const DEMO_SMS: &[(&str, &str, &[domain::notify::Event])] = &[
@@ -458,6 +464,12 @@ impl Store {
                 .await?;
             seeded_now.push("channels".to_owned());
         }
+        if self.demo_part_version(&tenant, "enterprises").await? < ENTERPRISES_VERSION {
+            self.seed_demo_enterprises(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "enterprises", ENTERPRISES_VERSION)
+                .await?;
+            seeded_now.push("enterprises".to_owned());
+        }
         let mut per_kind = std::collections::BTreeMap::new();
         for unit in self.units(&tenant.id).await? {
             *per_kind.entry(unit.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -468,6 +480,52 @@ impl Store {
             units: per_kind,
             seeded_now,
         })
+    }
+
+    /// The `enterprises` part: [`DEMO_ENTERPRISES`] synthetic enterprises across the streets
+    /// and the leading industries, a twentieth of them key enterprises, most of those with a
+    /// leader of the district offices as liaison. Skipped when the registry holds any.
+    async fn seed_demo_enterprises(&self, ctx: &AuditCtx, tenant: &Tenant) -> Result<()> {
+        let any = self
+            .list_enterprises(&tenant.id, &Default::default(), Default::default())
+            .await?;
+        if any.total > 0 {
+            return Ok(());
+        }
+        let units = self.units(&tenant.id).await?;
+        let offices: HashSet<&str> = units
+            .iter()
+            .filter(|u| u.kind == UnitKind::DistrictOffice)
+            .map(|u| u.id.as_str())
+            .collect();
+        let staff = self
+            .list_staff(
+                &tenant.id,
+                &Default::default(),
+                crate::page::PageRequest {
+                    page: 1,
+                    per_page: crate::page::PageRequest::MAX_PER_PAGE,
+                },
+            )
+            .await?;
+        let world = crate::synthetic::World {
+            streets: units
+                .iter()
+                .filter(|u| u.active && u.kind == UnitKind::Street)
+                .map(|u| u.id.clone())
+                .collect(),
+            leaders: staff
+                .items
+                .iter()
+                .filter(|s| s.active && offices.contains(s.unit_id.as_str()))
+                .map(|s| (s.id.clone(), s.unit_id.clone()))
+                .collect(),
+            leading: self.leading_industries(&tenant.id).await?,
+        };
+        let all = crate::synthetic::enterprises(DEMO_ENTERPRISES, 0, 20_261_128, &world);
+        self.insert_enterprises(ctx, &tenant.id, &all, &|_| {})
+            .await?;
+        Ok(())
     }
 
     /// The `groups` part: the leading group and its seven working groups with members.

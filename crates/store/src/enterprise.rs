@@ -172,9 +172,20 @@ fn bounded(
     Ok(value.to_owned())
 }
 
+/// What changed between two audit views: `{field: [old, new]}`.
+pub(crate) fn diff(old: &Value, new: &Value) -> Value {
+    let mut diff = serde_json::Map::new();
+    for (key, value) in new.as_object().into_iter().flatten() {
+        if old.get(key) != Some(value) {
+            diff.insert(key.clone(), json!([old.get(key), value]));
+        }
+    }
+    Value::Object(diff)
+}
+
 impl EnterpriseValues {
     /// What the audit log and the change check compare (the phone as its blind index).
-    fn audit_view(&self, phone_index: Option<&str>) -> Value {
+    pub(crate) fn audit_view(&self, phone_index: Option<&str>) -> Value {
         json!({
             "uscc": self.uscc.as_str(), "name": self.name, "legal_rep": self.legal_rep,
             "address": self.address, "street_id": self.street_id,
@@ -188,7 +199,200 @@ impl EnterpriseValues {
     }
 }
 
+/// One enterprise a batch writes: a new one, or new values of a stored one.
+pub(crate) struct Write<'a> {
+    pub(crate) id: String,
+    pub(crate) values: &'a EnterpriseValues,
+    sealed: Option<String>,
+    index: Option<String>,
+    /// The stored name when this is an update (its grams change with the name).
+    old_name: Option<String>,
+    /// The fields an update changes, for the timeline.
+    fields: Vec<String>,
+}
+
+impl Write<'_> {
+    /// The digest of the values as the audit log keeps them (the phone as its blind index).
+    pub(crate) fn digest(&self) -> String {
+        crate::audit::row_digest(&self.values.audit_view(self.index.as_deref()))
+    }
+
+    /// Whether this creates an enterprise.
+    pub(crate) fn creates(&self) -> bool {
+        self.old_name.is_none()
+    }
+}
+
 impl Store {
+    /// A write of `values` under `id`, the phone sealed and indexed; `old_name` for an update.
+    pub(crate) fn write_of<'a>(
+        &self,
+        id: String,
+        values: &'a EnterpriseValues,
+        old_name: Option<String>,
+        fields: Vec<String>,
+    ) -> Write<'a> {
+        let phone = values.contact_phone.as_ref();
+        Write {
+            id,
+            values,
+            sealed: phone.map(|p| self.cipher.encrypt(p.as_str())),
+            index: phone.map(|p| self.index.of(p.as_str())),
+            old_name,
+            fields,
+        }
+    }
+
+    /// Writes enterprises in one transaction: new ones with multi-row inserts, changed ones
+    /// one by one; the name grams kept alongside; each on its timeline (`created_event` for
+    /// the new); one audit entry.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn write_batch(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        writes: &[Write<'_>],
+        created_event: &str,
+        action: &str,
+        entity_id: &str,
+        changes: Value,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let creates: Vec<&Write<'_>> = writes.iter().filter(|w| w.creates()).collect();
+        let updates: Vec<&Write<'_>> = writes.iter().filter(|w| !w.creates()).collect();
+        let mut added: Vec<(String, &str)> = Vec::new();
+        let mut removed: Vec<(String, &str)> = Vec::new();
+        for w in writes {
+            let new = grams(&w.values.name);
+            let old = w.old_name.as_deref().map(grams).unwrap_or_default();
+            removed.extend(old.difference(&new).map(|g| (g.clone(), w.id.as_str())));
+            added.extend(new.difference(&old).map(|g| (g.clone(), w.id.as_str())));
+        }
+        // neighbouring keys go in together: the gram index is written in order
+        added.sort_unstable();
+        let internal = Audience::Internal.as_str();
+        let created: Vec<(&str, String)> = creates
+            .iter()
+            .map(|w| (w.id.as_str(), json!({"name": w.values.name}).to_string()))
+            .collect();
+        let head = with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            // 22 values a row: 500 rows stay under both databases' parameter limits
+            for part in creates.chunks(500) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO enterprise (tenant_id, id, uscc, name, name_norm, legal_rep, address, street_id, \
+                     industry_code, leading_industry, scale, established_on, capital, status, contact_name, \
+                     contact_phone_enc, contact_phone_index, key_enterprise, liaison_leader_id, liaison_unit_id, \
+                     created_at, updated_at) ",
+                );
+                insert.push_values(part, |mut b, w| {
+                    let v = w.values;
+                    b.push_bind(tenant_id)
+                        .push_bind(&w.id)
+                        .push_bind(v.uscc.as_str())
+                        .push_bind(&v.name)
+                        .push_bind(normalise(&v.name))
+                        .push_bind(&v.legal_rep)
+                        .push_bind(&v.address)
+                        .push_bind(&v.street_id)
+                        .push_bind(v.industry_code.as_ref().map(|c| c.as_str().to_owned()))
+                        .push_bind(&v.leading_industry)
+                        .push_bind(v.scale.map(Scale::code))
+                        .push_bind(v.established_on.map(|d| d.to_string()))
+                        .push_bind(v.capital)
+                        .push_bind(v.status.code())
+                        .push_bind(&v.contact_name)
+                        .push_bind(&w.sealed)
+                        .push_bind(&w.index)
+                        .push_bind(v.key_enterprise)
+                        .push_bind(&v.liaison_leader_id)
+                        .push_bind(&v.liaison_unit_id)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
+            for w in &updates {
+                let v = w.values;
+                sqlx::query(
+                    "UPDATE enterprise SET name = $3, name_norm = $4, legal_rep = $5, address = $6, street_id = $7, \
+                     industry_code = $8, leading_industry = $9, scale = $10, established_on = $11, capital = $12, \
+                     status = $13, contact_name = $14, contact_phone_enc = $15, contact_phone_index = $16, \
+                     key_enterprise = $17, liaison_leader_id = $18, liaison_unit_id = $19, updated_at = $20 \
+                     WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(tenant_id).bind(&w.id).bind(&v.name).bind(normalise(&v.name))
+                .bind(&v.legal_rep).bind(&v.address).bind(&v.street_id)
+                .bind(v.industry_code.as_ref().map(IndustryCode::as_str)).bind(&v.leading_industry)
+                .bind(v.scale.map(Scale::code)).bind(v.established_on.map(|d| d.to_string())).bind(v.capital)
+                .bind(v.status.code()).bind(&v.contact_name).bind(&w.sealed).bind(&w.index)
+                .bind(v.key_enterprise).bind(&v.liaison_leader_id).bind(&v.liaison_unit_id).bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (gram, id) in &removed {
+                sqlx::query("DELETE FROM enterprise_gram WHERE tenant_id = $1 AND gram = $2 AND enterprise_id = $3")
+                    .bind(tenant_id).bind(gram).bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for part in added.chunks(5000) {
+                let mut insert =
+                    sqlx::QueryBuilder::new("INSERT INTO enterprise_gram (tenant_id, gram, enterprise_id) ");
+                insert.push_values(part, |mut b, (gram, id)| {
+                    b.push_bind(tenant_id).push_bind(gram).push_bind(*id);
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
+            for part in created.chunks(1000) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO record_history (tenant_id, record_type, record_id, seq, at, event, actor, audience, detail) ",
+                );
+                insert.push_values(part, |mut b, (id, detail)| {
+                    b.push_bind(tenant_id)
+                        .push_bind("enterprise")
+                        .push_bind(*id)
+                        .push_bind(1_i64)
+                        .push_bind(now)
+                        .push_bind(created_event)
+                        .push_bind(&ctx.actor)
+                        .push_bind(internal)
+                        .push_bind(detail);
+                });
+                insert.build().execute(&mut *tx).await?;
+            }
+            for w in &updates {
+                history!(tx, tenant_id, ctx, now, &NewHistory {
+                    record_type: "enterprise",
+                    record_id: &w.id,
+                    event: "updated",
+                    audience: Audience::Internal,
+                    detail: json!({"name": w.values.name, "fields": w.fields}),
+                });
+            }
+            let head = append!(self, tx, ctx, now, &AuditEntry {
+                tenant_id: Some(tenant_id),
+                action,
+                entity: "enterprise",
+                entity_id,
+                changes,
+            });
+            tx.commit().await?;
+            head
+        });
+        self.advance_head(head);
+        Ok(())
+    }
+
+    /// After a bulk load, PostgreSQL's planner needs fresh statistics (without them it scans).
+    pub(crate) async fn analyze_enterprises(&self) -> Result<()> {
+        if let crate::db::Db::Postgres(pool) = &self.db {
+            sqlx::query("ANALYZE enterprise").execute(pool).await?;
+            sqlx::query("ANALYZE enterprise_gram").execute(pool).await?;
+        }
+        Ok(())
+    }
+
     /// The tenant's leading industries.
     pub async fn leading_industries(&self, tenant_id: &str) -> Result<Vec<String>> {
         Ok(
@@ -274,92 +478,43 @@ impl Store {
             let (enterprise, _) = existing.ok_or(StoreError::NotFound)?;
             return Ok((enterprise, Saved::Unchanged));
         }
-        let now = self.clock.now();
         let id = existing
             .as_ref()
             .map(|(e, _)| e.id.clone())
             .unwrap_or_else(new_id);
-        let sealed = values
-            .contact_phone
-            .as_ref()
-            .map(|p| self.cipher.encrypt(p.as_str()));
         let saved = if existing.is_some() {
             Saved::Updated
         } else {
             Saved::Created
         };
         let changes = match &old_view {
-            Some(old) => {
-                let mut diff = serde_json::Map::new();
-                for (key, value) in new_view.as_object().into_iter().flatten() {
-                    if old.get(key) != Some(value) {
-                        diff.insert(key.clone(), json!([old.get(key), value]));
-                    }
-                }
-                Value::Object(diff)
-            }
+            Some(old) => diff(old, &new_view),
             None => new_view.clone(),
         };
-        let name_changed = old_view
-            .as_ref()
-            .is_none_or(|old| old.get("name") != new_view.get("name"));
-        let head = with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let v = &values;
-            sqlx::query(
-                "INSERT INTO enterprise (tenant_id, id, uscc, name, name_norm, legal_rep, address, street_id, industry_code, \
-                 leading_industry, scale, established_on, capital, status, contact_name, contact_phone_enc, contact_phone_index, \
-                 key_enterprise, liaison_leader_id, liaison_unit_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21) \
-                 ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, name_norm = excluded.name_norm, \
-                 legal_rep = excluded.legal_rep, address = excluded.address, street_id = excluded.street_id, \
-                 industry_code = excluded.industry_code, leading_industry = excluded.leading_industry, scale = excluded.scale, \
-                 established_on = excluded.established_on, capital = excluded.capital, status = excluded.status, \
-                 contact_name = excluded.contact_name, contact_phone_enc = excluded.contact_phone_enc, \
-                 contact_phone_index = excluded.contact_phone_index, key_enterprise = excluded.key_enterprise, \
-                 liaison_leader_id = excluded.liaison_leader_id, liaison_unit_id = excluded.liaison_unit_id, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(tenant_id).bind(&id).bind(v.uscc.as_str()).bind(&v.name).bind(normalise(&v.name))
-            .bind(&v.legal_rep).bind(&v.address).bind(&v.street_id)
-            .bind(v.industry_code.as_ref().map(IndustryCode::as_str)).bind(&v.leading_industry)
-            .bind(v.scale.map(Scale::code)).bind(v.established_on.map(|d| d.to_string())).bind(v.capital)
-            .bind(v.status.code()).bind(&v.contact_name).bind(&sealed).bind(&phone_index)
-            .bind(v.key_enterprise).bind(&v.liaison_leader_id).bind(&v.liaison_unit_id).bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if name_changed {
-                sqlx::query("DELETE FROM enterprise_gram WHERE tenant_id = $1 AND enterprise_id = $2")
-                    .bind(tenant_id).bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                for gram in grams(&v.name) {
-                    sqlx::query("INSERT INTO enterprise_gram (tenant_id, gram, enterprise_id) VALUES ($1, $2, $3)")
-                        .bind(tenant_id).bind(&gram).bind(&id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-            let event = if saved == Saved::Created { "created" } else { "updated" };
-            let fields: Vec<&String> = changes.as_object().map(|m| m.keys().collect()).unwrap_or_default();
-            history!(tx, tenant_id, ctx, now, &NewHistory {
-                record_type: "enterprise",
-                record_id: &id,
-                event,
-                audience: Audience::Internal,
-                detail: json!({"name": v.name, "fields": fields}),
-            });
-            let head = append!(self, tx, ctx, now, &AuditEntry {
-                tenant_id: Some(tenant_id),
-                action: if saved == Saved::Created { "create" } else { "update" },
-                entity: "enterprise",
-                entity_id: &id,
-                changes,
-            });
-            tx.commit().await?;
-            head
-        });
-        self.advance_head(head);
+        let fields = changes
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let write = self.write_of(
+            id.clone(),
+            &values,
+            existing.as_ref().map(|(e, _)| e.values.name.clone()),
+            fields,
+        );
+        self.write_batch(
+            ctx,
+            tenant_id,
+            &[write],
+            "created",
+            if saved == Saved::Created {
+                "create"
+            } else {
+                "update"
+            },
+            &id,
+            changes,
+        )
+        .await?;
         let enterprise = self
             .enterprise(tenant_id, &id)
             .await?
@@ -442,7 +597,7 @@ impl Store {
     }
 
     /// The enterprise with this code, with its phone's blind index.
-    async fn enterprise_by_uscc(
+    pub(crate) async fn enterprise_by_uscc(
         &self,
         tenant_id: &str,
         uscc: &Uscc,
@@ -459,6 +614,30 @@ impl Store {
         row.map(|r| self.enterprise_from(r)).transpose()
     }
 
+    /// The enterprises with these codes, each with its phone's blind index.
+    pub(crate) async fn enterprises_with_codes(
+        &self,
+        tenant_id: &str,
+        codes: &[&str],
+    ) -> Result<Vec<(Enterprise, Option<String>)>> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = with_pool!(self, pool => {
+            let mut query = sqlx::QueryBuilder::new(format!(
+                "SELECT {COLUMNS} FROM enterprise e WHERE e.tenant_id = "
+            ));
+            query.push_bind(tenant_id).push(" AND e.uscc IN (");
+            let mut list = query.separated(", ");
+            for code in codes {
+                list.push_bind(*code);
+            }
+            query.push(")");
+            query.build_query_as::<Row>().fetch_all(pool).await?
+        });
+        rows.into_iter().map(|r| self.enterprise_from(r)).collect()
+    }
+
     /// Adds many new enterprises at once (a demo, a benchmark, the writing half of an import):
     /// values already checked against the tenant's data; in transactions of
     /// [`crate::deadline::BULK_CHUNK`] rows, each one audit entry with a digest per row, the
@@ -471,94 +650,31 @@ impl Store {
         all: &[EnterpriseValues],
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<usize> {
-        let now = self.clock.now();
         let mut done = 0;
         for chunk in all.chunks(crate::deadline::BULK_CHUNK) {
-            let rows: Vec<(String, &EnterpriseValues, Option<String>, Option<String>)> = chunk
+            let writes: Vec<Write<'_>> = chunk
                 .iter()
-                .map(|v| {
-                    let phone = v.contact_phone.as_ref();
-                    (
-                        new_id(),
-                        v,
-                        phone.map(|p| self.cipher.encrypt(p.as_str())),
-                        phone.map(|p| self.index.of(p.as_str())),
-                    )
-                })
+                .map(|v| self.write_of(new_id(), v, None, Vec::new()))
                 .collect();
-            let digests: Vec<Value> = rows
+            let digests: Vec<Value> = writes
                 .iter()
-                .map(|(id, v, _, index)| {
-                    json!({"id": id, "digest": crate::audit::row_digest(&v.audit_view(index.as_deref()))})
-                })
+                .map(|w| json!({"id": w.id, "digest": w.digest()}))
                 .collect();
-            let grams: Vec<(String, &str)> = rows
-                .iter()
-                .flat_map(|(id, v, ..)| grams(&v.name).into_iter().map(move |g| (g, id.as_str())))
-                .collect();
-            let batch = new_id();
-            with_pool!(self, pool => {
-                let mut tx = pool.begin_write().await?;
-                // 22 values a row: 500 rows stay under both databases' parameter limits
-                for part in rows.chunks(500) {
-                    let mut insert = sqlx::QueryBuilder::new(
-                        "INSERT INTO enterprise (tenant_id, id, uscc, name, name_norm, legal_rep, address, street_id, \
-                         industry_code, leading_industry, scale, established_on, capital, status, contact_name, \
-                         contact_phone_enc, contact_phone_index, key_enterprise, liaison_leader_id, liaison_unit_id, \
-                         created_at, updated_at) ",
-                    );
-                    insert.push_values(part, |mut b, (id, v, sealed, index)| {
-                        b.push_bind(tenant_id)
-                            .push_bind(id)
-                            .push_bind(v.uscc.as_str())
-                            .push_bind(&v.name)
-                            .push_bind(normalise(&v.name))
-                            .push_bind(&v.legal_rep)
-                            .push_bind(&v.address)
-                            .push_bind(&v.street_id)
-                            .push_bind(v.industry_code.as_ref().map(|c| c.as_str().to_owned()))
-                            .push_bind(&v.leading_industry)
-                            .push_bind(v.scale.map(Scale::code))
-                            .push_bind(v.established_on.map(|d| d.to_string()))
-                            .push_bind(v.capital)
-                            .push_bind(v.status.code())
-                            .push_bind(&v.contact_name)
-                            .push_bind(sealed)
-                            .push_bind(index)
-                            .push_bind(v.key_enterprise)
-                            .push_bind(&v.liaison_leader_id)
-                            .push_bind(&v.liaison_unit_id)
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
-                    insert.build().execute(&mut *tx).await?;
-                }
-                for part in grams.chunks(5000) {
-                    let mut insert =
-                        sqlx::QueryBuilder::new("INSERT INTO enterprise_gram (tenant_id, gram, enterprise_id) ");
-                    insert.push_values(part, |mut b, (gram, id)| {
-                        b.push_bind(tenant_id).push_bind(gram).push_bind(*id);
-                    });
-                    insert.build().execute(&mut *tx).await?;
-                }
-                let head = append!(self, tx, ctx, now, &AuditEntry {
-                    tenant_id: Some(tenant_id),
-                    action: "create",
-                    entity: "enterprise",
-                    entity_id: &batch,
-                    changes: json!({"rows": digests}),
-                });
-                tx.commit().await?;
-                self.advance_head(head);
-            });
+            self.write_batch(
+                ctx,
+                tenant_id,
+                &writes,
+                "created",
+                "create",
+                &new_id(),
+                json!({"rows": digests}),
+            )
+            .await?;
             done += chunk.len();
             progress(done);
         }
-        if let crate::db::Db::Postgres(pool) = &self.db
-            && all.len() >= crate::deadline::BULK_CHUNK
-        {
-            sqlx::query("ANALYZE enterprise").execute(pool).await?;
-            sqlx::query("ANALYZE enterprise_gram").execute(pool).await?;
+        if all.len() >= crate::deadline::BULK_CHUNK {
+            self.analyze_enterprises().await?;
         }
         Ok(done)
     }

@@ -68,12 +68,12 @@ impl Table {
         &self.rows
     }
 
-    fn column(&self, name: &str) -> Option<usize> {
+    pub(crate) fn column(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
     }
 
     /// A file-level error naming every required header that is missing.
-    fn require(&self, names: &[&str]) -> Result<()> {
+    pub(crate) fn require(&self, names: &[&str]) -> Result<()> {
         let missing: Vec<String> = names
             .iter()
             .filter(|n| self.column(n).is_none())
@@ -90,7 +90,7 @@ impl Table {
     }
 
     /// The non-blank rows, each with a reader of its cells by header.
-    fn records(&self) -> impl Iterator<Item = Record<'_>> {
+    pub(crate) fn records(&self) -> impl Iterator<Item = Record<'_>> {
         self.rows
             .iter()
             .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
@@ -102,15 +102,15 @@ impl Table {
     }
 }
 
-struct Record<'a> {
+pub(crate) struct Record<'a> {
     table: &'a Table,
-    row: usize,
-    cells: &'a [String],
+    pub(crate) row: usize,
+    pub(crate) cells: &'a [String],
 }
 
 impl Record<'_> {
     /// The trimmed text under `header` ("" when the column or cell is absent).
-    fn get(&self, header: &str) -> &str {
+    pub(crate) fn get(&self, header: &str) -> &str {
         self.table
             .column(header)
             .and_then(|i| self.cells.get(i))
@@ -118,7 +118,12 @@ impl Record<'_> {
             .unwrap_or("")
     }
 
-    fn error(&self, column: &str, reason: impl Into<String>) -> RowError {
+    /// Whether the file has this column.
+    pub(crate) fn table_has(&self, header: &str) -> bool {
+        self.table.column(header).is_some()
+    }
+
+    pub(crate) fn error(&self, column: &str, reason: impl Into<String>) -> RowError {
         RowError {
             row: self.row,
             column: column.to_owned(),
@@ -134,6 +139,11 @@ fn cell_text(cell: &Data) -> String {
         // codes and phones typed as numbers: 370104001 rather than 370104001.0
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Int(i) => i.to_string(),
+        // a date cell as a file would write it (Excel's serial days from 1899-12-30)
+        Data::DateTime(d) if d.is_datetime() => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+            .and_then(|epoch| epoch.checked_add_days(chrono::Days::new(d.as_f64().max(0.0) as u64)))
+            .map(|date| date.to_string())
+            .unwrap_or_default(),
         other => other.to_string().trim().to_owned(),
     }
 }

@@ -38,6 +38,7 @@ pub(crate) fn api() -> Routes {
         .get("/api/v1/enterprises/{id}", show)
         .route(Method::PATCH, "/api/v1/enterprises/{id}", update)
         .get("/api/v1/enterprises/{id}/history", history)
+        .merge(crate::enterprise_import::api())
 }
 
 pub(crate) fn pages() -> Routes {
@@ -49,6 +50,7 @@ pub(crate) fn pages() -> Routes {
         .get("/enterprises/{id}", detail_page)
         .get("/enterprises/{id}/edit", edit_page)
         .post("/enterprises/{id}/edit", edit_form)
+        .merge(crate::enterprise_import::pages())
 }
 
 fn reader(user: CurrentUser) -> Result<CurrentUser> {
@@ -315,6 +317,8 @@ async fn export(
         page += 1;
     }
     let names = Names::load(&state, &user, &items).await?;
+    // leaders as the import reads them back: the name, with the unit when two share it
+    let leaders = state.store.leader_texts(&user.tenant.id).await?;
     let rows: Vec<Vec<String>> = items
         .iter()
         .map(|e| {
@@ -334,7 +338,9 @@ async fn export(
                 j.contact_name,
                 j.contact_phone.unwrap_or_default(),
                 if j.key_enterprise { "是" } else { "否" }.to_owned(),
-                j.liaison_leader.map(|l| l.name).unwrap_or_default(),
+                j.liaison_leader
+                    .map(|l| leaders.get(&l.id).cloned().unwrap_or(l.name))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -735,6 +741,10 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     paths.insert(
         "/api/v1/enterprises/{id}/history".into(),
         json!({"get": operation("The enterprise's timeline.", &[id], json!({"type": "object"}))}),
+    );
+    paths.insert(
+        "/api/v1/enterprises/import".into(),
+        json!({"post": crate::enterprise_import::openapi_operation()}),
     );
     paths
 }

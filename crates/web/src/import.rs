@@ -117,6 +117,8 @@ struct ImportPage {
     units: bool,
     error: Option<String>,
     report: Option<ImportReport>,
+    /// Never for units and staff (their errors are on the page only).
+    report_url: Option<String>,
 }
 
 impl ImportPage {
@@ -128,6 +130,7 @@ impl ImportPage {
             units: subject == Subject::Units,
             error: None,
             report: None,
+            report_url: None,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod calendar;
 pub mod channels;
 pub mod enterprise;
+mod enterprise_import;
 pub mod error;
 pub mod extract;
 pub mod group;

@@ -363,7 +363,11 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         },
         ("POST", "/api/v1/enterprises")
         | ("GET", "/enterprises/new")
-        | ("POST", "/enterprises/new") => match user {
+        | ("POST", "/enterprises/new")
+        | ("POST", "/api/v1/enterprises/import")
+        | ("GET", "/enterprises/import")
+        | ("POST", "/enterprises/import")
+        | ("GET", "/enterprises/import/template.xlsx") => match user {
             "supervisor" | "other" | "unitadmin" | "street" => Open,
             "leader" | "inspector" => Forbidden,
             _ => Hidden,
@@ -375,6 +379,11 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "supervisor" | "other" => Open,
             "street" if target == Target::Own => Open,
             "street" | "unitadmin" | "leader" | "inspector" => Forbidden,
+            _ => Hidden,
+        },
+        // a row-error report is its importer's only: the fixture's id names none
+        ("GET", "/enterprises/import/reports/{id}") => match user {
+            "leader" | "inspector" => Forbidden,
             _ => Hidden,
         },
         // supervision notices: read like tasks, but only by the unit they are for
