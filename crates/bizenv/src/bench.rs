@@ -126,18 +126,6 @@ async fn run_cards(dir: &Path, database_url: Option<String>, n: usize) -> anyhow
     Ok(())
 }
 
-/// Name parts of the synthetic registry: place, brand (two characters from a pool), trade,
-/// legal form — about as varied as a district's register.
-const PLACES: [&str; 8] = [
-    "济南", "槐荫", "山东", "齐鲁", "泉城", "历下", "鲁中", "黄河",
-];
-const BRAND: &str =
-    "华瑞鑫隆泰安恒德兴盛宏源顺达昌祥福康永信嘉诚丰茂汇通明远博达金联创新海天立方正和佳美";
-const TRADES: [&str; 12] = [
-    "物流", "科技", "医药", "商贸", "建设", "餐饮", "文化", "电子", "机械", "食品", "环保", "置业",
-];
-const FORMS: [&str; 4] = ["有限公司", "股份有限公司", "有限责任公司", "合伙企业"];
-
 /// A 2-character fragment search over `n` enterprises: seeds them through the registry's bulk
 /// path (with grams and audit), then times `queries` searches of fragments taken from random
 /// names through `Store::list_enterprises` (first page of 50, with the total), and the same
@@ -161,8 +149,7 @@ async fn run_search(
     n: usize,
     queries: usize,
 ) -> anyhow::Result<()> {
-    use domain::enterprise::Status;
-    use store::enterprise::{EnterpriseFilter, EnterpriseValues};
+    use store::enterprise::EnterpriseFilter;
     use store::page::PageRequest;
 
     let url = match database_url {
@@ -179,47 +166,9 @@ async fn run_search(
         store.backend(),
         std::thread::available_parallelism().map_or(1, |p| p.get())
     );
-    let brand: Vec<char> = BRAND.chars().collect();
-    let alphabet: Vec<char> = "0123456789ABCDEFGHJKLMNPQRTUWXY".chars().collect();
+    let all = store::synthetic::enterprises(n, 0, 7, &store::synthetic::World::default());
+    let names: Vec<String> = all.iter().map(|e| e.name.clone()).collect();
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
-    let mut names = Vec::with_capacity(n);
-    let mut all = Vec::with_capacity(n);
-    for i in 0..n {
-        let mut organisation = String::from("MA");
-        let mut rest = i;
-        for _ in 0..6 {
-            organisation.push(alphabet[rest % 31]);
-            rest /= 31;
-        }
-        let name = format!(
-            "{}{}{}{}{}",
-            PLACES[rng.below(PLACES.len() as u64) as usize],
-            brand[rng.below(brand.len() as u64) as usize],
-            brand[rng.below(brand.len() as u64) as usize],
-            TRADES[rng.below(TRADES.len() as u64) as usize],
-            FORMS[rng.below(FORMS.len() as u64) as usize],
-        );
-        names.push(name.clone());
-        all.push(EnterpriseValues {
-            uscc: domain::uscc::Uscc::complete(&format!("91370104{organisation}"))
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-            name,
-            legal_rep: String::new(),
-            address: String::new(),
-            street_id: None,
-            industry_code: None,
-            leading_industry: None,
-            scale: None,
-            established_on: None,
-            capital: None,
-            status: Status::Existing,
-            contact_name: String::new(),
-            contact_phone: None,
-            key_enterprise: i % 20 == 0,
-            liaison_leader_id: None,
-            liaison_unit_id: None,
-        });
-    }
     let seeding = bar(n as u64, "写入企业");
     let t = Instant::now();
     store
@@ -279,6 +228,162 @@ async fn run_search(
     println!(
         "参照：不用二元组索引的 LIKE 全表扫描，平均 {:.1} ms/次（{reference} 次）",
         t.elapsed().as_secs_f64() * 1000.0 / reference.max(1) as f64
+    );
+    Ok(())
+}
+
+/// The enterprise import of a CSV of `n` rows through `bizenv import enterprises`'s own code
+/// (into the demo district, streets and leaders matched by name), then the same file imported
+/// again (every row unchanged), and in the same run `sqlite3`'s `.import` of the file into a
+/// table with the same key and indexes, for reference.
+pub async fn import(n: usize, sqlite3: &str) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("bizenv-bench-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run_import(&dir, n, sqlite3).await;
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+async fn run_import(dir: &Path, n: usize, sqlite3: &str) -> anyhow::Result<()> {
+    use store::enterprise_import::FileKind;
+    let clock = Arc::new(ManualClock::new("2026-11-30T01:00:00Z".parse()?));
+    let data = dir.join("data");
+    let store = Store::open_with_keys(&DatabaseUrl::sqlite_in(&data), &data, None, clock).await?;
+    store.seed_demo().await?;
+    let tenant = store
+        .tenant_by_code("370104")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo district"))?;
+    println!(
+        "企业导入基准：{n} 行 CSV，SQLite（WAL，synchronous=FULL），{} 核",
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    );
+    // the file: the demo's streets and leaders by name, codes after the demo's own
+    let units = store.units(&tenant.id).await?;
+    let staff = store
+        .list_staff(
+            &tenant.id,
+            &Default::default(),
+            store::page::PageRequest {
+                page: 1,
+                per_page: store::page::PageRequest::MAX_PER_PAGE,
+            },
+        )
+        .await?;
+    let leaders = store.leader_texts(&tenant.id).await?;
+    let world = store::synthetic::World {
+        streets: units
+            .iter()
+            .filter(|u| u.active && u.kind == domain::org::UnitKind::Street)
+            .map(|u| u.id.clone())
+            .collect(),
+        leaders: staff
+            .items
+            .iter()
+            .filter(|s| leaders.contains_key(&s.id))
+            .take(8)
+            .map(|s| (s.id.clone(), s.unit_id.clone()))
+            .collect(),
+        leading: store.leading_industries(&tenant.id).await?,
+    };
+    let unit_name = |id: &Option<String>| {
+        id.as_ref()
+            .and_then(|id| units.iter().find(|u| &u.id == id))
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    let rows: Vec<Vec<String>> =
+        store::synthetic::enterprises(n, store::demo::DEMO_ENTERPRISES, 11, &world)
+            .iter()
+            .map(|v| {
+                vec![
+                    v.uscc.as_str().to_owned(),
+                    v.name.clone(),
+                    v.legal_rep.clone(),
+                    v.address.clone(),
+                    unit_name(&v.street_id),
+                    v.industry_code
+                        .as_ref()
+                        .map(|c| c.as_str().to_owned())
+                        .unwrap_or_default(),
+                    v.leading_industry.clone().unwrap_or_default(),
+                    v.scale.map(|s| s.label().to_owned()).unwrap_or_default(),
+                    v.established_on.map(|d| d.to_string()).unwrap_or_default(),
+                    v.capital
+                        .map(domain::enterprise::capital_text)
+                        .unwrap_or_default(),
+                    v.status.label().to_owned(),
+                    v.contact_name.clone(),
+                    v.contact_phone
+                        .as_ref()
+                        .map(|p| p.as_str().to_owned())
+                        .unwrap_or_default(),
+                    if v.key_enterprise { "是" } else { "否" }.to_owned(),
+                    v.liaison_leader_id
+                        .as_ref()
+                        .and_then(|id| leaders.get(id).cloned())
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+    let csv = store::import::csv_with_bom(&domain::enterprise::FILE_COLUMNS, &rows);
+    let file = dir.join("enterprises.csv");
+    std::fs::write(&file, &csv)?;
+    println!("文件 {:.1} MB", csv.len() as f64 / 1e6);
+
+    let ctx = AuditCtx::cli();
+    for (round, what) in [(1, "首次导入"), (2, "再次导入同一文件")] {
+        let progress = bar(n as u64, what);
+        let t = Instant::now();
+        let done = store
+            .import_enterprises(&ctx, &tenant.id, &csv, FileKind::Csv, None, &|p| {
+                progress.set_position(p.done as u64)
+            })
+            .await?;
+        progress.finish_and_clear();
+        let r = &done.report;
+        println!(
+            "{what}：{:.1} s（新增 {}，更新 {}，未变化 {}，有误 {}）",
+            t.elapsed().as_secs_f64(),
+            r.created,
+            r.updated,
+            r.unchanged,
+            r.errors.len()
+        );
+        if round == 1 {
+            anyhow::ensure!(r.created == n && r.errors.is_empty(), "every row lands");
+        } else {
+            anyhow::ensure!(r.unchanged == n, "the second import changes nothing");
+        }
+    }
+    store.close().await;
+
+    // the reference: sqlite3's own CSV import into a table with the same key and indexes
+    let reference = dir.join("reference.db");
+    let script = format!(
+        "PRAGMA journal_mode=WAL;\n\
+         CREATE TABLE e (uscc TEXT PRIMARY KEY, name TEXT NOT NULL, legal_rep TEXT, address TEXT, street TEXT, \
+         industry TEXT, leading TEXT, scale TEXT, established TEXT, capital TEXT, status TEXT, contact TEXT, \
+         phone TEXT, key_flag TEXT, leader TEXT);\n\
+         CREATE INDEX e_street ON e (street);\nCREATE INDEX e_key ON e (key_flag);\n\
+         CREATE INDEX e_phone ON e (phone);\nCREATE INDEX e_name ON e (name);\n\
+         .import --csv --skip 1 {} e\n",
+        file.display()
+    );
+    let t = Instant::now();
+    let mut child = std::process::Command::new(sqlite3)
+        .arg(&reference)
+        .stdin(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(stdin) = child.stdin.as_mut() {
+        use std::io::Write;
+        stdin.write_all(script.as_bytes())?;
+    }
+    let status = child.wait()?;
+    anyhow::ensure!(status.success(), "sqlite3 .import failed");
+    println!(
+        "参照：sqlite3 .import 同一文件（同样的主键与索引，无校验、无加密、无审计）：{:.1} s",
+        t.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -127,6 +127,16 @@ enum BenchCommand {
         #[arg(long)]
         scratch_database_url: Option<String>,
     },
+    /// Enterprise import of a synthetic CSV through the product's import, and sqlite3's
+    /// `.import` of the same file for reference.
+    Import {
+        /// Rows in the file.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// The sqlite3 command line shell.
+        #[arg(long, default_value = "sqlite3")]
+        sqlite3: String,
+    },
     /// Enterprise search by 2-character name fragments over a synthetic registry.
     Search {
         /// Enterprises to seed.
@@ -387,6 +397,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     scratch_database_url,
                 },
         } => bench::search(scratch_database_url, enterprises, queries).await,
+        Command::Bench {
+            command: BenchCommand::Import { rows, sqlite3 },
+        } => bench::import(rows, &sqlite3).await,
         Command::Token { command } => token_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,

@@ -117,6 +117,9 @@ pub struct LiaisonCoverage {
 /// The tenant setting listing its leading industries (one per line).
 pub const LEADING_INDUSTRIES_SETTING: &str = "leading_industries";
 
+/// A name search counts its matches up to this many; beyond, the list says "more than".
+pub const SEARCH_COUNT_CAP: i64 = 1_000;
+
 /// The leading industries of a district that has not set its own.
 pub const DEFAULT_LEADING_INDUSTRIES: [&str; 5] =
     ["智能制造", "现代物流", "医养健康", "商贸服务", "文化旅游"];
@@ -770,16 +773,13 @@ impl Store {
             }
             None => (None, None),
         };
-        // one of the fragment's grams picks the candidates through the gram index; the
-        // normalised name then must hold the whole fragment
-        let gram = fragment
+        let industry = filter
+            .industry
             .as_deref()
-            .and_then(|f| grams(f).into_iter().next());
-        let like = fragment.map(|f| format!("%{}%", f.replace(['%', '_'], "")));
-        let condition = "e.tenant_id = $1 \
-            AND ($2 IS NULL OR e.uscc = $2) \
-            AND ($3 IS NULL OR (e.name_norm LIKE $3 AND e.id IN (SELECT g.enterprise_id FROM enterprise_gram g \
-                 WHERE g.tenant_id = $1 AND g.gram = $4))) \
+            .map(|i| format!("{}%", i.trim().to_ascii_uppercase().replace('%', "")));
+        let scale = filter.scale.map(Scale::code);
+        let status = filter.status.map(Status::code);
+        let filters = "($2 IS NULL OR e.uscc = $2) \
             AND ($5 IS NULL OR e.street_id = $5) \
             AND ($6 IS NULL OR e.industry_code LIKE $6) \
             AND ($7 IS NULL OR e.leading_industry = $7) \
@@ -788,24 +788,74 @@ impl Store {
             AND ($10 IS NULL OR e.key_enterprise = $10) \
             AND ($11 IS NULL OR e.liaison_leader_id = $11) \
             AND ($14 IS NULL OR ($14 = (e.liaison_leader_id IS NULL)))";
-        let industry = filter
-            .industry
-            .as_deref()
-            .map(|i| format!("{}%", i.trim().to_ascii_uppercase().replace('%', "")));
-        let scale = filter.scale.map(Scale::code);
-        let status = filter.status.map(Status::code);
+        let only_fragment = filter.street_id.is_none()
+            && industry.is_none()
+            && filter.leading_industry.is_none()
+            && scale.is_none()
+            && status.is_none()
+            && filter.key_enterprise.is_none()
+            && filter.liaison_leader_id.is_none()
+            && filter.without_liaison.is_none();
+        let Some(fragment) = fragment else {
+            // no name fragment: the whole filtered list by name, counted
+            let condition =
+                format!("e.tenant_id = $1 AND {filters} AND ($3 IS NULL OR $4 IS NULL)");
+            let none: Option<String> = None;
+            let (rows, total) = with_pool!(self, pool => {
+                let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM enterprise e WHERE {condition}"
+                )))
+                .bind(tenant_id).bind(&uscc).bind(&none).bind(&none)
+                .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
+                .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
+                .bind(0_i64).bind(0_i64).bind(filter.without_liaison)
+                .fetch_one(pool)
+                .await?;
+                let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM enterprise e WHERE {condition} ORDER BY e.name_norm, e.id LIMIT $12 OFFSET $13"
+                )))
+                .bind(tenant_id).bind(&uscc).bind(&none).bind(&none)
+                .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
+                .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
+                .bind(page.limit()).bind(page.offset()).bind(filter.without_liaison)
+                .fetch_all(pool)
+                .await?;
+                (rows, total)
+            });
+            return self.page_of(rows, page, total);
+        };
+        // a name fragment: its rarest gram's range of the gram index, read in key order
+        // (newest first) and joined to the names that hold the whole fragment; the total is
+        // counted up to SEARCH_COUNT_CAP + 1
+        let gram = self.rarest_gram(tenant_id, &fragment).await?;
+        let like = format!("%{}%", fragment.replace(['%', '_'], ""));
+        let joined = format!(
+            "enterprise_gram g JOIN enterprise e ON e.tenant_id = g.tenant_id AND e.id = g.enterprise_id \
+             WHERE g.tenant_id = $1 AND g.gram = $4 AND e.name_norm LIKE $3 AND {filters}"
+        );
+        let cap = SEARCH_COUNT_CAP + 1;
         let (rows, total) = with_pool!(self, pool => {
-            let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM enterprise e WHERE {condition}"
-            )))
-            .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
-            .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
-            .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
-            .bind(0_i64).bind(0_i64).bind(filter.without_liaison)
-            .fetch_one(pool)
-            .await?;
+            let total: i64 = if only_fragment && fragment.chars().count() == 2 {
+                // the gram is the fragment: its index range is the answer
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM enterprise_gram WHERE tenant_id = $1 AND gram = $2 LIMIT $3) c",
+                )
+                .bind(tenant_id).bind(&gram).bind(cap)
+                .fetch_one(pool)
+                .await?
+            } else {
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM {joined} LIMIT $15) c"
+                )))
+                .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
+                .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
+                .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
+                .bind(0_i64).bind(0_i64).bind(filter.without_liaison).bind(cap)
+                .fetch_one(pool)
+                .await?
+            };
             let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM enterprise e WHERE {condition} ORDER BY e.name_norm, e.id LIMIT $12 OFFSET $13"
+                "SELECT {COLUMNS} FROM {joined} ORDER BY g.enterprise_id DESC LIMIT $12 OFFSET $13"
             )))
             .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
             .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
@@ -815,14 +865,51 @@ impl Store {
             .await?;
             (rows, total)
         });
+        self.page_of(rows, page, total)
+    }
+
+    fn page_of(
+        &self,
+        rows: Vec<Row>,
+        request: PageRequest,
+        total: i64,
+    ) -> Result<Page<Enterprise>> {
         let items = rows
             .into_iter()
             .map(|r| self.enterprise_from(r).map(|(e, _)| e))
             .collect::<Result<_>>()?;
         Ok(Page {
             items,
-            request: page,
+            request,
             total,
         })
     }
+
+    /// The fragment's gram with the fewest enterprises (each counted up to
+    /// [`SEARCH_COUNT_CAP`]); a fragment's grams are all in any name that holds it.
+    async fn rarest_gram(&self, tenant_id: &str, fragment: &str) -> Result<String> {
+        let mut best: Option<(i64, String)> = None;
+        for gram in grams(fragment) {
+            if found_none(&best) {
+                break;
+            }
+            let n: i64 = with_pool!(self, pool => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM enterprise_gram WHERE tenant_id = $1 AND gram = $2 LIMIT $3) c",
+                )
+                .bind(tenant_id).bind(&gram).bind(SEARCH_COUNT_CAP + 1)
+                .fetch_one(pool)
+                .await?
+            });
+            if best.as_ref().is_none_or(|(fewest, _)| n < *fewest) {
+                best = Some((n, gram));
+            }
+        }
+        Ok(best.map(|(_, g)| g).unwrap_or_default())
+    }
+}
+
+/// Whether a gram already found is as rare as can be (no enterprise holds it).
+fn found_none(best: &Option<(i64, String)>) -> bool {
+    best.as_ref().is_some_and(|(n, _)| *n == 0)
 }

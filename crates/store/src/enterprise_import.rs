@@ -177,7 +177,7 @@ impl Directory {
         })
     }
 
-    /// The street a cell names: its full name, the name without 办事处, or its code.
+    /// The street a cell names: its full name, the name without 办事处 or 街道, or its code.
     fn street(&self, text: &str) -> std::result::Result<String, String> {
         let found: Vec<&String> = self
             .streets
@@ -186,6 +186,7 @@ impl Directory {
                 name == text
                     || name.strip_suffix("办事处") == Some(text)
                     || name.strip_suffix("街道办事处") == Some(text)
+                    || name.strip_suffix("街道") == Some(text)
                     || code == text
             })
             .map(|(id, ..)| id)
@@ -740,6 +741,62 @@ mod tests {
             assert_eq!(table.rows()[0].1[1], "福州市某某科技有限公司");
         }
         assert!(matches!(gb, Cow::Owned(_)), "GB18030 differs from UTF-8");
+    }
+
+    fn directory() -> Directory {
+        let person = |id: &str, unit: &str| (id.to_owned(), format!("u-{unit}"), unit.to_owned());
+        Directory {
+            streets: vec![
+                ("s1".into(), "振兴街街道".into(), "370104001".into()),
+                ("s2".into(), "道德街街道办事处".into(), "370104003".into()),
+            ],
+            staff: HashMap::from([
+                (
+                    "张三".to_owned(),
+                    vec![person("a", "区发改局"), person("b", "区财政局")],
+                ),
+                ("李四".to_owned(), vec![person("c", "区政府办")]),
+            ]),
+            leading: vec!["现代物流".into()],
+        }
+    }
+
+    #[test]
+    fn streets_are_matched_by_name_short_name_or_code() {
+        let dir = directory();
+        for text in ["振兴街街道", "振兴街", "370104001"] {
+            assert_eq!(dir.street(text), Ok("s1".to_owned()), "{text}");
+        }
+        for text in ["道德街街道办事处", "道德街街道", "道德街"] {
+            assert_eq!(dir.street(text), Ok("s2".to_owned()), "{text}");
+        }
+        assert!(
+            dir.street("火星街道")
+                .unwrap_err()
+                .contains("不是本区的街道")
+        );
+    }
+
+    #[test]
+    fn a_shared_leader_name_is_refused_unless_the_unit_tells_them_apart() {
+        let dir = directory();
+        assert_eq!(
+            dir.leader("李四"),
+            Ok(("c".to_owned(), "u-区政府办".to_owned()))
+        );
+        let ambiguous = dir.leader("张三").unwrap_err();
+        assert!(ambiguous.contains("有 2 名在岗人员叫“张三”"), "{ambiguous}");
+        assert_eq!(
+            dir.leader("张三（区财政局）"),
+            Ok(("b".to_owned(), "u-区财政局".to_owned()))
+        );
+        assert_eq!(
+            dir.leader("张三(区发改局)"),
+            Ok(("a".to_owned(), "u-区发改局".to_owned()))
+        );
+        assert!(dir.leader("王五").unwrap_err().contains("不是在岗人员"));
+        assert_eq!(dir.leader_text("b"), "张三（区财政局）");
+        assert_eq!(dir.leader_text("c"), "李四");
     }
 
     #[test]

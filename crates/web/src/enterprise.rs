@@ -13,7 +13,7 @@ use domain::staff::Phone;
 use domain::uscc::Uscc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use store::enterprise::{Enterprise, EnterpriseFilter, EnterpriseValues, Saved};
+use store::enterprise::{Enterprise, EnterpriseFilter, EnterpriseValues, SEARCH_COUNT_CAP, Saved};
 use store::page::PageRequest;
 
 use crate::auth::{CurrentUser, PageUser, see_other};
@@ -248,7 +248,7 @@ async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<ListBody<EnterpriseJson>>> {
+) -> Result<Json<EnterpriseList>> {
     let user = reader(user)?;
     if q.format.is_some() {
         return Err(Error::bad_param(
@@ -263,7 +263,28 @@ async fn list(
         .await
         .map_err(query_error)?;
     let names = Names::load(&state, &user, &page.items).await?;
-    Ok(Json(ListBody::from_page(page, |e| names.json(&e))))
+    let (page, total_is_lower_bound) = capped(page);
+    Ok(Json(EnterpriseList {
+        list: ListBody::from_page(page, |e| names.json(&e)),
+        total_is_lower_bound,
+    }))
+}
+
+/// A name search counts to [`SEARCH_COUNT_CAP`]: beyond, the total says "at least".
+fn capped(mut page: store::page::Page<Enterprise>) -> (store::page::Page<Enterprise>, bool) {
+    let over = page.total > SEARCH_COUNT_CAP;
+    if over {
+        page.total = SEARCH_COUNT_CAP;
+    }
+    (page, over)
+}
+
+#[derive(Serialize)]
+struct EnterpriseList {
+    #[serde(flatten)]
+    list: ListBody<EnterpriseJson>,
+    /// True when a name search found more than `total` (it counts to 1,000).
+    total_is_lower_bound: bool,
 }
 
 /// Most rows one export writes.
@@ -713,7 +734,12 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
                 query("key_enterprise", false, json!({"type": "boolean"}), "key enterprises"),
                 query("liaison_leader_id", false, json!({"type": "string"}), "liaison leader (staff id)"),
                 query("liaison", false, json!({"type": "string", "enum": ["none", "set"]}), "without / with a liaison leader"),
-                page, per_page], list_of(enterprise.clone())),
+                page, per_page], {
+                    let mut listed = list_of(enterprise.clone());
+                    listed["properties"]["total_is_lower_bound"] = json!({"type": "boolean",
+                        "description": "a name search counts to 1,000: true when it found more than `total`; its items are newest first"});
+                    listed
+                }),
             "post": with_body("Add an enterprise (supervisor; a street's contact in its street).", &[]),
         }),
     );
@@ -758,6 +784,8 @@ struct ListPage {
     query: ListQuery,
     items: Vec<EnterpriseJson>,
     total: i64,
+    /// A name search found more than `total`.
+    total_capped: bool,
     streets: Vec<(String, String)>,
     industries: Vec<String>,
     error: Option<String>,
@@ -825,7 +853,8 @@ async fn list_page(
     streets.sort_by(|a, b| a.1.cmp(&b.1));
     render(&ListPage {
         layout: Layout::for_user("enterprises.title", "enterprises", &user),
-        total: page.as_ref().map_or(0, |p| p.total),
+        total: page.as_ref().map_or(0, |p| p.total.min(SEARCH_COUNT_CAP)),
+        total_capped: page.as_ref().is_some_and(|p| p.total > SEARCH_COUNT_CAP),
         items: items.iter().map(|e| names.json(e)).collect(),
         industries: state.store.leading_industries(&user.tenant.id).await?,
         streets,

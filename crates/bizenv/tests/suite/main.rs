@@ -7,6 +7,7 @@ mod auth;
 mod browser;
 mod calendar;
 mod cli;
+mod enterprise_import;
 mod enterprises;
 mod groups;
 mod import;
