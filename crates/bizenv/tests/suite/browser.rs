@@ -367,3 +367,80 @@ async fn a_unit_reports_on_a_yellow_task_and_the_supervisor_sees_red_and_the_not
     );
     client.close().await.unwrap();
 }
+
+/// The supervisor, on a phone, uploads a CSV with two bad rows from the registry's page and
+/// reads the report: what landed, and each bad row with its row number, column and reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_supervisor_uploads_enterprises_and_reads_the_two_bad_rows() {
+    let app = TestApp::spawn_demo(Backend::Sqlite).await;
+    let driver = Driver::start();
+    let code = |body: &str| {
+        domain::uscc::Uscc::complete(body)
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    let mut bad = code("91370104MA3E0002");
+    let last = if bad.ends_with('1') { "2" } else { "1" };
+    bad.replace_range(17.., last);
+    let file = format!(
+        "{}\r\n{},槐荫智汇物流有限公司,,,振兴街街道,,,,,,,,,,\r\n{bad},槐荫校验有限公司,,,,,,,,,,,,,\r\n{},槐荫火星有限公司,,,火星街道,,,,,,,,,,\r\n",
+        domain::enterprise::FILE_COLUMNS.join(","),
+        code("91370104MA3E0001"),
+        code("91370104MA3E0003"),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let path = profile.path().join("企业名单.csv");
+    std::fs::write(&path, file).unwrap();
+
+    let client = driver.phone(profile.path()).await;
+    sign_in(&client, &app, "supervisor").await;
+    client.goto(&app.url("/enterprises")).await.unwrap();
+    client
+        .find(Locator::Id("enterprise-import"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#import-form input[name=file]"))
+        .await
+        .unwrap()
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    client
+        .form(Locator::Id("import-form"))
+        .await
+        .unwrap()
+        .submit()
+        .await
+        .unwrap();
+    let created = client
+        .wait()
+        .for_element(Locator::Id("import-created"))
+        .await
+        .unwrap();
+    assert_eq!(created.text().await.unwrap(), "1");
+    let rows = client
+        .find_all(Locator::Css("#import-row-errors tbody tr"))
+        .await
+        .unwrap();
+    let mut lines = Vec::new();
+    for row in rows {
+        lines.push(row.text().await.unwrap());
+    }
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("3 统一社会信用代码 校验位错误"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("4 所属街道 “火星街道”不是本区的街道"),
+        "{lines:?}"
+    );
+    client.find(Locator::Id("import-report")).await.unwrap();
+    assert!(scroll_width(&client).await <= 390, "no horizontal scroll");
+    client.close().await.unwrap();
+}
