@@ -12,7 +12,33 @@ db_tests!(
     an_import_lands_the_good_rows_reports_each_bad_one_and_is_idempotent,
     an_export_imported_back_changes_nothing,
     bad_files_change_nothing_and_a_street_imports_its_own,
+    the_cli_imports_a_file_and_writes_the_row_errors_beside_it,
 );
+
+/// `bizenv bench import` runs the product's import and sqlite3's reference (SQLite only: the
+/// figures compare the two on one file).
+#[test]
+fn the_import_benchmark_runs_through_the_product_code() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bizenv"))
+        .args(["bench", "import", "--rows", "300"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "首次导入",
+        "新增 300，更新 0，未变化 0，有误 0",
+        "新增 0，更新 0，未变化 300，有误 0",
+        "参照：sqlite3 .import",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+}
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -351,5 +377,60 @@ async fn bad_files_change_nothing_and_a_street_imports_its_own(backend: Backend)
     assert_eq!(
         status, 403,
         "a leader reads the registry but does not import"
+    );
+}
+
+async fn the_cli_imports_a_file_and_writes_the_row_errors_beside_it(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("企业名单.csv");
+    let mut bad = code("91370104MA3F0002");
+    let last = if bad.ends_with('1') { '2' } else { '1' };
+    bad.replace_range(17.., &last.to_string());
+    std::fs::write(
+        &file,
+        csv(&[
+            row(
+                &code("91370104MA3F0001"),
+                "槐荫智汇环保有限公司",
+                "振兴街街道",
+                "",
+                "",
+            ),
+            row(&bad, "槐荫校验有限公司", "振兴街街道", "", ""),
+        ]),
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = crate::bizenv(&app, &["import", "enterprises", path, "--tenant", "370104"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a bad row fails the command: {stdout}"
+    );
+    assert!(
+        stdout.contains("新增 1 行，更新 0 行，未变化 0 行，有误 1 处"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("第 3 行 列“统一社会信用代码”：校验位错误"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 行有误未导入"), "{stderr}");
+    let report = dir.path().join("企业名单-错误.xlsx");
+    let sheet = store::import::read_table(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        sheet.rows()[0].1[..2],
+        ["3".to_owned(), "统一社会信用代码".to_owned()]
+    );
+    let supervisor = app.demo_user("supervisor").await;
+    assert_eq!(search(&supervisor, "智汇环保").await["total"], 1);
+
+    let again = crate::bizenv(&app, &["import", "enterprises", path, "--tenant", "370104"]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        stdout.contains("新增 0 行，更新 0 行，未变化 1 行，有误 1 处"),
+        "{stdout}"
     );
 }
