@@ -362,6 +362,8 @@ pub struct DemoSummary {
     pub tenant_name: String,
     /// Units per kind.
     pub units: std::collections::BTreeMap<String, usize>,
+    /// Enterprises in the registry, and how many of them are key enterprises.
+    pub enterprises: (i64, i64),
     /// Parts seeded by this run (empty when the demo was already complete).
     pub seeded_now: Vec<String>,
 }
@@ -474,7 +476,13 @@ impl Store {
         for unit in self.units(&tenant.id).await? {
             *per_kind.entry(unit.kind.as_str().to_owned()).or_insert(0) += 1;
         }
+        let enterprises = self
+            .list_enterprises(&tenant.id, &Default::default(), Default::default())
+            .await?
+            .total;
+        let key = self.liaison_coverage(&tenant.id).await?.key_enterprises;
         Ok(DemoSummary {
+            enterprises: (enterprises, key),
             tenant_code: tenant.code,
             tenant_name: tenant.name,
             units: per_kind,

@@ -248,7 +248,7 @@ impl Store {
 
     /// Writes enterprises in one transaction: new ones with multi-row inserts, changed ones
     /// one by one; the name grams kept alongside; each on its timeline (`created_event` for
-    /// the new); one audit entry.
+    /// the new); an audit entry for each of `audits` (the `changes` of each).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn write_batch(
         &self,
@@ -258,7 +258,7 @@ impl Store {
         created_event: &str,
         action: &str,
         entity_id: &str,
-        changes: Value,
+        audits: Vec<Value>,
     ) -> Result<()> {
         let now = self.clock.now();
         let creates: Vec<&Write<'_>> = writes.iter().filter(|w| w.creates()).collect();
@@ -373,17 +373,22 @@ impl Store {
                     detail: json!({"name": w.values.name, "fields": w.fields}),
                 });
             }
-            let head = append!(self, tx, ctx, now, &AuditEntry {
-                tenant_id: Some(tenant_id),
-                action,
-                entity: "enterprise",
-                entity_id,
-                changes,
-            });
+            let mut head = None;
+            for changes in audits {
+                head = Some(append!(self, tx, ctx, now, &AuditEntry {
+                    tenant_id: Some(tenant_id),
+                    action,
+                    entity: "enterprise",
+                    entity_id,
+                    changes: changes.clone(),
+                }));
+            }
             tx.commit().await?;
             head
         });
-        self.advance_head(head);
+        if let Some(head) = head {
+            self.advance_head(head);
+        }
         Ok(())
     }
 
@@ -515,7 +520,7 @@ impl Store {
                 "update"
             },
             &id,
-            changes,
+            vec![changes],
         )
         .await?;
         let enterprise = self
@@ -670,7 +675,7 @@ impl Store {
                 "created",
                 "create",
                 &new_id(),
-                json!({"rows": digests}),
+                vec![json!({"rows": digests})],
             )
             .await?;
             done += chunk.len();

@@ -430,6 +430,9 @@ pub fn enterprise_template() -> Result<Vec<u8>> {
     )
 }
 
+/// Rows an import writes in one transaction.
+const TX_ROWS: usize = 100_000;
+
 /// Largest enterprise file read (a million rows as CSV are about 150 MB).
 pub const FILE_LIMIT: usize = 200 * 1024 * 1024;
 
@@ -609,16 +612,18 @@ impl Store {
                     continue;
                 }
             }
-            let index = values
-                .contact_phone
-                .as_ref()
-                .map(|p| self.index.of(p.as_str()));
-            let new_view = values.audit_view(index.as_deref());
             match old {
-                Some(old) if old.view == new_view => report.unchanged += 1,
                 Some(old) => {
-                    report.updated += 1;
-                    planned.push((record.row, old.id.clone(), values, Some(old)));
+                    let index = values
+                        .contact_phone
+                        .as_ref()
+                        .map(|p| self.index.of(p.as_str()));
+                    if old.view == values.audit_view(index.as_deref()) {
+                        report.unchanged += 1;
+                    } else {
+                        report.updated += 1;
+                        planned.push((record.row, old.id.clone(), values, Some(old)));
+                    }
                 }
                 None => {
                     report.created += 1;
@@ -640,7 +645,10 @@ impl Store {
 
         let batch = new_id();
         let parts = planned.len().div_ceil(crate::deadline::BULK_CHUNK);
-        for (part, chunk) in planned.chunks(crate::deadline::BULK_CHUNK).enumerate() {
+        let mut part = 0;
+        // a transaction writes up to TX_ROWS rows (the indexes' pages are written to the log
+        // once for many rows), an audit entry covers up to BULK_CHUNK of them
+        for chunk in planned.chunks(TX_ROWS) {
             let writes: Vec<Write<'_>> = chunk
                 .iter()
                 .map(|(_, id, values, old)| {
@@ -664,24 +672,29 @@ impl Store {
                     )
                 })
                 .collect();
-            let rows: Vec<Value> = chunk
-                .iter()
-                .zip(&writes)
-                .map(|((row, ..), w)| {
-                    json!({"row": row, "op": if w.creates() { "create" } else { "update" },
-                           "id": w.id, "digest": w.digest()})
-                })
-                .collect();
-            let changes = json!({
-                "batch": batch, "part": part + 1, "parts": parts,
-                "created": report.created, "updated": report.updated,
-                "unchanged": report.unchanged, "refused": refused.len(),
-                "rows": rows,
-            });
-            self.write_batch(
-                ctx, tenant_id, &writes, "imported", "import", &batch, changes,
-            )
-            .await?;
+            let mut audits = Vec::new();
+            for (rows, writes) in chunk
+                .chunks(crate::deadline::BULK_CHUNK)
+                .zip(writes.chunks(crate::deadline::BULK_CHUNK))
+            {
+                part += 1;
+                let digests: Vec<Value> = rows
+                    .iter()
+                    .zip(writes)
+                    .map(|((row, ..), w)| {
+                        json!({"row": row, "op": if w.creates() { "create" } else { "update" },
+                               "id": w.id, "digest": w.digest()})
+                    })
+                    .collect();
+                audits.push(json!({
+                    "batch": batch, "part": part, "parts": parts,
+                    "created": report.created, "updated": report.updated,
+                    "unchanged": report.unchanged, "refused": refused.len(),
+                    "rows": digests,
+                }));
+            }
+            self.write_batch(ctx, tenant_id, &writes, "imported", "import", &batch, audits)
+                .await?;
             done += chunk.len();
             progress(ImportProgress { done, total });
         }
