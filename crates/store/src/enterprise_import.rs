@@ -8,9 +8,9 @@
 //! name (or code) within the tenant, liaison leaders by name among active staff — `张三（区发改局）`
 //! when two share a name. Each row is then created, updated or left unchanged (its audit
 //! digest equal to the stored one's), so a second import of the same file changes nothing.
-//! Good rows land in transactions of [`crate::deadline::BULK_CHUNK`] rows, each with one
-//! audit entry holding a digest per row and the import's batch id; bad rows are reported with
-//! their spreadsheet row number (the header is row 1), column and reason.
+//! Good rows land in transactions of up to 100,000 rows, with an audit entry for each
+//! [`crate::deadline::BULK_CHUNK`] rows holding a digest per row and the import's batch id; bad
+//! rows are reported with their spreadsheet row number (the header is row 1), column and reason.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -693,8 +693,10 @@ impl Store {
                     "rows": digests,
                 }));
             }
-            self.write_batch(ctx, tenant_id, &writes, "imported", "import", &batch, audits)
-                .await?;
+            self.write_batch(
+                ctx, tenant_id, &writes, "imported", "import", &batch, audits,
+            )
+            .await?;
             done += chunk.len();
             progress(ImportProgress { done, total });
         }
