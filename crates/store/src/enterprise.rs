@@ -392,11 +392,15 @@ impl Store {
         Ok(())
     }
 
-    /// After a bulk load, PostgreSQL's planner needs fresh statistics (without them it scans).
+    /// After a bulk load, PostgreSQL's planner needs fresh statistics (without them it
+    /// scans), and the gram index's visibility map (without it an index-only count of a
+    /// gram's range visits the table row by row).
     pub(crate) async fn analyze_enterprises(&self) -> Result<()> {
         if let crate::db::Db::Postgres(pool) = &self.db {
             sqlx::query("ANALYZE enterprise").execute(pool).await?;
-            sqlx::query("ANALYZE enterprise_gram").execute(pool).await?;
+            sqlx::query("VACUUM (ANALYZE) enterprise_gram")
+                .execute(pool)
+                .await?;
         }
         Ok(())
     }

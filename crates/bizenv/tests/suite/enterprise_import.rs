@@ -336,6 +336,22 @@ async fn bad_files_change_nothing_and_a_street_imports_its_own(backend: Backend)
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("内容不是 XLSX 表格"), "{page}");
+    // over the limit (HTTP answers 413 before the store sees it; the CLI reaches the store)
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let oversized = vec![b'a'; store::enterprise_import::FILE_LIMIT + 1];
+    let refused = app
+        .store
+        .import_enterprises(
+            &store::audit::AuditCtx::cli(),
+            &tenant.id,
+            &oversized,
+            store::enterprise_import::FileKind::Csv,
+            None,
+            &|_| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("文件过大"), "{refused}");
     assert_eq!(
         count(&app, "enterprise").await,
         enterprises,
