@@ -788,6 +788,26 @@ impl Store {
             .map(|i| format!("{}%", i.trim().to_ascii_uppercase().replace('%', "")));
         let scale = filter.scale.map(Scale::code);
         let status = filter.status.map(Status::code);
+        // binds $1–$14 as the conditions number them
+        macro_rules! bind_all {
+            ($query:expr, $like:expr, $gram:expr, $limit:expr, $offset:expr) => {
+                $query
+                    .bind(tenant_id)
+                    .bind(&uscc)
+                    .bind($like)
+                    .bind($gram)
+                    .bind(&filter.street_id)
+                    .bind(&industry)
+                    .bind(&filter.leading_industry)
+                    .bind(scale)
+                    .bind(status)
+                    .bind(filter.key_enterprise)
+                    .bind(&filter.liaison_leader_id)
+                    .bind($limit)
+                    .bind($offset)
+                    .bind(filter.without_liaison)
+            };
+        }
         let filters = "($2 IS NULL OR e.uscc = $2) \
             AND ($5 IS NULL OR e.street_id = $5) \
             AND ($6 IS NULL OR e.industry_code LIKE $6) \
@@ -811,22 +831,20 @@ impl Store {
                 format!("e.tenant_id = $1 AND {filters} AND ($3 IS NULL OR $4 IS NULL)");
             let none: Option<String> = None;
             let (rows, total) = with_pool!(self, pool => {
-                let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                let total: i64 = bind_all!(
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                     "SELECT COUNT(*) FROM enterprise e WHERE {condition}"
-                )))
-                .bind(tenant_id).bind(&uscc).bind(&none).bind(&none)
-                .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
-                .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
-                .bind(0_i64).bind(0_i64).bind(filter.without_liaison)
+                ))),
+                &none, &none, 0_i64, 0_i64
+            )
                 .fetch_one(pool)
                 .await?;
-                let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+                let rows = bind_all!(
+                sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM enterprise e WHERE {condition} ORDER BY e.name_norm, e.id LIMIT $12 OFFSET $13"
-                )))
-                .bind(tenant_id).bind(&uscc).bind(&none).bind(&none)
-                .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
-                .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
-                .bind(page.limit()).bind(page.offset()).bind(filter.without_liaison)
+                ))),
+                &none, &none, page.limit(), page.offset()
+            )
                 .fetch_all(pool)
                 .await?;
                 (rows, total)
@@ -853,23 +871,22 @@ impl Store {
                 .fetch_one(pool)
                 .await?
             } else {
+                bind_all!(
                 sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                     "SELECT COUNT(*) FROM (SELECT 1 FROM {joined} LIMIT $15) c"
-                )))
-                .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
-                .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
-                .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
-                .bind(0_i64).bind(0_i64).bind(filter.without_liaison).bind(cap)
+                ))),
+                &like, &gram, 0_i64, 0_i64
+            )
+                .bind(cap)
                 .fetch_one(pool)
                 .await?
             };
-            let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
+            let rows = bind_all!(
+            sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM {joined} ORDER BY g.enterprise_id DESC LIMIT $12 OFFSET $13"
-            )))
-            .bind(tenant_id).bind(&uscc).bind(&like).bind(&gram)
-            .bind(&filter.street_id).bind(&industry).bind(&filter.leading_industry).bind(scale).bind(status)
-            .bind(filter.key_enterprise).bind(&filter.liaison_leader_id)
-            .bind(page.limit()).bind(page.offset()).bind(filter.without_liaison)
+            ))),
+            &like, &gram, page.limit(), page.offset()
+        )
             .fetch_all(pool)
             .await?;
             (rows, total)

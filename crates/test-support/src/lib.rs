@@ -490,6 +490,31 @@ impl TestUser {
         (status, response.text().await.unwrap_or_default())
     }
 
+    /// POSTs a raw body of `content_type` (a file to an import API) with the CSRF header; the
+    /// answer as JSON (null when it is not).
+    pub async fn post_body(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie())
+            .header("x-csrf-token", &self.csrf_token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST request");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// The id of the unit with `code`, as this user's unit list shows it.
     pub async fn unit_id(&self, code: &str) -> String {
         let mut page = 1;

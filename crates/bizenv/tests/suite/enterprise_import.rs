@@ -47,24 +47,9 @@ fn code(body: &str) -> String {
 }
 
 /// POSTs a file to the import API as `user`.
-async fn post_file(
-    app: &TestApp,
-    user: &TestUser,
-    content_type: &str,
-    body: Vec<u8>,
-) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/api/v1/enterprises/import"))
-        .header("cookie", format!("bizenv_session={}", user.token))
-        .header("x-csrf-token", &user.csrf_token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
+async fn post_file(user: &TestUser, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    user.post_body("/api/v1/enterprises/import", content_type, body)
         .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn csv(rows: &[Vec<String>]) -> String {
@@ -177,7 +162,7 @@ async fn an_import_lands_the_good_rows_reports_each_bad_one_and_is_idempotent(ba
     ];
     let file = csv(&rows).into_bytes();
     let imports = "audit_log WHERE action = 'import'";
-    let (status, report) = post_file(&app, &supervisor, "text/csv", file.clone()).await;
+    let (status, report) = post_file(&supervisor, "text/csv", file.clone()).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(
         (&report["created"], &report["updated"], &report["unchanged"]),
@@ -241,7 +226,7 @@ async fn an_import_lands_the_good_rows_reports_each_bad_one_and_is_idempotent(ba
     assert_eq!(street_contact.get(&url).await.status(), 404);
 
     // the same file again: nothing changes
-    let (status, again) = post_file(&app, &supervisor, "text/csv", file).await;
+    let (status, again) = post_file(&supervisor, "text/csv", file).await;
     assert_eq!(status, 200);
     assert_eq!(
         (&again["created"], &again["updated"], &again["unchanged"]),
@@ -262,7 +247,7 @@ async fn an_import_lands_the_good_rows_reports_each_bad_one_and_is_idempotent(ba
     let (gb, _, lossy) = encoding_rs::GB18030.encode(&renamed);
     assert!(!lossy);
     assert!(std::str::from_utf8(&gb).is_err(), "the body is not UTF-8");
-    let (status, changed) = post_file(&app, &supervisor, "text/csv", gb.into_owned()).await;
+    let (status, changed) = post_file(&supervisor, "text/csv", gb.into_owned()).await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(
         (&changed["updated"], &changed["errors"]),
@@ -284,7 +269,7 @@ async fn an_export_imported_back_changes_nothing(backend: Backend) {
             .await;
         assert_eq!(response.status(), 200);
         let file = response.bytes().await.unwrap().to_vec();
-        let (status, report) = post_file(&app, &supervisor, content_type, file).await;
+        let (status, report) = post_file(&supervisor, content_type, file).await;
         assert_eq!(status, 200, "{report}");
         assert_eq!(report["errors"], json!([]), "{format}: {report}");
         assert_eq!(
@@ -320,7 +305,7 @@ async fn bad_files_change_nothing_and_a_street_imports_its_own(backend: Backend)
         ("text/csv", without_name.into_bytes(), "企业名称"),
         ("text/csv", vec![0x81, 0x20, 0xFF, 0xFF, b'\n'], "编码"),
     ] {
-        let (status, answer) = post_file(&app, &supervisor, content_type, body).await;
+        let (status, answer) = post_file(&supervisor, content_type, body).await;
         assert_eq!(status, 422, "{says}: {answer}");
         let message = answer["error"]["message"].as_str().unwrap();
         assert!(message.contains(says), "{says}: {message}");
@@ -377,7 +362,7 @@ async fn bad_files_change_nothing_and_a_street_imports_its_own(backend: Backend)
             "",
         ),
     ]);
-    let (status, report) = post_file(&app, &street_contact, "text/csv", file.into_bytes()).await;
+    let (status, report) = post_file(&street_contact, "text/csv", file.into_bytes()).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["created"], 1, "{report}");
     assert_eq!(report["errors"][0]["row"], 3, "{report}");
@@ -389,7 +374,7 @@ async fn bad_files_change_nothing_and_a_street_imports_its_own(backend: Backend)
         "{report}"
     );
     let leader = app.demo_user("leader").await;
-    let (status, _) = post_file(&app, &leader, "text/csv", good.into_bytes()).await;
+    let (status, _) = post_file(&leader, "text/csv", good.into_bytes()).await;
     assert_eq!(
         status, 403,
         "a leader reads the registry but does not import"

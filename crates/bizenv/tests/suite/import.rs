@@ -91,19 +91,8 @@ async fn audit_seq(app: &TestApp) -> i64 {
 }
 
 /// POSTs an XLSX body to the API as `user` (with the CSRF header).
-async fn post_xlsx(app: &TestApp, user: &TestUser, path: &str, body: Vec<u8>) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .header("cookie", format!("bizenv_session={}", user.token))
-        .header("x-csrf-token", &user.csrf_token)
-        .header("content-type", XLSX)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+async fn post_xlsx(user: &TestUser, path: &str, body: Vec<u8>) -> (u16, Value) {
+    user.post_body(path, XLSX, body).await
 }
 
 /// POSTs an upload form (multipart, as a browser sends it) as `user`; no CSRF header.
@@ -153,7 +142,7 @@ async fn a_units_file_lands_its_good_rows_and_names_each_bad_row(backend: Backen
     let admin = app.demo_user("admin").await;
     let before = units(&app).await;
 
-    let (status, report) = post_xlsx(&app, &admin, "/api/v1/units/import", units_file()).await;
+    let (status, report) = post_xlsx(&admin, "/api/v1/units/import", units_file()).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["errors"], units_file_errors());
@@ -204,12 +193,12 @@ async fn importing_the_same_units_file_twice_changes_nothing(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let admin = app.demo_user("admin").await;
     let file = units_file();
-    let (status, first) = post_xlsx(&app, &admin, "/api/v1/units/import", file.clone()).await;
+    let (status, first) = post_xlsx(&admin, "/api/v1/units/import", file.clone()).await;
     assert_eq!((status, &first["created"]), (200, &json!(3)), "{first}");
     let units_after_first = units(&app).await;
     let seq = audit_seq(&app).await;
 
-    let (status, second) = post_xlsx(&app, &admin, "/api/v1/units/import", file).await;
+    let (status, second) = post_xlsx(&admin, "/api/v1/units/import", file).await;
 
     assert_eq!(status, 200);
     assert_eq!(
@@ -233,7 +222,7 @@ async fn importing_the_same_units_file_twice_changes_nothing(backend: Backend) {
         &["代码", "名称", "类型", "上级代码"],
         &["T-S1", "试点街道办事处", "街道", "ZFB"],
     ]);
-    let (status, third) = post_xlsx(&app, &admin, "/api/v1/units/import", renamed).await;
+    let (status, third) = post_xlsx(&admin, "/api/v1/units/import", renamed).await;
     assert_eq!(status, 200);
     assert_eq!(
         third,
@@ -257,7 +246,7 @@ async fn a_staff_file_lands_its_good_rows_with_sealed_phones(backend: Backend) {
         &["测试戊", "ZFB", "主任", "0531-88886666", ""],
     ]);
 
-    let (status, report) = post_xlsx(&app, &admin, "/api/v1/staff/import", file.clone()).await;
+    let (status, report) = post_xlsx(&admin, "/api/v1/staff/import", file.clone()).await;
 
     assert_eq!(status, 200, "{report}");
     assert_eq!(
@@ -310,7 +299,7 @@ async fn a_staff_file_lands_its_good_rows_with_sealed_phones(backend: Backend) {
 
     // the same file again: matched by name and unit, nothing changes
     let seq = audit_seq(&app).await;
-    let (status, again) = post_xlsx(&app, &admin, "/api/v1/staff/import", file).await;
+    let (status, again) = post_xlsx(&admin, "/api/v1/staff/import", file).await;
     assert_eq!(status, 200);
     assert_eq!(
         (&again["created"], &again["updated"], &again["unchanged"]),
@@ -323,7 +312,7 @@ async fn a_staff_file_lands_its_good_rows_with_sealed_phones(backend: Backend) {
         &["姓名", "所属单位代码", "职务"],
         &["测试甲", "FGJ", "副科长"],
     ]);
-    let (_, promoted) = post_xlsx(&app, &admin, "/api/v1/staff/import", promoted).await;
+    let (_, promoted) = post_xlsx(&admin, "/api/v1/staff/import", promoted).await;
     assert_eq!(
         promoted,
         json!({"created": 0, "updated": 1, "unchanged": 0, "errors": []})
@@ -337,7 +326,7 @@ async fn a_staff_file_lands_its_good_rows_with_sealed_phones(backend: Backend) {
     // a missing required column refuses the file, naming the column
     let missing = xlsx(&[&["姓名", "所属单位代码", "手机号"], &["测试己", "FGJ", ""]]);
     let seq = audit_seq(&app).await;
-    let (status, body) = post_xlsx(&app, &admin, "/api/v1/staff/import", missing).await;
+    let (status, body) = post_xlsx(&admin, "/api/v1/staff/import", missing).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["message"], "表格第 1 行缺少必需的列：“职务”");
     assert_eq!(audit_seq(&app).await, seq);
@@ -349,13 +338,8 @@ async fn a_file_that_is_not_xlsx_is_refused_and_changes_nothing(backend: Backend
     let before = units(&app).await;
     let seq = audit_seq(&app).await;
     for path in ["/api/v1/units/import", "/api/v1/staff/import"] {
-        let (status, body) = post_xlsx(
-            &app,
-            &admin,
-            path,
-            "代码,名称\nX1,某单位\n".as_bytes().to_vec(),
-        )
-        .await;
+        let (status, body) =
+            post_xlsx(&admin, path, "代码,名称\nX1,某单位\n".as_bytes().to_vec()).await;
         assert_eq!(status, 422, "{path}: {body}");
         assert_eq!(body["error"]["code"], "validation_failed");
         let message = body["error"]["message"].as_str().unwrap();
