@@ -85,6 +85,17 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+impl Db {
+    /// The `FROM` item that unpacks parameter `$n`, a JSON array, into rows with a `value`
+    /// column: bulk writes pass many rows in one parameter instead of one per value.
+    pub(crate) fn json_rows(&self, n: usize) -> String {
+        match self {
+            Db::Sqlite(_) => format!("json_each(${n})"),
+            Db::Postgres(_) => format!("jsonb_array_elements(CAST(${n} AS JSONB)) AS bulk (value)"),
+        }
+    }
+}
+
 /// Begins a transaction that will write. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`): a deferred transaction that read first and writes later fails with
 /// "database is locked" when another writer (the minute jobs, another request) committed in

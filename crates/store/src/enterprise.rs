@@ -4,6 +4,8 @@
 //! the enterprise's timeline. Search by a name fragment of two or more characters reads the
 //! gram index and then checks the normalised name; an 18-character code is looked up exactly.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::enterprise::{IndustryCode, MIN_FRAGMENT, Scale, Status, grams, normalise};
 use domain::history::Audience;
@@ -202,16 +204,21 @@ impl EnterpriseValues {
     }
 }
 
-/// One enterprise a batch writes: a new one, or new values of a stored one.
+/// One enterprise a batch writes: a new one, or new values of a stored one. Everything a
+/// write needs besides the database is worked out here (sealing, blind index, grams), so a
+/// bulk load can prepare the next batch while the database writes this one.
 pub(crate) struct Write<'a> {
     pub(crate) id: String,
-    pub(crate) values: &'a EnterpriseValues,
+    pub(crate) values: Cow<'a, EnterpriseValues>,
     sealed: Option<String>,
     index: Option<String>,
     /// The stored name when this is an update (its grams change with the name).
     old_name: Option<String>,
     /// The fields an update changes, for the timeline.
     fields: Vec<String>,
+    /// The name grams to add and to remove.
+    added: Vec<String>,
+    removed: Vec<String>,
 }
 
 impl Write<'_> {
@@ -231,16 +238,22 @@ impl Store {
     pub(crate) fn write_of<'a>(
         &self,
         id: String,
-        values: &'a EnterpriseValues,
+        values: Cow<'a, EnterpriseValues>,
         old_name: Option<String>,
         fields: Vec<String>,
     ) -> Write<'a> {
         let phone = values.contact_phone.as_ref();
+        let sealed = phone.map(|p| self.cipher.encrypt(p.as_str()));
+        let index = phone.map(|p| self.index.of(p.as_str()));
+        let new = grams(&values.name);
+        let old = old_name.as_deref().map(grams).unwrap_or_default();
         Write {
             id,
+            sealed,
+            index,
+            added: new.difference(&old).cloned().collect(),
+            removed: old.difference(&new).cloned().collect(),
             values,
-            sealed: phone.map(|p| self.cipher.encrypt(p.as_str())),
-            index: phone.map(|p| self.index.of(p.as_str())),
             old_name,
             fields,
         }
@@ -263,13 +276,11 @@ impl Store {
         let now = self.clock.now();
         let creates: Vec<&Write<'_>> = writes.iter().filter(|w| w.creates()).collect();
         let updates: Vec<&Write<'_>> = writes.iter().filter(|w| !w.creates()).collect();
-        let mut added: Vec<(String, &str)> = Vec::new();
-        let mut removed: Vec<(String, &str)> = Vec::new();
+        let mut added: Vec<(&str, &str)> = Vec::new();
+        let mut removed: Vec<(&str, &str)> = Vec::new();
         for w in writes {
-            let new = grams(&w.values.name);
-            let old = w.old_name.as_deref().map(grams).unwrap_or_default();
-            removed.extend(old.difference(&new).map(|g| (g.clone(), w.id.as_str())));
-            added.extend(new.difference(&old).map(|g| (g.clone(), w.id.as_str())));
+            removed.extend(w.removed.iter().map(|g| (g.as_str(), w.id.as_str())));
+            added.extend(w.added.iter().map(|g| (g.as_str(), w.id.as_str())));
         }
         // neighbouring keys go in together: the gram index is written in order
         added.sort_unstable();
@@ -289,7 +300,7 @@ impl Store {
                      created_at, updated_at) ",
                 );
                 insert.push_values(part, |mut b, w| {
-                    let v = w.values;
+                    let v = &*w.values;
                     b.push_bind(tenant_id)
                         .push_bind(&w.id)
                         .push_bind(v.uscc.as_str())
@@ -316,7 +327,7 @@ impl Store {
                 insert.build().execute(&mut *tx).await?;
             }
             for w in &updates {
-                let v = w.values;
+                let v = &*w.values;
                 sqlx::query(
                     "UPDATE enterprise SET name = $3, name_norm = $4, legal_rep = $5, address = $6, street_id = $7, \
                      industry_code = $8, leading_industry = $9, scale = $10, established_on = $11, capital = $12, \
@@ -335,34 +346,38 @@ impl Store {
             }
             for (gram, id) in &removed {
                 sqlx::query("DELETE FROM enterprise_gram WHERE tenant_id = $1 AND gram = $2 AND enterprise_id = $3")
-                    .bind(tenant_id).bind(gram).bind(*id)
+                    .bind(tenant_id).bind(*gram).bind(*id)
                     .execute(&mut *tx)
                     .await?;
             }
-            for part in added.chunks(5000) {
-                let mut insert =
-                    sqlx::QueryBuilder::new("INSERT INTO enterprise_gram (tenant_id, gram, enterprise_id) ");
-                insert.push_values(part, |mut b, (gram, id)| {
-                    b.push_bind(tenant_id).push_bind(gram).push_bind(*id);
-                });
-                insert.build().execute(&mut *tx).await?;
+            // many rows in one parameter: a JSON array of [gram, id] the database unpacks
+            for part in added.chunks(50_000) {
+                let rows = serde_json::to_string(part).map_err(|e| StoreError::Other(e.into()))?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO enterprise_gram (tenant_id, gram, enterprise_id) \
+                     SELECT $1, value ->> 0, value ->> 1 FROM {}",
+                    self.db.json_rows(2)
+                )))
+                .bind(tenant_id)
+                .bind(rows)
+                .execute(&mut *tx)
+                .await?;
             }
-            for part in created.chunks(1000) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO record_history (tenant_id, record_type, record_id, seq, at, event, actor, audience, detail) ",
-                );
-                insert.push_values(part, |mut b, (id, detail)| {
-                    b.push_bind(tenant_id)
-                        .push_bind("enterprise")
-                        .push_bind(*id)
-                        .push_bind(1_i64)
-                        .push_bind(now)
-                        .push_bind(created_event)
-                        .push_bind(&ctx.actor)
-                        .push_bind(internal)
-                        .push_bind(detail);
-                });
-                insert.build().execute(&mut *tx).await?;
+            for part in created.chunks(50_000) {
+                let rows = serde_json::to_string(part).map_err(|e| StoreError::Other(e.into()))?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO record_history (tenant_id, record_type, record_id, seq, at, event, actor, audience, detail) \
+                     SELECT $1, 'enterprise', value ->> 0, 1, $2, $3, $4, $5, value ->> 1 FROM {}",
+                    self.db.json_rows(6)
+                )))
+                .bind(tenant_id)
+                .bind(now)
+                .bind(created_event)
+                .bind(&ctx.actor)
+                .bind(internal)
+                .bind(rows)
+                .execute(&mut *tx)
+                .await?;
             }
             for w in &updates {
                 history!(tx, tenant_id, ctx, now, &NewHistory {
@@ -509,7 +524,7 @@ impl Store {
             .unwrap_or_default();
         let write = self.write_of(
             id.clone(),
-            &values,
+            Cow::Borrowed(&values),
             existing.as_ref().map(|(e, _)| e.values.name.clone()),
             fields,
         );
@@ -666,7 +681,7 @@ impl Store {
         for chunk in all.chunks(crate::deadline::BULK_CHUNK) {
             let writes: Vec<Write<'_>> = chunk
                 .iter()
-                .map(|v| self.write_of(new_id(), v, None, Vec::new()))
+                .map(|v| self.write_of(new_id(), Cow::Borrowed(v), None, Vec::new()))
                 .collect();
             let digests: Vec<Value> = writes
                 .iter()

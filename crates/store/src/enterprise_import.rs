@@ -594,7 +594,7 @@ impl Store {
 
         // pass 2: the values over what is stored, and what each row does
         let mut report = ImportReport::default();
-        let mut planned: Vec<(usize, String, EnterpriseValues, Option<&Stored>)> = Vec::new();
+        let mut planned: Vec<Planned> = Vec::new();
         for (record, code) in records.iter().zip(codes) {
             let Some(code) = code else { continue };
             let old = stored.get(code.as_str());
@@ -622,12 +622,22 @@ impl Store {
                         report.unchanged += 1;
                     } else {
                         report.updated += 1;
-                        planned.push((record.row, old.id.clone(), values, Some(old)));
+                        planned.push(Planned {
+                            row: record.row,
+                            id: old.id.clone(),
+                            values,
+                            old: Some((old.view.clone(), old.values.name.clone())),
+                        });
                     }
                 }
                 None => {
                     report.created += 1;
-                    planned.push((record.row, new_id(), values, None));
+                    planned.push(Planned {
+                        row: record.row,
+                        id: new_id(),
+                        values,
+                        old: None,
+                    });
                 }
             }
         }
@@ -644,69 +654,102 @@ impl Store {
         }
 
         let batch = new_id();
-        let parts = planned.len().div_ceil(crate::deadline::BULK_CHUNK);
-        let mut part = 0;
+        let summary = Summary {
+            batch: batch.clone(),
+            parts: planned.len().div_ceil(crate::deadline::BULK_CHUNK),
+            counts: json!({
+                "created": report.created, "updated": report.updated,
+                "unchanged": report.unchanged, "refused": refused.len(),
+            }),
+        };
+        let planned_rows = planned.len();
         // a transaction writes up to TX_ROWS rows (the indexes' pages are written to the log
-        // once for many rows), an audit entry covers up to BULK_CHUNK of them
-        for chunk in planned.chunks(TX_ROWS) {
-            let writes: Vec<Write<'_>> = chunk
-                .iter()
-                .map(|(_, id, values, old)| {
-                    let fields = old
-                        .map(|o| {
-                            let index = values
-                                .contact_phone
-                                .as_ref()
-                                .map(|p| self.index.of(p.as_str()));
-                            diff(&o.view, &values.audit_view(index.as_deref()))
-                                .as_object()
-                                .map(|m| m.keys().cloned().collect())
-                                .unwrap_or_default()
-                        })
-                        .unwrap_or_default();
-                    self.write_of(
-                        id.clone(),
-                        values,
-                        old.map(|o| o.values.name.clone()),
-                        fields,
-                    )
-                })
-                .collect();
-            let mut audits = Vec::new();
-            for (rows, writes) in chunk
-                .chunks(crate::deadline::BULK_CHUNK)
-                .zip(writes.chunks(crate::deadline::BULK_CHUNK))
-            {
-                part += 1;
-                let digests: Vec<Value> = rows
-                    .iter()
-                    .zip(writes)
-                    .map(|((row, ..), w)| {
-                        json!({"row": row, "op": if w.creates() { "create" } else { "update" },
-                               "id": w.id, "digest": w.digest()})
-                    })
-                    .collect();
-                audits.push(json!({
-                    "batch": batch, "part": part, "parts": parts,
-                    "created": report.created, "updated": report.updated,
-                    "unchanged": report.unchanged, "refused": refused.len(),
-                    "rows": digests,
-                }));
-            }
+        // once for many rows), an audit entry covers up to BULK_CHUNK of them; while the
+        // database writes one transaction, the next is prepared on another thread (sealing,
+        // blind indexes, grams and digests need no database)
+        let mut chunks = Vec::new();
+        let mut rest = planned.into_iter().peekable();
+        while rest.peek().is_some() {
+            chunks.push(rest.by_ref().take(TX_ROWS).collect::<Vec<_>>());
+        }
+        let summary = std::sync::Arc::new(summary);
+        let mut first_part = 0;
+        let mut prepare = |chunk: Vec<Planned>| {
+            let (store, summary) = (self.clone(), summary.clone());
+            let part = first_part;
+            first_part += chunk.len().div_ceil(crate::deadline::BULK_CHUNK);
+            tokio::task::spawn_blocking(move || store.prepare_import(chunk, part, &summary))
+        };
+        let mut chunks = chunks.into_iter();
+        let mut next = chunks.next().map(&mut prepare);
+        while let Some(prepared) = next.take() {
+            let (writes, audits) = prepared
+                .await
+                .map_err(|e| StoreError::Other(anyhow::Error::new(e).context("preparing rows")))?;
+            next = chunks.next().map(&mut prepare);
             self.write_batch(
                 ctx, tenant_id, &writes, "imported", "import", &batch, audits,
             )
             .await?;
-            done += chunk.len();
+            done += writes.len();
             progress(ImportProgress { done, total });
         }
-        if planned.len() >= crate::deadline::BULK_CHUNK {
+        if planned_rows >= crate::deadline::BULK_CHUNK {
             self.analyze_enterprises().await?;
         }
         Ok(EnterpriseImport {
             report,
             batch: Some(batch),
         })
+    }
+
+    /// The writes of one transaction of an import and its audit entries (parts after
+    /// `part`), each entry with a digest per row.
+    fn prepare_import(
+        &self,
+        chunk: Vec<Planned>,
+        mut part: usize,
+        summary: &Summary,
+    ) -> (Vec<Write<'static>>, Vec<Value>) {
+        let mut writes = Vec::with_capacity(chunk.len());
+        let mut audits = Vec::new();
+        let mut rows = Vec::new();
+        for planned in chunk {
+            let fields = planned
+                .old
+                .as_ref()
+                .map(|(view, _)| {
+                    let index = planned
+                        .values
+                        .contact_phone
+                        .as_ref()
+                        .map(|p| self.index.of(p.as_str()));
+                    diff(view, &planned.values.audit_view(index.as_deref()))
+                        .as_object()
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default();
+            let write = self.write_of(
+                planned.id,
+                Cow::Owned(planned.values),
+                planned.old.map(|(_, name)| name),
+                fields,
+            );
+            rows.push(json!({
+                "row": planned.row, "op": if write.creates() { "create" } else { "update" },
+                "id": write.id, "digest": write.digest(),
+            }));
+            writes.push(write);
+            if rows.len() == crate::deadline::BULK_CHUNK {
+                part += 1;
+                audits.push(summary.entry(part, std::mem::take(&mut rows)));
+            }
+        }
+        if !rows.is_empty() {
+            audits.push(summary.entry(part + 1, rows));
+        }
+        (writes, audits)
     }
 
     /// The stored enterprises with these codes, by code, with their audit views.
@@ -738,6 +781,33 @@ struct Stored {
     id: String,
     values: EnterpriseValues,
     view: Value,
+}
+
+/// A row an import writes: its row number, the enterprise's id, its new values and, for a
+/// stored enterprise, its audit view and name.
+struct Planned {
+    row: usize,
+    id: String,
+    values: EnterpriseValues,
+    old: Option<(Value, String)>,
+}
+
+/// What every audit entry of an import says besides its rows.
+struct Summary {
+    batch: String,
+    parts: usize,
+    counts: Value,
+}
+
+impl Summary {
+    fn entry(&self, part: usize, rows: Vec<Value>) -> Value {
+        let mut entry =
+            json!({"batch": self.batch, "part": part, "parts": self.parts, "rows": rows});
+        if let (Some(entry), Some(counts)) = (entry.as_object_mut(), self.counts.as_object()) {
+            entry.extend(counts.clone());
+        }
+        entry
+    }
 }
 
 #[cfg(test)]

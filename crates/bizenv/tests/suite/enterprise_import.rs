@@ -13,6 +13,7 @@ db_tests!(
     an_export_imported_back_changes_nothing,
     bad_files_change_nothing_and_a_street_imports_its_own,
     the_cli_imports_a_file_and_writes_the_row_errors_beside_it,
+    a_large_import_is_audited_in_parts_of_one_batch,
 );
 
 /// `bizenv bench import` runs the product's import and sqlite3's reference (SQLite only: the
@@ -434,4 +435,58 @@ async fn the_cli_imports_a_file_and_writes_the_row_errors_beside_it(backend: Bac
         stdout.contains("新增 0 行，更新 0 行，未变化 1 行，有误 1 处"),
         "{stdout}"
     );
+}
+
+/// 25,000 rows: prepared on another thread while written, audited as three entries of
+/// 10,000, 10,000 and 5,000 digests sharing the batch id; each row lands with its grams and
+/// its timeline entry.
+async fn a_large_import_is_audited_in_parts_of_one_batch(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let supervisor = app.demo_user("supervisor").await;
+    let before = count(&app, "enterprise").await;
+    let mut file = String::from("统一社会信用代码,企业名称\r\n");
+    for i in 0..25_000 {
+        file.push_str(&format!(
+            "{},槐荫批次{i}号有限公司\r\n",
+            code(&format!("9137010479{i:06}"))
+        ));
+    }
+    let (status, report) = post_file(&supervisor, "text/csv", file.into_bytes()).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["created"], 25_000, "{report}");
+    assert_eq!(count(&app, "enterprise").await, before + 25_000);
+    let history = "record_history WHERE record_type = 'enterprise' AND event = 'imported'";
+    assert_eq!(count(&app, history).await, 25_000);
+
+    let entries = app
+        .sql_rows("SELECT entity_id, changes FROM audit_log WHERE action = 'import' ORDER BY seq")
+        .await;
+    let parts: Vec<(i64, i64, usize, i64)> = entries
+        .iter()
+        .map(|e| {
+            let changes: Value = serde_json::from_str(&e[1]).unwrap();
+            assert_eq!(changes["batch"].as_str(), Some(e[0].as_str()));
+            assert_eq!(e[0], entries[0][0], "one batch");
+            assert_eq!(changes["created"], 25_000);
+            (
+                changes["part"].as_i64().unwrap(),
+                changes["parts"].as_i64().unwrap(),
+                changes["rows"].as_array().unwrap().len(),
+                changes["rows"][0]["row"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (1, 3, 10_000, 2),
+            (2, 3, 10_000, 10_002),
+            (3, 3, 5_000, 20_002)
+        ]
+    );
+
+    // found by a fragment of the last row's name, and only that row
+    let found = search(&supervisor, "批次24999号").await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["uscc"], code("9137010479024999"));
 }
