@@ -410,11 +410,7 @@ impl TestUser {
     /// GET `path` and read the JSON answer with its status.
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let response = self.get(path).await;
-        let status = response.status().as_u16();
-        (
-            status,
-            response.json().await.unwrap_or(serde_json::Value::Null),
-        )
+        status_and_json(response).await
     }
 
     /// GET `path` and read the text answer with its status.
@@ -440,11 +436,7 @@ impl TestUser {
             request = request.header("x-csrf-token", &self.csrf_token);
         }
         let response = request.send().await.expect("POST request");
-        let status = response.status().as_u16();
-        (
-            status,
-            response.json().await.unwrap_or(serde_json::Value::Null),
-        )
+        status_and_json(response).await
     }
 
     /// POSTs a multipart form as this user (with the CSRF header): text fields, then one file
@@ -508,11 +500,7 @@ impl TestUser {
             .send()
             .await
             .expect("POST request");
-        let status = response.status().as_u16();
-        (
-            status,
-            response.json().await.unwrap_or(serde_json::Value::Null),
-        )
+        status_and_json(response).await
     }
 
     /// The id of the unit with `code`, as this user's unit list shows it.
@@ -552,11 +540,7 @@ impl TestUser {
             .send()
             .await
             .expect("request");
-        let status = response.status().as_u16();
-        (
-            status,
-            response.json().await.unwrap_or(serde_json::Value::Null),
-        )
+        status_and_json(response).await
     }
 
     /// POST a form as this user (the caller puts `csrf_token` in the fields if wanted).
@@ -658,4 +642,13 @@ macro_rules! db_tests {
             )*
         }
     };
+}
+
+/// A response's status and its JSON body (`Null` when the body is not JSON).
+async fn status_and_json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
 }
