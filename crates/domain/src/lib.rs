@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod clock;
 pub mod deadline;
 pub mod enterprise;
+pub mod finding;
 pub mod history;
 pub mod notify;
 pub mod org;
