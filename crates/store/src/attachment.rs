@@ -227,6 +227,20 @@ impl Store {
         upload: Upload,
     ) -> Result<Attachment> {
         let file = self.prepare_file(tenant_id, file_name, upload)?;
+        self.attach_prepared(ctx, tenant_id, record_type, record_id, file)
+            .await
+    }
+
+    /// Records a file already checked and moved into place ([`Self::prepare_file`]) on a
+    /// record, as [`Self::attach`] does; refused, the file is removed.
+    pub async fn attach_prepared(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        record_type: &str,
+        record_id: &str,
+        file: PreparedFile,
+    ) -> Result<Attachment> {
         let now = self.clock.now();
         let head = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;

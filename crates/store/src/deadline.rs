@@ -250,6 +250,32 @@ macro_rules! insert_deadline {
 }
 pub(crate) use insert_deadline;
 
+/// Marks an open deadline met at `$now` with the minutes worked, inside the caller's
+/// transaction, and closes the supervision notice it was overdue with.
+macro_rules! meet_deadline {
+    ($tx:expr, $tenant_id:expr, $deadline_id:expr, $now:expr, $worked:expr) => {{
+        sqlx::query(
+            "UPDATE deadline SET open = FALSE, met_at = $3, worked_minutes = $4, updated_at = $3 \
+             WHERE tenant_id = $1 AND id = $2 AND open",
+        )
+        .bind($tenant_id)
+        .bind($deadline_id)
+        .bind($now)
+        .bind($worked)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "UPDATE notice SET closed_at = $3 WHERE tenant_id = $1 AND deadline_id = $2 AND closed_at IS NULL",
+        )
+        .bind($tenant_id)
+        .bind($deadline_id)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use meet_deadline;
+
 impl Store {
     /// The rule, its JSON and its computed moments for a deadline about to be opened.
     pub(crate) async fn plan_deadline(

@@ -17,6 +17,8 @@ use crate::tenant::Tenant;
 use crate::unit::NewUnit;
 use crate::{Result, Store, StoreError};
 
+mod inspections;
+
 /// The demo tenant's unit tree.
 const HUAIYIN: &str = include_str!("demo/huaiyin.toml");
 
@@ -40,6 +42,9 @@ const CHANNELS_VERSION: i32 = 1;
 
 /// The version of the `enterprises` part.
 const ENTERPRISES_VERSION: i32 = 1;
+
+/// The version of the `inspections` part.
+const INSPECTIONS_VERSION: i32 = 1;
 
 /// Enterprises in the demo registry.
 pub const DEMO_ENTERPRISES: usize = 5_000;
@@ -364,6 +369,8 @@ pub struct DemoSummary {
     pub units: std::collections::BTreeMap<String, usize>,
     /// Enterprises in the registry, and how many of them are key enterprises.
     pub enterprises: (i64, i64),
+    /// Findings per state (open, assigned, rectifying, submitted, verified).
+    pub findings: std::collections::BTreeMap<String, i64>,
     /// Parts seeded by this run (empty when the demo was already complete).
     pub seeded_now: Vec<String>,
 }
@@ -472,6 +479,34 @@ impl Store {
                 .await?;
             seeded_now.push("enterprises".to_owned());
         }
+        if self.demo_part_version(&tenant, "inspections").await? < INSPECTIONS_VERSION {
+            self.seed_demo_inspections(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "inspections", INSPECTIONS_VERSION)
+                .await?;
+            seeded_now.push("inspections".to_owned());
+        }
+        let mut findings = std::collections::BTreeMap::new();
+        for state in domain::finding::FindingState::ALL {
+            let page = self
+                .list_findings(
+                    &tenant.id,
+                    &crate::inspection::Visibility {
+                        all: true,
+                        ..Default::default()
+                    },
+                    &ctx.actor,
+                    &crate::inspection::FindingFilter {
+                        state: Some(*state),
+                        ..Default::default()
+                    },
+                    crate::page::PageRequest {
+                        page: 1,
+                        per_page: 1,
+                    },
+                )
+                .await?;
+            findings.insert(state.as_str().to_owned(), page.total);
+        }
         let mut per_kind = std::collections::BTreeMap::new();
         for unit in self.units(&tenant.id).await? {
             *per_kind.entry(unit.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -483,6 +518,7 @@ impl Store {
         let key = self.liaison_coverage(&tenant.id).await?.key_enterprises;
         Ok(DemoSummary {
             enterprises: (enterprises, key),
+            findings,
             tenant_code: tenant.code,
             tenant_name: tenant.name,
             units: per_kind,

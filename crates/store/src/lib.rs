@@ -20,6 +20,7 @@ pub mod extension;
 pub mod group;
 pub mod history;
 pub mod import;
+pub mod inspection;
 pub mod job;
 pub mod keys;
 pub mod notice;

@@ -73,6 +73,7 @@ pub(crate) const NOTIFY_SQL: [&str; 3] = [
 pub fn record_noun(record_type: &str) -> &'static str {
     match record_type {
         "task" => "督查任务",
+        "finding" => "整改问题",
         _ => "事项",
     }
 }
@@ -81,6 +82,7 @@ pub fn record_noun(record_type: &str) -> &'static str {
 pub fn record_url(record_type: &str, record_id: &str) -> String {
     match record_type {
         "task" => format!("/tasks/{record_id}"),
+        "finding" => format!("/findings/{record_id}"),
         _ => "/".to_owned(),
     }
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::attachment::record_file;
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::db::{BeginWrite, with_pool};
-use crate::deadline::{NewDeadline, StoredDeadline, insert_deadline};
+use crate::deadline::{NewDeadline, StoredDeadline, insert_deadline, meet_deadline};
 use crate::history::{NewHistory, history};
 use crate::notification::notify;
 use crate::page::{Page, PageRequest};
@@ -632,18 +632,7 @@ impl Store {
                 }
             }
             if let Some((deadline_id, worked, _)) = &met {
-                sqlx::query(
-                    "UPDATE deadline SET open = FALSE, met_at = $3, worked_minutes = $4, updated_at = $3 \
-                     WHERE tenant_id = $1 AND id = $2 AND open",
-                )
-                .bind(tenant_id).bind(deadline_id).bind(now).bind(worked)
-                .execute(&mut *tx)
-                .await?;
-                // the supervision notice of an overdue task is closed with it
-                sqlx::query("UPDATE notice SET closed_at = $3 WHERE tenant_id = $1 AND deadline_id = $2 AND closed_at IS NULL")
-                    .bind(tenant_id).bind(deadline_id).bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                meet_deadline!(tx, tenant_id, deadline_id, now, worked);
             }
             let mut detail = json!({"progress": progress, "text": note, "unit_id": unit_id});
             if let (Some(m), Some(d)) = (milestone, detail.as_object_mut()) {

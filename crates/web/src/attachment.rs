@@ -107,6 +107,10 @@ async fn download(
         .ok_or_else(Error::not_found)?;
     let visible = match attachment.record_type.as_str() {
         "task" => crate::task::sees_task(&state, &user, &attachment.record_id).await?,
+        "inspection" => {
+            crate::inspection::sees_inspection(&state, &user, &attachment.record_id).await?
+        }
+        "finding" => crate::inspection::sees_finding(&state, &user, &attachment.record_id).await?,
         _ => false,
     };
     if !visible {

@@ -18,6 +18,7 @@ pub mod home;
 pub mod i18n;
 pub mod import;
 pub mod inbox;
+pub mod inspection;
 pub mod list;
 pub mod metrics;
 pub mod notice;

@@ -88,6 +88,21 @@ async fn notice_json(
                 .unwrap_or_default(),
             format!("/tasks/{}", n.record_id),
         ),
+        "finding" => (
+            state
+                .store
+                .finding(&user.tenant.id, &n.record_id)
+                .await?
+                .map(|f| {
+                    format!(
+                        "{}问题：{}",
+                        f.category,
+                        f.description.chars().take(30).collect::<String>()
+                    )
+                })
+                .unwrap_or_default(),
+            format!("/findings/{}", n.record_id),
+        ),
         other => (other.to_owned(), String::new()),
     };
     let unit = n.unit_id.as_deref().and_then(|u| units.by_id.get(u));

@@ -32,6 +32,8 @@ pub struct Layout {
     pub nav_tasks: bool,
     /// Show the enterprise registry.
     pub nav_enterprises: bool,
+    /// Show findings (and inspections, self-checks, accountability).
+    pub nav_findings: bool,
     catalog: &'static Catalog,
 }
 
@@ -51,6 +53,7 @@ impl Layout {
             nav_accounts: false,
             nav_tasks: false,
             nav_enterprises: false,
+            nav_findings: false,
             catalog,
         }
     }
@@ -83,6 +86,7 @@ impl Layout {
                 &user.account,
                 crate::policy::Action::ReadEnterprises,
             ),
+            nav_findings: crate::policy::allows(&user.account, crate::policy::Action::ReadFindings),
             ..Self::new(title_key, nav)
         }
     }
@@ -99,6 +103,8 @@ impl Layout {
             self.nav_tasks = crate::policy::allows(&user.account, crate::policy::Action::ReadTasks);
             self.nav_enterprises =
                 crate::policy::allows(&user.account, crate::policy::Action::ReadEnterprises);
+            self.nav_findings =
+                crate::policy::allows(&user.account, crate::policy::Action::ReadFindings);
         }
         self
     }

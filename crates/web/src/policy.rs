@@ -43,6 +43,20 @@ pub enum Action {
     ReadEnterprises,
     /// Add and change enterprises (`unit_admin`: those of its street, see [`scope`]).
     ManageEnterprises,
+    /// Read inspections: open ones, and covert ones of one's team (the supervisor: all); see
+    /// [`inspection_visibility`].
+    ReadInspections,
+    /// Record inspections and their findings (inspectors, the supervisor).
+    RecordInspections,
+    /// Read findings as [`inspection_visibility`] grants them.
+    ReadFindings,
+    /// Assign, confirm claims, verify, send back and publish findings; record findings of
+    /// any source; accountability decisions (the supervisor).
+    ManageFindings,
+    /// Claim, plan and rectify one's unit's findings and keep its self-check list.
+    RectifyFindings,
+    /// Read accountability decisions (`unit_admin`: those on its subtree).
+    ReadAccountability,
 }
 
 /// Whether `account` may take `action`.
@@ -102,7 +116,45 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ManageChannels => role == Sysadmin,
         Action::ReadEnterprises => matches!(role, Supervisor | Leader | UnitAdmin | Inspector),
         Action::ManageEnterprises => matches!(role, Supervisor | UnitAdmin),
+        Action::ReadInspections => matches!(role, Supervisor | Leader | Inspector),
+        Action::RecordInspections => matches!(role, Supervisor | Inspector),
+        Action::ReadFindings => {
+            matches!(role, Supervisor | Leader | Inspector | UnitAdmin | Observer)
+        }
+        Action::ManageFindings => role == Supervisor,
+        Action::RectifyFindings => role == UnitAdmin,
+        Action::ReadAccountability => matches!(role, Supervisor | Leader | UnitAdmin | Observer),
     }
+}
+
+/// What `account` sees of inspections and findings (SPEC "Inspections and accountability"):
+/// the supervisor everything; an inspector open inspections, covert ones of its teams and
+/// their findings; a leader open inspections and every finding but the unassigned,
+/// unpublished ones of covert inspections; a `unit_admin` its subtree's findings once assigned or claimed, and
+/// the published ones; an observer the published ones. `subtree` is the `unit_admin`'s
+/// units (from [`sees_unit`]).
+pub fn inspection_visibility(
+    account: &Account,
+    subtree: Option<Vec<String>>,
+) -> store::inspection::Visibility {
+    let mut v = store::inspection::Visibility::default();
+    for role in &account.roles {
+        match role {
+            Role::Supervisor => v.all = true,
+            Role::Inspector => v.team_of = Some(account.id.clone()),
+            Role::Leader => {
+                v.leader = true;
+                v.published = true;
+            }
+            Role::UnitAdmin => {
+                v.units = Some(subtree.clone().unwrap_or_default());
+                v.published = true;
+            }
+            Role::Observer => v.published = true,
+            _ => {}
+        }
+    }
+    v
 }
 
 /// Which units' records an account reads under an action.

@@ -85,6 +85,7 @@ fn api() -> Routes {
         .merge(crate::inbox::api())
         .merge(crate::channels::api())
         .merge(crate::enterprise::api())
+        .merge(crate::inspection::api())
         .merge(openapi::api())
 }
 
@@ -107,6 +108,7 @@ fn pages() -> Routes {
         .merge(crate::inbox::pages())
         .merge(crate::channels::pages())
         .merge(crate::enterprise::pages())
+        .merge(crate::inspection::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.

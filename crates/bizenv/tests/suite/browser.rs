@@ -219,7 +219,14 @@ async fn three_roles_sign_in_and_see_exactly_their_part() {
     sign_in(&client, &app, "supervisor").await;
     assert_eq!(
         nav_links(&client).await,
-        ["首页", "组织机构", "督查督办", "企业库", "工作日历"]
+        [
+            "首页",
+            "组织机构",
+            "督查督办",
+            "问题整改",
+            "企业库",
+            "工作日历"
+        ]
     );
     client.goto(&app.url("/audit")).await.unwrap();
     let h1 = client.find(Locator::Css("main h1")).await.unwrap();
@@ -442,5 +449,225 @@ async fn the_supervisor_uploads_enterprises_and_reads_the_two_bad_rows() {
     );
     client.find(Locator::Id("import-report")).await.unwrap();
     assert!(scroll_width(&client).await <= 390, "no horizontal scroll");
+    client.close().await.unwrap();
+}
+
+/// Sets a form field by script (date inputs take their value so on every locale).
+async fn set_value(client: &Client, css: &str, value: &str) {
+    client
+        .execute(
+            "document.querySelector(arguments[0]).value = arguments[1];",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+async fn text_of(client: &Client, id: &str) -> String {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Issue 8's journey on a phone: an inspector records a covert inspection and its finding
+/// with a photo, the supervisor assigns it, the street plans and submits with evidence, the
+/// supervisor verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_covert_finding_goes_from_the_inspector_to_the_street_and_is_verified() {
+    let app = TestApp::spawn_demo(Backend::Sqlite).await;
+    let driver = Driver::start();
+    let supervisor = app.demo_user("supervisor").await;
+    let street_id = supervisor.unit_id("370104001").await;
+    let profile = tempfile::tempdir().unwrap();
+    let photo = profile.path().join("窗口空岗.png");
+    std::fs::write(
+        &photo,
+        [0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0, 0, 13],
+    )
+    .unwrap();
+    let report = profile.path().join("整改报告.pdf");
+    std::fs::write(&report, b"%PDF-1.4 rectification").unwrap();
+
+    // the inspector: a covert inspection of the street, then its finding with a photo
+    let client = driver.phone(profile.path()).await;
+    sign_in(&client, &app, "inspector").await;
+    client.goto(&app.url("/inspections/new")).await.unwrap();
+    let form = client.form(Locator::Id("inspection-form")).await.unwrap();
+    form.set_by_name("kind", "covert").await.unwrap();
+    form.set_by_name("title", "便民服务中心窗口暗访")
+        .await
+        .unwrap();
+    set_value(
+        &client,
+        "#inspection-form input[name=held_on]",
+        "2026-11-27",
+    )
+    .await;
+    client
+        .find(Locator::Css(&format!(
+            "#inspection-form input[name=target_unit_ids][value='{street_id}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    form.submit().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("record-finding"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let form = client.form(Locator::Id("finding-form")).await.unwrap();
+    form.set_by_name("category", "纪律").await.unwrap();
+    form.set_by_name("severity", "serious").await.unwrap();
+    form.set_by_name("description", "3 号窗口上班时间空岗 40 分钟")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css(&format!(
+            "#finding-form input[name=unit_ids][value='{street_id}']"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    form.submit().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("finding-upload"))
+        .await
+        .unwrap();
+    let finding_url = client.current_url().await.unwrap().to_string();
+    assert_eq!(text_of(&client, "finding-state").await, "待交办");
+    client
+        .find(Locator::Css("#finding-upload input[name=file]"))
+        .await
+        .unwrap()
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    client
+        .form(Locator::Id("finding-upload"))
+        .await
+        .unwrap()
+        .submit()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#files img.thumb[alt='窗口空岗.png']"))
+        .await
+        .unwrap();
+    assert!(scroll_width(&client).await <= 390, "no horizontal scroll");
+    client.close().await.unwrap();
+
+    // the supervisor assigns it to the street
+    let profile2 = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile2.path()).await;
+    sign_in(&client, &app, "supervisor").await;
+    client.goto(&finding_url).await.unwrap();
+    client
+        .form(Locator::Id("assign-form"))
+        .await
+        .unwrap()
+        .submit()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//dd[@id='finding-state'][contains(., '已交办')]",
+        ))
+        .await
+        .unwrap();
+    client.close().await.unwrap();
+
+    // the street: never the covert inspection; plans, then submits with its report
+    let profile3 = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile3.path()).await;
+    sign_in(&client, &app, "street").await;
+    client.goto(&finding_url).await.unwrap();
+    let page = client.source().await.unwrap();
+    assert!(
+        !page.contains("便民服务中心窗口暗访") && !page.contains("赵强"),
+        "the inspection and the inspector stay hidden"
+    );
+    let form = client.form(Locator::Id("plan-form")).await.unwrap();
+    form.set_by_name("measures", "调整排班，设 AB 岗")
+        .await
+        .unwrap();
+    set_value(&client, "#plan-form input[name=planned_on]", "2026-12-11").await;
+    form.submit().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//dd[@id='finding-state'][contains(., '整改中')]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&client, "finding-due").await, "2026-12-11 17:30");
+    let form = client.form(Locator::Id("submit-form")).await.unwrap();
+    form.set_by_name("text", "已调整排班并公示 AB 岗")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#submit-form input[name=file]"))
+        .await
+        .unwrap()
+        .send_keys(report.to_str().unwrap())
+        .await
+        .unwrap();
+    form.submit().await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//dd[@id='finding-state'][contains(., '待验收')]",
+        ))
+        .await
+        .unwrap();
+    client
+        .find(Locator::XPath(
+            "//ul[@id='files']/li/a[text()='整改报告.pdf']",
+        ))
+        .await
+        .unwrap();
+    assert!(scroll_width(&client).await <= 390, "no horizontal scroll");
+    client.close().await.unwrap();
+
+    // the supervisor verifies
+    let profile4 = tempfile::tempdir().unwrap();
+    let client = driver.phone(profile4.path()).await;
+    sign_in(&client, &app, "supervisor").await;
+    client.goto(&finding_url).await.unwrap();
+    client
+        .form(Locator::Id("verify-form"))
+        .await
+        .unwrap()
+        .set_by_name("text", "整改到位，同意销号")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#verify-form button[value=verify]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::XPath(
+            "//dd[@id='finding-state'][contains(., '已销号')]",
+        ))
+        .await
+        .unwrap();
     client.close().await.unwrap();
 }

@@ -11,6 +11,7 @@ mod enterprise_import;
 mod enterprises;
 mod groups;
 mod import;
+mod inspections;
 mod kernel;
 mod notify;
 mod org;

@@ -47,9 +47,8 @@ async fn mail_and_sms_reach_whoever_asked_once_each(backend: Backend) {
         .spawn()
         .await;
     app.clock.set(at("2026-11-30 09:00"));
-    // the demo's own tasks are set aside, so only this test's task gives cards
-    app.sql("UPDATE deadline SET open = FALSE WHERE record_type = 'task'")
-        .await;
+    // the demo's own tasks and findings are set aside, so only this test's task gives cards
+    app.sql("UPDATE deadline SET open = FALSE").await;
 
     // the sysadmin points SMS at the gateway, with the district's template
     let admin = app.demo_user("admin").await;

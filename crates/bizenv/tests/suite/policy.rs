@@ -397,6 +397,82 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "street" if target == Target::Own => Open,
             _ => Hidden,
         },
+        // inspections: the supervisor, leaders and inspectors read the open ones (the
+        // fixture's are open, the demo inspector on their team); the supervisor and inspectors
+        // record them
+        ("GET", "/inspections") | ("GET", "/api/v1/inspections") => match user {
+            "supervisor" | "leader" | "inspector" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/inspections/{id}")
+        | ("GET", "/api/v1/inspections/{id}")
+        | ("GET", "/api/v1/inspections/{id}/attachments") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "inspector" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/inspections/new")
+        | ("POST", "/inspections/new")
+        | ("POST", "/api/v1/inspections") => match user {
+            "supervisor" | "inspector" | "other" => Open,
+            "leader" => Forbidden,
+            _ => Hidden,
+        },
+        ("POST", "/inspections/{id}/attachments")
+        | ("POST", "/api/v1/inspections/{id}/attachments") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "inspector" | "other" => Open,
+            "leader" => Forbidden,
+            _ => Hidden,
+        },
+        // findings (the fixture's: media reports assigned to the street and its sibling):
+        // the supervisor and leaders read all, a street its own, observers and units the
+        // published ones (none), inspectors those of inspections they see (none)
+        ("GET", "/findings") | ("GET", "/api/v1/findings") | ("GET", "/api/v1/findings/export") => {
+            match user {
+                "supervisor" | "leader" | "inspector" | "unitadmin" | "street" | "observer"
+                | "other" => Open,
+                _ => Hidden,
+            }
+        }
+        ("GET", "/findings/self-checks") | ("GET", "/api/v1/findings/self-checks") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/findings/new") | ("POST", "/findings/new") | ("POST", "/api/v1/findings") => {
+            match user {
+                "supervisor" | "inspector" | "unitadmin" | "street" | "other" => Open,
+                "leader" | "observer" => Forbidden,
+                _ => Hidden,
+            }
+        }
+        ("GET", "/findings/{id}")
+        | ("GET", "/api/v1/findings/{id}")
+        | ("GET", "/api/v1/findings/{id}/history")
+        | ("GET", "/api/v1/findings/{id}/attachments") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "other" => Open,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
+        ("POST", "/findings/{id}/action")
+        | ("POST", "/api/v1/findings/{id}/actions")
+        | ("POST", "/api/v1/findings/{id}/attachments") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "other" => Open,
+            "leader" => Forbidden,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
+        ("GET", "/accountability") | ("GET", "/api/v1/accountability") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "observer" | "other" => Open,
+            _ => Hidden,
+        },
+        ("POST", "/accountability") | ("POST", "/api/v1/accountability") => match user {
+            "supervisor" | "other" => Open,
+            "leader" | "unitadmin" | "street" | "observer" => Forbidden,
+            _ => Hidden,
+        },
         _ => panic!("{method} {path} is routed but has no expected outcome here: write one"),
     }
 }
@@ -411,6 +487,8 @@ struct Fixture {
     notices: BTreeMap<&'static str, String>,
     attachments: BTreeMap<&'static str, String>,
     enterprises: BTreeMap<&'static str, String>,
+    inspections: BTreeMap<&'static str, String>,
+    findings: BTreeMap<&'static str, String>,
 }
 
 impl Fixture {
@@ -434,6 +512,10 @@ impl Fixture {
             &self.notices[key]
         } else if path.contains("/enterprises/") {
             &self.enterprises[key]
+        } else if path.contains("/inspections/") {
+            &self.inspections[key]
+        } else if path.contains("/findings/") {
+            &self.findings[key]
         } else if path.starts_with("/attachments/") {
             &self.attachments[key]
         } else {
@@ -766,9 +848,111 @@ async fn fixture(app: &TestApp) -> Fixture {
             enterprise(other.id.clone(), None, "91370104MA3C5T83").await,
         ),
     ]);
+    // an open inspection of each street, the demo inspector on its team; a media report
+    // assigned to each street
+    let inspector_id = account("inspector").await;
+    let inspection_of = |tenant_id: String, unit_id: String, members: Vec<String>| {
+        let store = app.store.clone();
+        async move {
+            store
+                .create_inspection(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    &store::inspection::NewInspection {
+                        kind: domain::finding::InspectionKind::Open,
+                        title: "窗口作风明察".into(),
+                        held_on: "2026-11-27".parse().unwrap(),
+                        notes: String::new(),
+                        member_ids: members,
+                        target_unit_ids: vec![unit_id],
+                    },
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let other_supervisor = app
+        .store
+        .account_by_username("other")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let inspections = BTreeMap::from([
+        (
+            "own",
+            inspection_of(
+                tenant.id.clone(),
+                own_unit.clone(),
+                vec![inspector_id.clone()],
+            )
+            .await,
+        ),
+        (
+            "sibling",
+            inspection_of(tenant.id.clone(), sibling_unit.clone(), vec![inspector_id]).await,
+        ),
+        (
+            "foreign",
+            inspection_of(other.id.clone(), ids[0].clone(), vec![other_supervisor]).await,
+        ),
+    ]);
+    let finding_of = |tenant_id: String, unit_id: String| {
+        let store = app.store.clone();
+        async move {
+            let id = store
+                .create_findings(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    &store::inspection::NewFinding {
+                        inspection_id: None,
+                        source: domain::finding::Source::Media,
+                        category: "作风".into(),
+                        severity: domain::finding::Severity::General,
+                        description: "媒体曝光窗口推诿".into(),
+                        found_on: "2026-11-27".parse().unwrap(),
+                        unit_ids: vec![unit_id.clone()],
+                        persons: String::new(),
+                    },
+                )
+                .await
+                .unwrap()
+                .remove(0)
+                .id;
+            store
+                .act_on_finding(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    &id,
+                    &store::inspection::FindingStep::Assign {
+                        unit_id,
+                        persons: None,
+                        note: String::new(),
+                    },
+                    store::task::ReportFiles::default(),
+                )
+                .await
+                .unwrap();
+            id
+        }
+    };
+    let findings = BTreeMap::from([
+        ("own", finding_of(tenant.id.clone(), own_unit.clone()).await),
+        (
+            "sibling",
+            finding_of(tenant.id.clone(), sibling_unit.clone()).await,
+        ),
+        (
+            "foreign",
+            finding_of(other.id.clone(), ids[0].clone()).await,
+        ),
+    ]);
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
+        inspections,
+        findings,
         enterprises,
         reorgs,
         tasks,

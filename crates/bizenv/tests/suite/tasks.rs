@@ -166,7 +166,10 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
     );
 
     // the red card issued a supervision notice, numbered in the year (the demo tasks overdue
-    // by then, 2-1, 5-1 and 7-1, took 1–3), addressed to the lead unit's head
+    // by then, 2-1, 5-1 and 7-1, took 1–3, and the demo's six overdue findings 4–9: a plan
+    // and a rectification of last month's inspection, a rectification awaiting verification,
+    // the plans of three self-check problems listed the day before), addressed to the lead
+    // unit's head
     let (_, notices) = supervisor.get_json("/api/v1/notices?state=open").await;
     let notice = notices["items"]
         .as_array()
@@ -175,14 +178,14 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         .find(|n| n["record_id"] == id.as_str())
         .unwrap()
         .clone();
-    assert_eq!(notice["number"], "槐营商督〔2026〕4号");
+    assert_eq!(notice["number"], "槐营商督〔2026〕10号");
     assert_eq!(notice["level"], 1);
     assert_eq!(notice["record_title"], "推行企业开办一日办结");
     let notice_id = notice["id"].as_str().unwrap().to_owned();
     let (status, sheet) = lead.get_text(&format!("/notices/{notice_id}")).await;
     assert_eq!(status, 200, "the lead unit's contact reads its notice");
     assert!(
-        sheet.contains("槐营商督〔2026〕4号") && sheet.contains("超过办理时限"),
+        sheet.contains("槐营商督〔2026〕10号") && sheet.contains("超过办理时限"),
         "{sheet}"
     );
     let street = app.demo_user("street").await;
@@ -229,14 +232,13 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         "{inbox}"
     );
     let (_, theirs) = supervisor.get_json("/api/v1/notifications").await;
-    assert!(
-        theirs["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["event"] == "notice"
-                && n["title"].as_str().unwrap().contains("槐营商督〔2026〕4号"))
-    );
+    assert!(theirs["items"].as_array().unwrap().iter().any(|n| {
+        n["event"] == "notice"
+            && n["title"]
+                .as_str()
+                .unwrap()
+                .contains("槐营商督〔2026〕10号")
+    }));
     let (status, marked) = lead
         .post_json("/api/v1/notifications/read", &json!({}), true)
         .await;
@@ -245,7 +247,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
     let (_, unread) = lead.get_json("/api/v1/notifications?unread=true").await;
     assert_eq!(unread["total"], 0);
     let (_, page) = lead.get_text("/inbox").await;
-    assert!(page.contains("督办单 槐营商督〔2026〕4号"), "{page}");
+    assert!(page.contains("督办单 槐营商督〔2026〕10号"), "{page}");
 
     // asked for completion, sent back, asked again, accepted: the deadline is met (late)
     let (status, _) = act(
@@ -581,6 +583,8 @@ fn stored_files(app: &TestApp) -> (usize, usize) {
 
 async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
+    // the demo's evidence files are there before the test's
+    let demo = stored_files(&app).0;
     let supervisor = app.demo_user("supervisor").await;
     let spj = supervisor.unit_id("SPJ").await;
     let (_, task) = supervisor
@@ -602,7 +606,7 @@ async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(bac
     assert_eq!(file["sm3"], store::crypto::sm3_hex(&pdf));
     assert_eq!(file["size"], pdf.len());
     assert_eq!(file["content_type"], "application/pdf");
-    assert_eq!(stored_files(&app), (1, 0));
+    assert_eq!(stored_files(&app), (demo + 1, 0));
 
     // read back whole by the supervisor; not by a street that is not on the task
     let download = file["url"].as_str().unwrap();
@@ -640,7 +644,7 @@ async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(bac
         assert_eq!(got, status, "{name}: {body}");
         assert!(body.contains(words), "{name}: {body}");
     }
-    assert_eq!(stored_files(&app), (1, 0), "nothing half-stored");
+    assert_eq!(stored_files(&app), (demo + 1, 0), "nothing half-stored");
 
     // an upload cut off midway: the connection closes before the body's end
     {
@@ -665,7 +669,7 @@ async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(bac
     }
     assert_eq!(
         stored_files(&app),
-        (1, 0),
+        (demo + 1, 0),
         "the cut-off upload left nothing"
     );
     let (_, list) = lead.get_json(&url).await;
@@ -686,7 +690,7 @@ async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(bac
         page.contains("现场照片.png") && page.contains("整改报告.pdf"),
         "{page}"
     );
-    assert_eq!(stored_files(&app), (2, 0));
+    assert_eq!(stored_files(&app), (demo + 2, 0));
     let (_, history) = supervisor
         .get_json(&format!("/api/v1/tasks/{id}/history"))
         .await;
@@ -772,10 +776,10 @@ async fn attachments_are_checked_kept_whole_and_read_by_whom_the_task_allows(bac
         "progress out of range: refused in the transaction"
     );
     assert_eq!(reports().await, after_first, "no report");
-    assert_eq!(stored_files(&app), (2, 0), "no file");
+    assert_eq!(stored_files(&app), (demo + 2, 0), "no file");
     let (status, _) = report("40", "整改照片.png", PNG).await;
     assert_eq!(status, 303);
-    assert_eq!(stored_files(&app), (3, 0));
+    assert_eq!(stored_files(&app), (demo + 3, 0));
     let (_, page) = supervisor.get_text(&format!("/tasks/{id}")).await;
     let report = page.split("整改过半").nth(1).unwrap_or_default();
     assert!(
