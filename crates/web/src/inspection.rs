@@ -32,7 +32,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::list::{ListBody, page_request, timestamp};
 use crate::openapi::{list_of, operation, paging, path, query};
 use crate::pages::{Layout, render, render_status};
-use crate::policy::{Action, allows, inspection_visibility, permitted, visible_to};
+use crate::policy::{Action, Scope, allows, inspection_visibility, permitted, scope, visible_to};
 use crate::routes::Routes;
 use crate::staff::{FormErrors, form_value};
 use crate::state::AppState;
@@ -138,6 +138,16 @@ impl Reading {
             .as_ref()
             .filter(|u| allows(&self.user.account, Action::RectifyFindings) && ids.contains(u))
             .cloned()
+    }
+
+    /// Whose records the user reads under `action`, as the policy scopes it: `Some(None)`
+    /// the tenant's, `Some(Some(units))` a `unit_admin`'s subtree, `None` none.
+    fn units_under(&self, action: Action) -> Option<Option<Vec<String>>> {
+        match scope(&self.user.account, action) {
+            Scope::Tenant => Some(None),
+            Scope::Subtree(_) => Some(Some(self.units.scope.clone().unwrap_or_default())),
+            Scope::Nothing => None,
+        }
     }
 
     /// Evidence of a finding is added by the supervisor, an inspector who sees its
@@ -952,14 +962,9 @@ struct SelfCheckLine {
 /// Self-check lists: the supervisor and leaders see every unit; a `unit_admin` its
 /// subtree; inspectors and observers none (404).
 async fn self_check_lines(state: &AppState, r: &Reading) -> Result<Vec<SelfCheckLine>> {
-    let a = &r.user.account;
-    let scope = if allows(a, Action::ManageFindings) || r.vis.leader {
-        None
-    } else if allows(a, Action::RectifyFindings) {
-        r.units.scope.clone()
-    } else {
-        return Err(Error::not_found());
-    };
+    let scope = r
+        .units_under(Action::ReadSelfChecks)
+        .ok_or_else(Error::not_found)?;
     Ok(state
         .store
         .self_check_counts(r.tenant(), scope.as_deref())
@@ -1113,23 +1118,7 @@ async fn export(
 /// Whose accountability decisions the user reads: `Some(None)` all (the supervisor, leaders,
 /// observers), `Some(Some(units))` those on a `unit_admin`'s subtree, `None` none.
 fn decision_scope(r: &Reading) -> Option<Option<Vec<String>>> {
-    let a = &r.user.account;
-    if !allows(a, Action::ReadAccountability) {
-        return None;
-    }
-    let tenant_wide = a.roles.iter().any(|role| {
-        matches!(
-            role,
-            domain::account::Role::Supervisor
-                | domain::account::Role::Leader
-                | domain::account::Role::Observer
-        )
-    });
-    Some(if tenant_wide {
-        None
-    } else {
-        r.units.scope.clone()
-    })
+    r.units_under(Action::ReadAccountability)
 }
 
 /// The decisions the user reads.
@@ -1693,9 +1682,7 @@ async fn findings_page(
             .collect(),
         may_record: allows(a, Action::ManageFindings) || allows(a, Action::RectifyFindings),
         reads_inspections: allows(a, Action::ReadInspections),
-        reads_self_checks: allows(a, Action::ManageFindings)
-            || r.vis.leader
-            || allows(a, Action::RectifyFindings),
+        reads_self_checks: allows(a, Action::ReadSelfChecks),
         reads_accountability: allows(a, Action::ReadAccountability),
     })
 }

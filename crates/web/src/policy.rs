@@ -57,6 +57,8 @@ pub enum Action {
     RectifyFindings,
     /// Read accountability decisions (`unit_admin`: those on its subtree).
     ReadAccountability,
+    /// Read the self-check lists' progress per unit (`unit_admin`: its subtree's).
+    ReadSelfChecks,
 }
 
 /// Whether `account` may take `action`.
@@ -124,6 +126,7 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ManageFindings => role == Supervisor,
         Action::RectifyFindings => role == UnitAdmin,
         Action::ReadAccountability => matches!(role, Supervisor | Leader | UnitAdmin | Observer),
+        Action::ReadSelfChecks => matches!(role, Supervisor | Leader | UnitAdmin),
     }
 }
 
@@ -228,6 +231,50 @@ mod tests {
             assert_eq!(allows(&a, Action::ManageOrg), expected, "{role:?}");
             assert_eq!(allows(&a, Action::ReadStaffPhone), expected, "{role:?}");
         }
+    }
+
+    #[test]
+    fn each_role_sees_its_part_of_inspections_and_findings() {
+        let subtree = Some(vec!["street1".to_owned(), "community3".to_owned()]);
+        let v = |roles: &[Role]| {
+            inspection_visibility(&account(roles, Some("street1")), subtree.clone())
+        };
+        let supervisor = v(&[Role::Supervisor]);
+        assert!(supervisor.all && supervisor.reads_inspections());
+        let inspector = v(&[Role::Inspector]);
+        assert_eq!(inspector.team_of.as_deref(), Some("a"));
+        assert!(!inspector.all && !inspector.published && inspector.units.is_none());
+        let leader = v(&[Role::Leader]);
+        assert!(leader.leader && leader.published && !leader.all);
+        let unit = v(&[Role::UnitAdmin]);
+        assert_eq!(unit.units, subtree);
+        assert!(unit.published && !unit.reads_inspections());
+        let observer = v(&[Role::Observer]);
+        assert!(observer.published && observer.reads_findings() && !observer.reads_inspections());
+        for role in [
+            Role::WindowStaff,
+            Role::Sysadmin,
+            Role::Secadmin,
+            Role::Auditor,
+            Role::Enterprise,
+        ] {
+            assert!(!v(&[role]).reads_findings(), "{role:?}");
+        }
+        assert_eq!(
+            scope(
+                &account(&[Role::UnitAdmin], Some("street1")),
+                Action::ReadSelfChecks
+            ),
+            Scope::Subtree("street1")
+        );
+        assert_eq!(
+            scope(&account(&[Role::Leader], None), Action::ReadSelfChecks),
+            Scope::Tenant
+        );
+        assert_eq!(
+            scope(&account(&[Role::Observer], None), Action::ReadSelfChecks),
+            Scope::Nothing
+        );
     }
 
     #[test]

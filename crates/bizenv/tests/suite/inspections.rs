@@ -696,6 +696,10 @@ async fn units_list_self_checks_and_claim_published_findings(backend: Backend) {
     .remove(0);
     let (status, _) = street.get_json(&format!("/api/v1/findings/{id}")).await;
     assert_eq!(status, 404, "unpublished and unassigned: not the street's");
+    let (status, _) = act(&street, &id, json!({"action": "claim", "text": "我的"})).await;
+    assert_eq!(status, 404, "an unpublished finding cannot be claimed");
+    let (_, still) = supervisor.get_json(&format!("/api/v1/findings/{id}")).await;
+    assert_eq!(still["claim_unit"], Value::Null);
     let (status, _) = act(&supervisor, &id, json!({"action": "publish"})).await;
     assert_eq!(status, 200);
     let (status, _) = act(&supervisor, &id, json!({"action": "publish"})).await;
@@ -834,6 +838,11 @@ async fn bad_inspection_input_changes_nothing(backend: Backend) {
         .post_multipart(&url, &[], "setup.exe", b"MZ\x90\x00")
         .await;
     assert_eq!(status, 422, "{body}");
+    let (status, body) = inspector
+        .post_multipart(&url, &[], "大.pdf", &vec![b'%'; 20 * 1024 * 1024 + 1])
+        .await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("超过 20 MB"), "{body}");
     let cut = inspector
         .post_body(
             &url,
