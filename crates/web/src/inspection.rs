@@ -315,9 +315,18 @@ async fn findings_json(
     r: &Reading,
     items: Vec<Finding>,
 ) -> Result<Vec<FindingJson>> {
+    // a page holds a few inspections' findings: ask once per inspection
+    let mut seen: HashMap<Option<String>, bool> = HashMap::new();
     let mut out = Vec::with_capacity(items.len());
     for f in items {
-        let origin = r.sees_origin(state, &f).await?;
+        let origin = match seen.get(&f.inspection_id) {
+            Some(known) => *known,
+            None => {
+                let known = r.sees_origin(state, &f).await?;
+                seen.insert(f.inspection_id.clone(), known);
+                known
+            }
+        };
         out.push(finding_json(f, &r.units, origin));
     }
     Ok(out)
