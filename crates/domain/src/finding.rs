@@ -232,6 +232,18 @@ pub fn next(state: FindingState, action: FindingAction) -> Result<FindingState, 
     }
 }
 
+/// Working days a unit has to set its plan once a finding is assigned to it.
+pub const PLAN_DAYS: u32 = 3;
+
+/// Where a new finding starts: a unit's own self-check is assigned to it at once (it listed
+/// its own problem); anything else waits for the supervisor.
+pub fn initial_state(source: Source) -> FindingState {
+    match source {
+        Source::SelfCheck => FindingState::Assigned,
+        _ => FindingState::Open,
+    }
+}
+
 /// What a step needs to know beyond the state: who takes it and what it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StepFacts {
@@ -420,6 +432,18 @@ mod tests {
             check_step(Submit, own).unwrap_err().message,
             "提交整改结果须附整改佐证材料"
         );
+    }
+
+    #[test]
+    fn only_a_self_check_starts_assigned() {
+        for source in Source::ALL {
+            let expected = if *source == Source::SelfCheck {
+                Assigned
+            } else {
+                Open
+            };
+            assert_eq!(initial_state(*source), expected, "{source:?}");
+        }
     }
 
     #[test]

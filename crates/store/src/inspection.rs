@@ -30,8 +30,6 @@ use crate::{Result, Store, StoreError, new_id};
 pub const PLAN_STEP: &str = "plan";
 /// The deadline step of the rectification, opened by the plan.
 pub const RECTIFY_STEP: &str = "rectify";
-/// Working days a unit has to set its plan once a finding is assigned to it.
-pub const PLAN_DAYS: u32 = 3;
 
 /// An inspection as stored.
 #[derive(Debug, Clone)]
@@ -728,6 +726,7 @@ impl Store {
         }
         self.active_units(tenant_id, &new.unit_ids, "unit_ids")
             .await?;
+        let state = domain::finding::initial_state(new.source);
         let self_check = new.source == domain::finding::Source::SelfCheck;
         if self_check && new.unit_ids.len() != 1 {
             return Err(invalid("unit_ids", "自查问题的责任单位应为本单位"));
@@ -740,17 +739,14 @@ impl Store {
         let ids: Vec<String> = units.iter().map(|_| new_id()).collect();
         let mut planned = Vec::with_capacity(units.len());
         for (id, unit) in ids.iter().zip(units) {
-            let plan = match (self_check, unit) {
-                (true, Some(unit_id)) => Some(self.plan_step(tenant_id, id, unit_id, now).await?),
+            let plan = match (state, unit) {
+                (FindingState::Assigned, Some(unit_id)) => {
+                    Some(self.plan_step(tenant_id, id, unit_id, now).await?)
+                }
                 _ => None,
             };
             planned.push((id, unit, plan));
         }
-        let state = if self_check {
-            FindingState::Assigned
-        } else {
-            FindingState::Open
-        };
         let head = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let mut head = None;
@@ -762,7 +758,7 @@ impl Store {
                 )
                 .bind(tenant_id).bind(*id).bind(&new.inspection_id).bind(new.source.as_str()).bind(&category)
                 .bind(new.severity.as_str()).bind(&description).bind(new.found_on.to_string()).bind(unit)
-                .bind(&persons).bind(state.as_str()).bind(self_check.then_some(now)).bind(&ctx.actor).bind(now)
+                .bind(&persons).bind(state.as_str()).bind((state == FindingState::Assigned).then_some(now)).bind(&ctx.actor).bind(now)
                 .execute(&mut *tx)
                 .await?;
                 if let Some((deadline_id, deadline, spec, schedule)) = plan {
@@ -817,7 +813,7 @@ impl Store {
             record_id: id,
             step: PLAN_STEP,
             unit_id: Some(unit_id),
-            limit: Limit::WorkingDays(PLAN_DAYS),
+            limit: Limit::WorkingDays(domain::finding::PLAN_DAYS),
             received_at: now,
         };
         let (_, spec, schedule) = self.plan_deadline(tenant_id, &deadline, now).await?;

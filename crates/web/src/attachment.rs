@@ -41,6 +41,32 @@ pub(crate) async fn receive(
     Err(Error::field("file", "请选择要上传的文件"))
 }
 
+/// Reads a multipart page form whose `file` fields come with what it sends (a report, a
+/// submission): its text fields, and each named file checked and moved into place, ready to
+/// be recorded in the step's transaction (dropped unrecorded, a file is removed).
+pub(crate) async fn read_form_with_files(
+    state: &AppState,
+    tenant_id: &str,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(Vec<(String, String)>, Vec<store::attachment::PreparedFile>)> {
+    let mut multipart = multipart.map_err(|_| Error::bad_request("表单内容不完整，请重新填写"))?;
+    let (mut form, mut files) = (Vec::new(), Vec::new());
+    while let Some(field) = multipart.next_field().await.map_err(cut_off)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or_default().to_owned();
+            if file_name.is_empty() {
+                continue;
+            }
+            let upload = receive_field(state, field).await?;
+            files.push(state.store.prepare_file(tenant_id, &file_name, upload)?);
+        } else {
+            form.push((name, field.text().await.map_err(cut_off)?));
+        }
+    }
+    Ok((form, files))
+}
+
 /// An upload cut off midway: nothing was kept.
 pub(crate) fn cut_off<E>(_: E) -> Error {
     Error::bad_param("file", "文件上传中断，未保存，请重新上传")

@@ -1767,7 +1767,7 @@ async fn blank_finding_form(
         category: String::new(),
         severity: String::new(),
         description: String::new(),
-        found_on: crate::list::local_minute(state.store.clock().now())[..10].to_owned(),
+        found_on: state.store.today().to_string(),
         units: Vec::new(),
         persons: String::new(),
         sources,
@@ -1919,7 +1919,8 @@ async fn finding_detail(
             )
         })
         .collect();
-    let state_is = |s: FindingState| f.state == s;
+    // a form is offered when the domain would take its step in this state
+    let can = |action: FindingAction| domain::finding::next(f.state, action).is_ok();
     Ok(FindingPage {
         layout: Layout::for_user("findings.title", "findings", &r.user)
             .titled(format!("{}问题", f.category)),
@@ -1944,19 +1945,19 @@ async fn finding_detail(
         decisions,
         unit_choices: unit_choices(&r.units),
         current_unit: f.unit_id.clone().unwrap_or_default(),
-        may_assign: manages && state_is(FindingState::Open),
+        may_assign: manages && can(FindingAction::Assign),
         may_publish: manages && !f.published,
-        may_decide_claim: manages && state_is(FindingState::Open) && f.claim_unit_id.is_some(),
+        may_decide_claim: manages && can(FindingAction::ConfirmClaim) && f.claim_unit_id.is_some(),
         may_claim: rectifies
-            && state_is(FindingState::Open)
+            && can(FindingAction::Claim)
             && f.published
             && f.claim_unit_id.is_none()
             && a.unit_id.is_some(),
-        may_plan: own && state_is(FindingState::Assigned),
-        may_submit: own && state_is(FindingState::Rectifying),
-        may_verify: manages && state_is(FindingState::Submitted),
+        may_plan: own && can(FindingAction::Plan),
+        may_submit: own && can(FindingAction::Submit),
+        may_verify: manages && can(FindingAction::Verify),
         may_attach: r.may_attach(&f).is_ok(),
-        today: crate::list::local_minute(state.store.clock().now())[..10].to_owned(),
+        today: state.store.today().to_string(),
         error,
     })
 }
@@ -1985,29 +1986,12 @@ async fn action_form(
         may_act(&r.user)?;
     }
     let outcome: Result<()> = async {
-        let mut multipart =
-            multipart.map_err(|_| Error::bad_request("表单内容不完整，请重新填写"))?;
-        let (mut form, mut files) = (Vec::new(), ReportFiles::default());
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(crate::attachment::cut_off)?
-        {
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "file" {
-                let file_name = field.file_name().unwrap_or_default().to_owned();
-                if file_name.is_empty() {
-                    continue;
-                }
-                let upload = crate::attachment::receive_field(&state, field).await?;
-                files
-                    .new
-                    .push(state.store.prepare_file(r.tenant(), &file_name, upload)?);
-            } else {
-                let value = field.text().await.map_err(crate::attachment::cut_off)?;
-                form.push((name, value));
-            }
-        }
+        let (form, new) =
+            crate::attachment::read_form_with_files(&state, r.tenant(), multipart).await?;
+        let files = ReportFiles {
+            linked: Vec::new(),
+            new,
+        };
         let action = form_value(&form, "action");
         if action == "attach" {
             r.may_attach(&r.finding(&state, &id).await?)?;

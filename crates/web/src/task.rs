@@ -1154,35 +1154,17 @@ async fn report_form(
     let units = Units::load(&state, &user).await?;
     task_of(&state, &user, &units, &id).await?;
     may_act(&user)?;
-    let received: Result<(Vec<(String, String)>, ReportFiles)> = async {
-        let mut multipart =
-            multipart.map_err(|_| Error::bad_request("表单内容不完整，请重新填写"))?;
-        let (mut form, mut files) = (Vec::new(), ReportFiles::default());
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(crate::attachment::cut_off)?
-        {
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "file" {
-                let file_name = field.file_name().unwrap_or_default().to_owned();
-                if file_name.is_empty() {
-                    continue;
-                }
-                let upload = crate::attachment::receive_field(&state, field).await?;
-                files.new.push(
-                    state
-                        .store
-                        .prepare_file(&user.tenant.id, &file_name, upload)?,
-                );
-            } else {
-                let value = field.text().await.map_err(crate::attachment::cut_off)?;
-                form.push((name, value));
-            }
-        }
-        Ok((form, files))
-    }
-    .await;
+    let received = crate::attachment::read_form_with_files(&state, &user.tenant.id, multipart)
+        .await
+        .map(|(form, new)| {
+            (
+                form,
+                ReportFiles {
+                    linked: Vec::new(),
+                    new,
+                },
+            )
+        });
     match received.and_then(|(form, files)| Ok((action_body(&form)?, files))) {
         Ok((body, files)) => page_step(&state, &user, &id, body, files).await,
         Err(e) => page_refusal(&state, &user, &id, e).await,
