@@ -137,6 +137,25 @@ enum BenchCommand {
         #[arg(long, default_value = "sqlite3")]
         sqlite3: String,
     },
+    /// Appeals: intake through the product's own path, then one unit's queue page over a
+    /// bulk-loaded table.
+    Appeals {
+        /// Appeals to load in bulk.
+        #[arg(long, default_value_t = 1_000_000)]
+        appeals: usize,
+        /// Of those, open and led by the measured unit.
+        #[arg(long, default_value_t = 10_000)]
+        open: usize,
+        /// Appeals received one by one first.
+        #[arg(long, default_value_t = 2_000)]
+        intake: usize,
+        /// Queue readings to time.
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+        /// An empty PostgreSQL database to use instead of a temporary SQLite file.
+        #[arg(long)]
+        scratch_database_url: Option<String>,
+    },
     /// Enterprise search by 2-character name fragments over a synthetic registry.
     Search {
         /// Enterprises to seed.
@@ -400,6 +419,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Bench {
             command: BenchCommand::Import { rows, sqlite3 },
         } => bench::import(rows, &sqlite3).await,
+        Command::Bench {
+            command:
+                BenchCommand::Appeals {
+                    appeals,
+                    open,
+                    intake,
+                    queries,
+                    scratch_database_url,
+                },
+        } => bench::appeals(scratch_database_url, appeals, open, intake, queries).await,
         Command::Token { command } => token_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,

@@ -5,65 +5,6 @@
 //! submits what it did with evidence, and the supervisor verifies (销号) or sends it back.
 //! Accountability decisions (问责) on a unit or a person are linked to findings.
 
-use std::fmt;
-use std::str::FromStr;
-
-/// A closed set of names used in code, tables and the API, each with its Chinese label.
-macro_rules! named {
-    ($(#[$meta:meta])* $name:ident, $what:literal, { $($(#[$vmeta:meta])* $variant:ident = $code:literal / $label:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl $name {
-            /// Every value, in display order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The name used in code, tables and the API.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $code),+
-                }
-            }
-
-            /// The Chinese label shown on pages and in exports.
-            pub fn label(self) -> &'static str {
-                match self {
-                    $($name::$variant => $label),+
-                }
-            }
-
-            /// The value named by a code or by its Chinese label.
-            pub fn from_code_or_label(s: &str) -> Option<Self> {
-                let s = s.trim();
-                Self::ALL.iter().copied().find(|v| v.as_str() == s || v.label() == s)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::from_code_or_label(s).ok_or_else(|| {
-                    let known: Vec<String> = Self::ALL
-                        .iter()
-                        .map(|v| format!("{}（{}）", v.as_str(), v.label()))
-                        .collect();
-                    format!("未知的{}“{s}”，应为 {}", $what, known.join("、"))
-                })
-            }
-        }
-    };
-}
-
 named!(
     /// Where a finding stands.
     FindingState, "问题状态", {

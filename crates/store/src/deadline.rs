@@ -739,6 +739,42 @@ impl Store {
         rows.into_iter().map(StoredDeadline::try_from).collect()
     }
 
+    /// The deadlines of several records of one type, per record id, each in the order they
+    /// were opened (one query for a page of records).
+    pub async fn deadlines_of_many(
+        &self,
+        tenant_id: &str,
+        record_type: &str,
+        record_ids: &[String],
+    ) -> Result<BTreeMap<String, Vec<StoredDeadline>>> {
+        let mut out: BTreeMap<String, Vec<StoredDeadline>> = BTreeMap::new();
+        if record_ids.is_empty() {
+            return Ok(out);
+        }
+        let placeholders: Vec<String> = (0..record_ids.len())
+            .map(|i| format!("${}", i + 3))
+            .collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM deadline WHERE tenant_id = $1 AND record_type = $2 AND record_id IN ({}) \
+             ORDER BY created_at, id",
+            placeholders.join(", ")
+        );
+        let rows = with_pool!(self, pool => {
+            let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(tenant_id)
+                .bind(record_type);
+            for id in record_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(pool).await?
+        });
+        for row in rows {
+            let d = StoredDeadline::try_from(row)?;
+            out.entry(d.record_id.clone()).or_default().push(d);
+        }
+        Ok(out)
+    }
+
     /// Gives yellow and red cards to the open deadlines that crossed a threshold since the
     /// last sweep — only those: the partial indexes hold exactly the candidates. Each change
     /// is on the record's timeline; each tenant's batch is one audit entry with a digest per

@@ -17,6 +17,7 @@ use crate::tenant::Tenant;
 use crate::unit::NewUnit;
 use crate::{Result, Store, StoreError};
 
+mod appeals;
 mod inspections;
 
 /// The demo tenant's unit tree.
@@ -45,6 +46,9 @@ const ENTERPRISES_VERSION: i32 = 1;
 
 /// The version of the `inspections` part.
 const INSPECTIONS_VERSION: i32 = 1;
+
+/// The version of the `appeals` part (categories, routes and a year of appeals).
+const APPEALS_VERSION: i32 = 1;
 
 /// Enterprises in the demo registry.
 pub const DEMO_ENTERPRISES: usize = 5_000;
@@ -484,6 +488,12 @@ impl Store {
             self.record_demo_part(&tenant, "inspections", INSPECTIONS_VERSION)
                 .await?;
             seeded_now.push("inspections".to_owned());
+        }
+        if self.demo_part_version(&tenant, "appeals").await? < APPEALS_VERSION {
+            self.seed_demo_appeals(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "appeals", APPEALS_VERSION)
+                .await?;
+            seeded_now.push("appeals".to_owned());
         }
         let mut findings = std::collections::BTreeMap::new();
         for state in domain::finding::FindingState::ALL {

@@ -426,14 +426,14 @@ const FINDING_COLUMNS: &str = "f.id, f.inspection_id, f.source, f.category, f.se
      f.unit_id, f.persons, f.state, f.published, f.claim_unit_id, f.measures, f.planned_on, f.result, f.assigned_at, \
      f.submitted_at, f.verified_at, f.verified_by, f.verify_note, f.created_by, f.created_at";
 
-fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::InvalidField {
         field,
         message: message.into(),
     }
 }
 
-fn text(field: &'static str, value: &str, max: usize, what: &str) -> Result<String> {
+pub(crate) fn text(field: &'static str, value: &str, max: usize, what: &str) -> Result<String> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > max {
         return Err(invalid(field, format!("{what}应为 1 到 {max} 个字符")));
@@ -441,7 +441,12 @@ fn text(field: &'static str, value: &str, max: usize, what: &str) -> Result<Stri
     Ok(value.to_owned())
 }
 
-fn optional_text(field: &'static str, value: &str, max: usize, what: &str) -> Result<String> {
+pub(crate) fn optional_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    what: &str,
+) -> Result<String> {
     let value = value.trim();
     if value.chars().count() > max {
         return Err(invalid(field, format!("{what}不能超过 {max} 个字符")));
@@ -449,7 +454,7 @@ fn optional_text(field: &'static str, value: &str, max: usize, what: &str) -> Re
     Ok(value.to_owned())
 }
 
-fn corrupt(what: &str, id: &str, e: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, id: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Other(anyhow::anyhow!("{what} {id}: {e}"))
 }
 
@@ -459,7 +464,7 @@ fn date(value: &str, what: &str, id: &str) -> Result<NaiveDate> {
 
 impl Store {
     /// Checks that every id names an active unit of the tenant, without repeats.
-    async fn active_units(
+    pub(crate) async fn active_units(
         &self,
         tenant_id: &str,
         ids: &[String],
@@ -1487,7 +1492,7 @@ fn finding_condition(filter: &FindingFilter) -> (String, Option<String>) {
 }
 
 /// The first 30 characters of a description, for a message.
-fn short(description: &str) -> String {
+pub(crate) fn short(description: &str) -> String {
     let mut s: String = description.chars().take(30).collect();
     if description.chars().count() > 30 {
         s.push('…');

@@ -6,6 +6,7 @@
 //! transaction, so no write path can skip it.
 
 pub mod account;
+pub mod appeal;
 pub mod attachment;
 pub mod audit;
 pub mod calendar;

@@ -77,6 +77,133 @@ impl TestDatabase {
     pub fn data_path(&self) -> &Path {
         self.data_dir.path()
     }
+
+    /// A fresh copy of the demo district on `backend`: the template seeded once per test
+    /// process (database, key files and audit heads alike), copied for each test — PostgreSQL
+    /// by `CREATE DATABASE … TEMPLATE`, SQLite by copying the data directory.
+    pub async fn demo_copy(backend: Backend) -> anyhow::Result<Self> {
+        let template = demo_template(backend).await?;
+        let data_dir = tempfile::tempdir().context("creating a temporary data directory")?;
+        copy_dir(&template.dir, data_dir.path())?;
+        match (&template.postgres_name, backend) {
+            (None, Backend::Sqlite) => Ok(Self {
+                url: DatabaseUrl::sqlite_in(data_dir.path()),
+                data_dir,
+                postgres_name: None,
+            }),
+            (Some(template), Backend::Postgres) => {
+                let name = format!("bizenv_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = postgres_admin_url();
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE {name} TEMPLATE {template}"
+                )))
+                .execute(&mut conn)
+                .await
+                .context("copying the demo template database")?;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Ok(Self {
+                    url: DatabaseUrl::new(format!("{base}/{name}")),
+                    data_dir,
+                    postgres_name: Some(name),
+                })
+            }
+            _ => anyhow::bail!("a demo template of the wrong backend"),
+        }
+    }
+}
+
+/// The demo district seeded once per test process and backend, at [`default_now`].
+struct DemoTemplate {
+    dir: std::path::PathBuf,
+    postgres_name: Option<String>,
+}
+
+static SQLITE_DEMO: tokio::sync::OnceCell<DemoTemplate> = tokio::sync::OnceCell::const_new();
+static POSTGRES_DEMO: tokio::sync::OnceCell<DemoTemplate> = tokio::sync::OnceCell::const_new();
+
+async fn demo_template(backend: Backend) -> anyhow::Result<&'static DemoTemplate> {
+    let cell = match backend {
+        Backend::Sqlite => &SQLITE_DEMO,
+        Backend::Postgres => &POSTGRES_DEMO,
+    };
+    cell.get_or_try_init(|| seed_template(backend)).await
+}
+
+async fn seed_template(backend: Backend) -> anyhow::Result<DemoTemplate> {
+    // kept for the process; the OS's temporary directory is cleaned as usual
+    let dir = tempfile::Builder::new()
+        .prefix("bizenv-demo-template-")
+        .tempdir()
+        .context("creating the demo template's directory")?
+        .keep();
+    let (url, postgres_name) = match backend {
+        Backend::Sqlite => (DatabaseUrl::sqlite_in(&dir), None),
+        Backend::Postgres => {
+            let admin = postgres_admin_url();
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                .await
+                .with_context(|| format!("connecting to PostgreSQL at {admin} (is it running?)"))?;
+            drop_stale_templates(&mut conn).await;
+            let name = format!(
+                "bizenv_tmpl_{}_{}",
+                std::process::id(),
+                uuid::Uuid::now_v7().simple()
+            );
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .context("creating the demo template database")?;
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            (DatabaseUrl::new(format!("{base}/{name}")), Some(name))
+        }
+    };
+    let clock = Arc::new(ManualClock::new(default_now()));
+    let store = Store::open(&url, &dir, clock)
+        .await
+        .context("opening the demo template")?;
+    store
+        .seed_demo()
+        .await
+        .context("seeding the demo template")?;
+    // no connection may stay open on a template database; SQLite checkpoints on close
+    store.close().await;
+    Ok(DemoTemplate { dir, postgres_name })
+}
+
+/// Drops the template databases of test processes that are no longer running.
+async fn drop_stale_templates(conn: &mut sqlx::PgConnection) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'bizenv\\_tmpl\\_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).unwrap_or_default();
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut *conn)
+            .await;
+        }
+    }
+}
+
+/// Copies the files and folders of `from` into `to`.
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 impl Drop for TestDatabase {
@@ -153,17 +280,21 @@ impl TestAppBuilder {
 
     /// Boots the app.
     pub async fn spawn(self) -> TestApp {
-        let database = TestDatabase::create(self.backend)
-            .await
-            .expect("a fresh test database");
+        // the demo district is seeded once per process and copied for each test
+        let database = if self.demo {
+            TestDatabase::demo_copy(self.backend)
+                .await
+                .expect("a copy of the demo district")
+        } else {
+            TestDatabase::create(self.backend)
+                .await
+                .expect("a fresh test database")
+        };
         let clock = Arc::new(ManualClock::new(default_now()));
         let store = Store::open(&database.url, database.data_path(), clock.clone())
             .await
             .expect("opening the test store")
             .with_mail_relay(self.mail_relay.clone());
-        if self.demo {
-            store.seed_demo().await.expect("seeding the demo");
-        }
         let app = web::Application::build_with(
             "127.0.0.1:0".parse().unwrap(),
             store.clone(),

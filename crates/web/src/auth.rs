@@ -106,6 +106,21 @@ fn client_ip(parts: &Parts, state: &AppState) -> Option<String> {
     client_address(&parts.headers, peer, &state.trusted_proxies)
 }
 
+/// The audit context of a write by someone without an account (a public form): actor
+/// `public`, with the client address.
+pub struct PublicAudit(pub AuditCtx);
+
+impl FromRequestParts<AppState> for PublicAudit {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        Ok(PublicAudit(AuditCtx {
+            actor: "public".into(),
+            client_ip: client_ip(parts, state),
+        }))
+    }
+}
+
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {

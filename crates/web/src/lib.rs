@@ -2,6 +2,8 @@
 //! routes, handlers and templates; `routes` merges them into the sitemap.
 
 pub mod accounts;
+pub mod appeal;
+pub mod appeal_pages;
 pub mod assets;
 pub mod attachment;
 pub mod audit;
@@ -22,6 +24,7 @@ pub mod inspection;
 pub mod list;
 pub mod metrics;
 pub mod notice;
+pub mod open311;
 pub mod openapi;
 pub mod org;
 pub mod pages;

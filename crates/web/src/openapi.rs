@@ -35,6 +35,7 @@ pub fn document() -> Value {
         crate::channels::openapi_paths(),
         crate::enterprise::openapi_paths(),
         crate::inspection::openapi_paths(),
+        crate::appeal::openapi_paths(),
         own_paths(),
     ] {
         paths.extend(feature);

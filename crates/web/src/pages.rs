@@ -34,6 +34,9 @@ pub struct Layout {
     pub nav_enterprises: bool,
     /// Show findings (and inspections, self-checks, accountability).
     pub nav_findings: bool,
+    /// Where the appeals entry leads: the queue for readers, hall entry for those who only
+    /// record; `None` hides it.
+    pub nav_appeals: Option<&'static str>,
     catalog: &'static Catalog,
 }
 
@@ -54,6 +57,7 @@ impl Layout {
             nav_tasks: false,
             nav_enterprises: false,
             nav_findings: false,
+            nav_appeals: None,
             catalog,
         }
     }
@@ -87,6 +91,7 @@ impl Layout {
                 crate::policy::Action::ReadEnterprises,
             ),
             nav_findings: crate::policy::allows(&user.account, crate::policy::Action::ReadFindings),
+            nav_appeals: appeals_entry(&user.account),
             ..Self::new(title_key, nav)
         }
     }
@@ -105,6 +110,7 @@ impl Layout {
                 crate::policy::allows(&user.account, crate::policy::Action::ReadEnterprises);
             self.nav_findings =
                 crate::policy::allows(&user.account, crate::policy::Action::ReadFindings);
+            self.nav_appeals = appeals_entry(&user.account);
         }
         self
     }
@@ -123,6 +129,18 @@ impl Layout {
     /// The Chinese name of a unit kind.
     pub fn kind_label(&self, kind: impl KindOf) -> &'static str {
         self.catalog.t(kind_key(kind.unit_kind()))
+    }
+}
+
+/// Where the appeals entry of the navigation leads for `account`, if anywhere.
+fn appeals_entry(account: &store::account::Account) -> Option<&'static str> {
+    use crate::policy::{Action, allows};
+    if allows(account, Action::ReadAppeals) {
+        Some("/appeals")
+    } else if allows(account, Action::RecordAppeals) {
+        Some("/appeals/new")
+    } else {
+        None
     }
 }
 

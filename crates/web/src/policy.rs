@@ -59,6 +59,21 @@ pub enum Action {
     ReadAccountability,
     /// Read the self-check lists' progress per unit (`unit_admin`: its subtree's).
     ReadSelfChecks,
+    /// Read appeals as [`appeal_visibility`] grants them (never the submitter's identity).
+    ReadAppeals,
+    /// Enter appeals received at the hall or on the 书记直通车 line, for someone else.
+    RecordAppeals,
+    /// Submit one's own appeal and follow it (an enterprise account).
+    SubmitAppeals,
+    /// Dispatch, call back, close and reopen appeals; keep categories, routes and limits
+    /// (the supervisor).
+    ManageAppeals,
+    /// Accept, return and reply to one's unit's appeals; add a co-handling unit's part.
+    HandleAppeals,
+    /// Read an appeal's submitter in clear (each read is audited).
+    ReadAppealSubmitter,
+    /// Read the three rates (三率).
+    ReadAppealFigures,
 }
 
 /// Whether `account` may take `action`.
@@ -127,7 +142,32 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::RectifyFindings => role == UnitAdmin,
         Action::ReadAccountability => matches!(role, Supervisor | Leader | UnitAdmin | Observer),
         Action::ReadSelfChecks => matches!(role, Supervisor | Leader | UnitAdmin),
+        Action::ReadAppeals => matches!(role, Supervisor | Leader | UnitAdmin | Enterprise),
+        Action::RecordAppeals => matches!(role, Supervisor | WindowStaff),
+        Action::SubmitAppeals => role == Enterprise,
+        Action::ManageAppeals | Action::ReadAppealSubmitter => role == Supervisor,
+        Action::HandleAppeals => role == UnitAdmin,
+        Action::ReadAppealFigures => matches!(role, Supervisor | Leader | UnitAdmin | Observer),
     }
+}
+
+/// Which appeals `account` sees (SPEC "Appeals"): the supervisor and leaders all of the
+/// tenant's; a `unit_admin` those its subtree leads or co-handles (`subtree` from
+/// [`sees_unit`]); an enterprise those it submitted. Nobody else any.
+pub fn appeal_visibility(
+    account: &Account,
+    subtree: Option<Vec<String>>,
+) -> store::appeal::AppealVisibility {
+    let mut v = store::appeal::AppealVisibility::default();
+    for role in &account.roles {
+        match role {
+            Role::Supervisor | Role::Leader => v.all = true,
+            Role::UnitAdmin => v.units = Some(subtree.clone().unwrap_or_default()),
+            Role::Enterprise => v.account_id = Some(account.id.clone()),
+            _ => {}
+        }
+    }
+    v
 }
 
 /// What `account` sees of inspections and findings (SPEC "Inspections and accountability"):
@@ -275,6 +315,37 @@ mod tests {
             scope(&account(&[Role::Observer], None), Action::ReadSelfChecks),
             Scope::Nothing
         );
+    }
+
+    #[test]
+    fn each_role_sees_its_part_of_appeals_and_only_the_supervisor_the_submitter() {
+        let subtree = Some(vec!["street1".to_owned(), "community3".to_owned()]);
+        for role in Role::ALL {
+            let a = account(&[role], Some("street1"));
+            let v = appeal_visibility(&a, subtree.clone());
+            match role {
+                Role::Supervisor | Role::Leader => assert!(v.all, "{role:?}"),
+                Role::UnitAdmin => {
+                    assert!(!v.all);
+                    assert_eq!(v.units, subtree);
+                }
+                Role::Enterprise => {
+                    assert!(!v.all && v.units.is_none());
+                    assert_eq!(v.account_id.as_deref(), Some("a"));
+                }
+                _ => assert!(!v.reads_any(), "{role:?}"),
+            }
+            assert_eq!(
+                allows(&a, Action::ReadAppealSubmitter),
+                role == Role::Supervisor,
+                "{role:?}"
+            );
+            assert_eq!(
+                allows(&a, Action::ReadAppeals),
+                v.reads_any(),
+                "{role:?}: reading appeals and seeing some go together"
+            );
+        }
     }
 
     #[test]

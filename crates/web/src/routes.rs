@@ -86,6 +86,7 @@ fn api() -> Routes {
         .merge(crate::channels::api())
         .merge(crate::enterprise::api())
         .merge(crate::inspection::api())
+        .merge(crate::appeal::api())
         .merge(openapi::api())
 }
 
@@ -109,6 +110,7 @@ fn pages() -> Routes {
         .merge(crate::channels::pages())
         .merge(crate::enterprise::pages())
         .merge(crate::inspection::pages())
+        .merge(crate::appeal_pages::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.
@@ -116,11 +118,17 @@ pub fn api_routes() -> Vec<(Method, &'static str)> {
     api().routes
 }
 
+/// The Open311 GeoReport v2 endpoints (their own format, outside `/api/v1`).
+fn open311() -> Routes {
+    crate::open311::routes()
+}
+
 /// The (method, path) of every page and API route the router serves (the operations
 /// endpoints `/healthz`, `/metrics` and `/assets/…` aside): what the role × route test walks.
 pub fn all_routes() -> Vec<(Method, &'static str)> {
     let mut all = pages().routes;
     all.extend(api().routes);
+    all.extend(open311().routes);
     all
 }
 
@@ -129,6 +137,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages().router)
         .merge(api().router)
+        .merge(open311().router)
         .route("/healthz", get(health::check))
         .route("/metrics", get(metrics::show))
         .merge(assets::router())

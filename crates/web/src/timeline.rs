@@ -79,6 +79,7 @@ fn actor_text(actor: &str, names: &std::collections::HashMap<String, String>) ->
         _ => match actor {
             "system" => catalog.t("history.actor.system").to_owned(),
             "demo" => catalog.t("history.actor.demo").to_owned(),
+            "public" => catalog.t("history.actor.public").to_owned(),
             _ => catalog.t("history.actor.api").to_owned(),
         },
     }

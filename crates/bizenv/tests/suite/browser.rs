@@ -224,6 +224,7 @@ async fn three_roles_sign_in_and_see_exactly_their_part() {
             "组织机构",
             "督查督办",
             "问题整改",
+            "诉求办理",
             "企业库",
             "工作日历"
         ]
@@ -251,7 +252,7 @@ async fn three_roles_sign_in_and_see_exactly_their_part() {
     let profile = tempfile::tempdir().unwrap();
     let client = driver.phone(profile.path()).await;
     sign_in(&client, &app, "enterprise").await;
-    assert_eq!(nav_links(&client).await, ["首页", "工作日历"]);
+    assert_eq!(nav_links(&client).await, ["首页", "诉求办理", "工作日历"]);
     let user = client
         .find(Locator::Css("header .account .user"))
         .await
@@ -670,4 +671,119 @@ async fn a_covert_finding_goes_from_the_inspector_to_the_street_and_is_verified(
         .await
         .unwrap();
     client.close().await.unwrap();
+}
+
+/// Issue 7's journey on a phone: a citizen submits on the public form and follows the appeal
+/// by tracking code while the lead unit's contact accepts and replies on its pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_submits_an_appeal_and_follows_it_while_the_unit_accepts_and_replies() {
+    let app = TestApp::spawn_demo(Backend::Sqlite).await;
+    let driver = Driver::start();
+
+    // the citizen, signed out, on the public form
+    let profile = tempfile::tempdir().unwrap();
+    let citizen = driver.phone(profile.path()).await;
+    citizen.goto(&app.url("/appeal")).await.unwrap();
+    let form = citizen.form(Locator::Id("appeal-form")).await.unwrap();
+    form.set_by_name("kind", "complaint").await.unwrap();
+    form.set_by_name("category_code", "QYKB").await.unwrap();
+    form.set_by_name("title", "营业执照变更跑了三次")
+        .await
+        .unwrap();
+    form.set_by_name("content", "变更法定代表人，窗口每次只告知一部分材料。")
+        .await
+        .unwrap();
+    form.set_by_name("submitter_name", "浏览器测试人")
+        .await
+        .unwrap();
+    form.set_by_name("submitter_phone", "13911112222")
+        .await
+        .unwrap();
+    form.submit().await.unwrap();
+    citizen
+        .wait()
+        .for_element(Locator::Id("appeal-receipt"))
+        .await
+        .unwrap();
+    let number = text_of(&citizen, "receipt-number").await;
+    let code = text_of(&citizen, "receipt-tracking-code").await;
+    assert!(number.starts_with("SQ"), "{number}");
+    assert_eq!(code.trim().len(), 12, "{code}");
+    assert!(scroll_width(&citizen).await <= 390, "no horizontal scroll");
+    citizen
+        .goto(&app.url(&format!("/track/{}", code.trim())))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&citizen, "track-state").await, "待派发");
+
+    // the supervisor dispatches it to the category's unit (行政审批服务局)
+    let supervisor = app.demo_user("supervisor").await;
+    let (_, list) = supervisor
+        .get_json(&format!("/api/v1/appeals?q={number}"))
+        .await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = supervisor
+        .post_json(
+            &format!("/api/v1/appeals/{id}/actions"),
+            &json!({"action": "dispatch"}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // the unit's contact accepts and replies on the appeal's page; it never sees who wrote
+    let profile2 = tempfile::tempdir().unwrap();
+    let unit = driver.phone(profile2.path()).await;
+    sign_in(&unit, &app, "unitadmin").await;
+    unit.goto(&app.url(&format!("/appeals/{id}")))
+        .await
+        .unwrap();
+    let page = unit.source().await.unwrap();
+    assert!(
+        !page.contains("浏览器测试人") && !page.contains("13911112222"),
+        "the submitter stays hidden from the unit"
+    );
+    unit.form(Locator::Id("accept-form"))
+        .await
+        .unwrap()
+        .submit()
+        .await
+        .unwrap();
+    unit.wait()
+        .for_element(Locator::Id("reply-form"))
+        .await
+        .unwrap();
+    let form = unit.form(Locator::Id("reply-form")).await.unwrap();
+    form.set_by_name("reply", "已安排专人联系，一次性告知全部材料并当场办结。")
+        .await
+        .unwrap();
+    form.submit().await.unwrap();
+    unit.wait()
+        .for_element(Locator::XPath(
+            "//dd[@id='appeal-state'][contains(., '已答复待回访')]",
+        ))
+        .await
+        .unwrap();
+    assert!(scroll_width(&unit).await <= 390, "no horizontal scroll");
+    unit.close().await.unwrap();
+
+    // the citizen reloads the tracking page: replied, the reply, no staff names
+    citizen.refresh().await.unwrap();
+    citizen
+        .wait()
+        .for_element(Locator::Id("track-reply"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&citizen, "track-state").await, "已答复待回访");
+    assert_eq!(
+        text_of(&citizen, "track-reply").await,
+        "已安排专人联系，一次性告知全部材料并当场办结。"
+    );
+    let page = citizen.source().await.unwrap();
+    assert!(
+        !page.contains("陈静") && !page.contains("李明"),
+        "no staff names"
+    );
+    assert!(scroll_width(&citizen).await <= 390, "no horizontal scroll");
+    citizen.close().await.unwrap();
 }

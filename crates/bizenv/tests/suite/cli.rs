@@ -11,7 +11,44 @@ use crate::bizenv;
 db_tests!(
     migrate_creates_the_database_and_tenant_add_adds_a_tenant,
     the_card_benchmark_runs_through_the_product_code,
+    the_appeal_benchmark_runs_through_the_product_code,
 );
+
+/// `bizenv bench appeals` receives appeals one by one, loads more in bulk and reads one
+/// unit's queue: a small run on both databases.
+async fn the_appeal_benchmark_runs_through_the_product_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.database_url().expose().to_owned();
+    let mut args = vec![
+        "bench",
+        "appeals",
+        "--appeals",
+        "400",
+        "--open",
+        "120",
+        "--intake",
+        "10",
+        "--queries",
+        "5",
+    ];
+    if matches!(backend, Backend::Postgres) {
+        args.extend(["--scratch-database-url", url.as_str()]);
+    }
+    let out = bizenv(&app, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "逐件受理",
+        "批量写入 400 件诉求",
+        "单位待办首页（最新 50 件未办结，共 120 件",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+}
 
 /// `bizenv bench cards` seeds deadlines through the store's bulk open and sweeps them: a
 /// small run proves it works on both databases (its figures are for docs/BENCHMARKS.md).

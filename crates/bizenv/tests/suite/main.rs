@@ -2,6 +2,7 @@
 //! organised by feature. `db_tests!` runs each listed test once per backend.
 
 mod accounts;
+mod appeals;
 mod audit;
 mod auth;
 mod browser;
@@ -14,6 +15,7 @@ mod import;
 mod inspections;
 mod kernel;
 mod notify;
+mod open311;
 mod org;
 mod policy;
 mod reorg;

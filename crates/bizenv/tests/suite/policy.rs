@@ -74,6 +74,17 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             | ("GET", "/api/v1/calendar/working-days-between")
             | ("GET", "/api/v1/calendar/years")
             | ("GET", "/api/v1/calendar/working-hours") => Open,
+            // appeals: the public form, tracking by code, the categories (with two tenants
+            // here, an anonymous visitor is asked to choose one: 400)
+            ("GET", "/appeal")
+            | ("POST", "/appeal")
+            | ("GET", "/track")
+            | ("GET", "/track/{code}") => Open,
+            ("GET", "/api/v1/appeal-categories")
+            | ("POST", "/api/v1/public/appeals")
+            | ("GET", "/api/v1/public/appeals/{code}") => Open,
+            // Open311: public GETs; a POST answers 400 without its api_key
+            (_, path) if path.starts_with("/open311/") => Open,
             _ => Login,
         };
     }
@@ -473,6 +484,78 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "leader" | "unitadmin" | "street" | "observer" => Forbidden,
             _ => Hidden,
         },
+        // appeals (the fixture's: dispatched to the street and to its sibling): public
+        // intake and tracking; the supervisor and leaders read all, a street its own, an
+        // enterprise its own (none here); the supervisor dispatches, calls back, closes;
+        // the lead unit accepts, returns, replies; only the supervisor reads the submitter
+        ("GET", "/appeal") | ("POST", "/appeal") | ("GET", "/track") | ("GET", "/track/{code}") => {
+            Open
+        }
+        ("GET", "/api/v1/appeal-categories")
+        | ("POST", "/api/v1/public/appeals")
+        | ("GET", "/api/v1/public/appeals/{code}") => Open,
+        (_, path) if path.starts_with("/open311/") => Open,
+        ("POST", "/api/v1/appeal-categories") | ("POST", "/api/v1/appeal-routes") => match user {
+            "supervisor" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/appeals") | ("GET", "/api/v1/appeals") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "enterprise" | "other" => Open,
+            _ => Hidden,
+        },
+        ("POST", "/api/v1/appeals") => match user {
+            "supervisor" | "window" | "enterprise" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/appeals/new") | ("POST", "/appeals/new") => match user {
+            "supervisor" | "window" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/appeals/figures") | ("GET", "/api/v1/appeals/figures") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "observer" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/appeals/{id}")
+        | ("GET", "/api/v1/appeals/{id}")
+        | ("GET", "/api/v1/appeals/{id}/history") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "other" => Open,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
+        ("POST", "/appeals/{id}/action") | ("POST", "/api/v1/appeals/{id}/actions") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "other" => Open,
+            "leader" => Forbidden,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
+        // the running deadline: the supervisor extends and pauses; the lead unit pauses (the
+        // fixture's own appeal awaits the street's acceptance: visible, an empty body is 422)
+        ("POST", "/appeals/{id}/deadline") | ("POST", "/api/v1/appeals/{id}/deadline") => {
+            match user {
+                _ if foreign => Hidden,
+                "supervisor" | "other" => Open,
+                "leader" => Forbidden,
+                "street" if target == Target::Own => Open,
+                _ => Hidden,
+            }
+        }
+        ("POST", "/appeals/{id}/cohandle") | ("POST", "/api/v1/appeals/{id}/cohandle") => {
+            match user {
+                _ if foreign => Hidden,
+                "supervisor" | "leader" | "other" => Forbidden,
+                "street" if target == Target::Own => Open,
+                _ => Hidden,
+            }
+        }
+        ("POST", "/appeals/{id}/submitter") | ("GET", "/api/v1/appeals/{id}/submitter") => {
+            match user {
+                _ if foreign => Hidden,
+                "supervisor" | "other" => Open,
+                _ => Hidden,
+            }
+        }
         _ => panic!("{method} {path} is routed but has no expected outcome here: write one"),
     }
 }
@@ -489,6 +572,11 @@ struct Fixture {
     enterprises: BTreeMap<&'static str, String>,
     inspections: BTreeMap<&'static str, String>,
     findings: BTreeMap<&'static str, String>,
+    appeals: BTreeMap<&'static str, String>,
+    /// The tracking code of the own appeal.
+    tracking_code: String,
+    /// The own appeal's number (its Open311 `service_request_id`).
+    appeal_number: String,
 }
 
 impl Fixture {
@@ -516,12 +604,18 @@ impl Fixture {
             &self.inspections[key]
         } else if path.contains("/findings/") {
             &self.findings[key]
+        } else if path.contains("/appeals/") {
+            &self.appeals[key]
         } else if path.starts_with("/attachments/") {
             &self.attachments[key]
         } else {
             &self.units[key]
         };
         path.replace("{id}", id)
+            .replace("{code}", &self.tracking_code)
+            .replace("{resource}", "requests.json")
+            .replace("{service}", "QYKB.json")
+            .replace("{request}", &format!("{}.json", self.appeal_number))
     }
 }
 
@@ -948,9 +1042,83 @@ async fn fixture(app: &TestApp) -> Fixture {
             finding_of(other.id.clone(), ids[0].clone()).await,
         ),
     ]);
+    // appeals dispatched to the street and to its sibling, and one of the other tenant
+    let appeal_of = |tenant_id: String, unit_id: String| {
+        let store = app.store.clone();
+        async move {
+            let ctx = AuditCtx::cli();
+            store
+                .save_appeal_category(
+                    &ctx,
+                    &tenant_id,
+                    &store::appeal::Category {
+                        code: "POLICY".into(),
+                        name: "测试类别".into(),
+                        description: String::new(),
+                        unit_id: None,
+                        sort_order: 0,
+                        active: true,
+                    },
+                )
+                .await
+                .unwrap();
+            let appeal = store
+                .create_appeal(
+                    &ctx,
+                    &tenant_id,
+                    &store::appeal::NewAppeal {
+                        kind: domain::appeal::Kind::Demand,
+                        source: domain::appeal::Source::Hall,
+                        category_code: "POLICY".into(),
+                        street_id: None,
+                        enterprise_id: None,
+                        title: "门前道路破损".into(),
+                        content: "请修复".into(),
+                        address: String::new(),
+                        publish: false,
+                        submitter_name: None,
+                        submitter_phone: Some("13800000000".into()),
+                        submitter_account_id: None,
+                        external_id: None,
+                    },
+                )
+                .await
+                .unwrap();
+            store
+                .act_on_appeal(
+                    &ctx,
+                    &tenant_id,
+                    &appeal.id,
+                    &store::appeal::AppealStep::Dispatch {
+                        unit_id,
+                        cohandler_ids: vec![],
+                        note: String::new(),
+                    },
+                )
+                .await
+                .unwrap();
+            (appeal.id, appeal.tracking_code, appeal.number)
+        }
+    };
+    let (own_appeal, tracking_code, appeal_number) =
+        appeal_of(tenant.id.clone(), own_unit.clone()).await;
+    let appeals = BTreeMap::from([
+        ("own", own_appeal),
+        (
+            "sibling",
+            appeal_of(tenant.id.clone(), sibling_unit.clone()).await.0,
+        ),
+        (
+            "foreign",
+            appeal_of(other.id.clone(), ids[0].clone()).await.0,
+        ),
+    ]);
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
+        appeals,
+        tracking_code,
+        appeal_number,
         inspections,
         findings,
         enterprises,
