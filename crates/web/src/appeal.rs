@@ -5,7 +5,9 @@
 //! never in these answers except on the supervisor's audited `/submitter` read.
 
 use axum::Json;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, State};
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -41,6 +43,11 @@ pub(crate) fn api() -> Routes {
         .post("/api/v1/appeals/{id}/actions", act)
         .post("/api/v1/appeals/{id}/cohandle", cohandle)
         .post("/api/v1/appeals/{id}/deadline", change_deadline)
+        .get("/api/v1/appeals/{id}/attachments", appeal_files)
+        .post(
+            "/api/v1/appeals/{id}/attachments",
+            attach_file.layer(crate::attachment::body_limit()),
+        )
         .get("/api/v1/appeals/{id}/history", history)
         .get("/api/v1/appeals/{id}/submitter", submitter)
         .post("/api/v1/public/appeals", submit_public)
@@ -120,6 +127,15 @@ impl AppealReader {
             .find(|c| ids.contains(&c.unit_id))
             .map(|c| c.unit_id.clone())
     }
+}
+
+/// Whether the user sees the appeal (its attachments follow it).
+pub(crate) async fn sees_appeal(state: &AppState, user: &CurrentUser, id: &str) -> Result<bool> {
+    if !allows(&user.account, Action::ReadAppeals) {
+        return Ok(false);
+    }
+    let r = AppealReader::load(state, user.clone()).await?;
+    Ok(r.appeal(state, id).await.is_ok())
 }
 
 // ---- JSON ---------------------------------------------------------------------------------
@@ -832,6 +848,64 @@ async fn cohandle(
     Ok(Json(json_for(&r, a)))
 }
 
+// ---- attachments --------------------------------------------------------------------------
+
+/// Files of an appeal (pdf, jpg, png, docx, xlsx, ≤ 20 MB) are added by the supervisor, the
+/// lead and co-handling units and the submitting enterprise, until it is closed.
+pub(crate) async fn attach_to_appeal(
+    state: &AppState,
+    r: &AppealReader,
+    id: &str,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<store::attachment::Attachment> {
+    let a = r.appeal(state, id).await?;
+    let account = &r.user.account;
+    let own = a.submitter_account_id.as_deref() == Some(account.id.as_str());
+    let unit = r
+        .acting_unit(&a)
+        .is_some_and(|u| Some(&u) == a.lead_unit_id.as_ref())
+        || r.cohandling_unit(&a).is_some();
+    if !(allows(account, Action::ManageAppeals) || unit || own) {
+        return Err(Error::client(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有督查人员、承办单位和诉求企业可以上传材料",
+        ));
+    }
+    if a.state == AppealState::Closed {
+        return Err(Error::conflict("该诉求已办结，不能再上传材料"));
+    }
+    let (name, upload) = crate::attachment::receive(state, multipart).await?;
+    Ok(state
+        .store
+        .attach(&r.user.audit(), r.tenant(), "appeal", id, &name, upload)
+        .await?)
+}
+
+/// `GET /api/v1/appeals/{id}/attachments`
+async fn appeal_files(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let r = AppealReader::load(&state, user).await?;
+    r.appeal(&state, &id).await?;
+    crate::attachment::files_json(&state, r.tenant(), "appeal", &id).await
+}
+
+/// `POST /api/v1/appeals/{id}/attachments` (multipart, field `file`)
+async fn attach_file(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response> {
+    let r = AppealReader::load(&state, user).await?;
+    Ok(crate::attachment::created_file(
+        attach_to_appeal(&state, &r, &id, multipart).await?,
+    ))
+}
+
 // ---- the running deadline -----------------------------------------------------------------
 
 /// A change of the running step's deadline: `extend` (the reply's one extension, the
@@ -1236,6 +1310,22 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     paths.insert(
         "/api/v1/appeals/{id}/deadline".into(),
         json!({"post": deadline}),
+    );
+    let file = json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "file_name": {"type": "string"}, "content_type": {"type": "string"},
+        "size": {"type": "integer"}, "sm3": {"type": "string"}, "url": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"}}});
+    let mut upload = operation(
+        "Add a file (pdf, jpg, png, docx, xlsx; ≤ 20 MB): the supervisor, the lead and co-handling units, the submitting enterprise; until closed.",
+        std::slice::from_ref(&id),
+        file.clone(),
+    );
+    upload["requestBody"] = json!({"required": true, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}});
+    paths.insert(
+        "/api/v1/appeals/{id}/attachments".into(),
+        json!({"get": operation("The appeal's files.", std::slice::from_ref(&id),
+            json!({"type": "object", "properties": {"items": {"type": "array", "items": file}}})), "post": upload}),
     );
     paths.insert(
         "/api/v1/appeals/{id}/history".into(),

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -18,7 +20,7 @@ use domain::org::UnitKind;
 use store::appeal::{Appeal, Category, FigureGroup, NewAppeal, Submitter};
 
 use crate::appeal::{
-    ActionBody, AppealQuery, AppealReader, DeadlineBody, FigureQuery, Figures,
+    ActionBody, AppealQuery, AppealReader, DeadlineBody, FigureQuery, Figures, attach_to_appeal,
     change_running_deadline, may_act, take_step,
 };
 use crate::auth::{CurrentUser, MaybeUser, PageUser, PublicAudit, see_other};
@@ -48,6 +50,10 @@ pub(crate) fn pages() -> Routes {
         .post("/appeals/{id}/action", action_form)
         .post("/appeals/{id}/cohandle", cohandle_form)
         .post("/appeals/{id}/deadline", deadline_form)
+        .post(
+            "/appeals/{id}/attachments",
+            attach_form.layer(crate::attachment::body_limit()),
+        )
         .post("/appeals/{id}/submitter", submitter_form)
 }
 
@@ -827,6 +833,10 @@ struct AppealPage {
     may_close: bool,
     may_reopen: bool,
     may_cohandle: bool,
+    /// The appeal's files.
+    files: Vec<crate::attachment::FileLine>,
+    /// The reader may add a file.
+    may_attach: bool,
     /// The supervisor may extend the running reply deadline (once).
     may_extend: bool,
     /// The supervisor or the lead unit may stop the running clock.
@@ -964,6 +974,12 @@ async fn appeal_detail(
         may_close: manages && can(AppealAction::Close),
         may_reopen: manages && can(AppealAction::Reopen),
         may_cohandle,
+        files: crate::attachment::file_lines(state, r.tenant(), "appeal", id).await?,
+        may_attach: a.state != AppealState::Closed
+            && (manages
+                || lead
+                || cohandling.is_some()
+                || a.submitter_account_id.as_deref() == Some(account.id.as_str())),
         may_extend: manages
             && running.is_some_and(|d| {
                 d.deadline.extension.is_none()
@@ -1111,6 +1127,20 @@ async fn deadline_form(
         Ok(())
     }
     .await;
+    after_step(&state, &r, &id, outcome).await
+}
+
+/// `POST /appeals/{id}/attachments`: a file from the detail page (multipart, `file`).
+async fn attach_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let r = AppealReader::load(&state, user).await?;
+    let outcome = attach_to_appeal(&state, &r, &id, multipart)
+        .await
+        .map(|_| ());
     after_step(&state, &r, &id, outcome).await
 }
 

@@ -2,10 +2,12 @@
 //! [`store::attachment::Upload`] (cut off midway: 400, nothing kept), and the download of one,
 //! which the record's own policy decides (a record the user does not see: 404).
 
+use axum::Json;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
 use store::attachment::{Attachment, Upload};
 
 use crate::auth::CurrentUser;
@@ -137,6 +139,7 @@ async fn download(
             crate::inspection::sees_inspection(&state, &user, &attachment.record_id).await?
         }
         "finding" => crate::inspection::sees_finding(&state, &user, &attachment.record_id).await?,
+        "appeal" => crate::appeal::sees_appeal(&state, &user, &attachment.record_id).await?,
         _ => false,
     };
     if !visible {
@@ -166,4 +169,56 @@ async fn download(
         headers.insert(header::ETAG, v);
     }
     Ok(response)
+}
+
+/// A file as the pages list it: (url, name, KB, image).
+pub(crate) type FileLine = (String, String, i64, bool);
+
+/// The files of a record as the pages list them.
+pub(crate) async fn file_lines(
+    state: &AppState,
+    tenant: &str,
+    record: &str,
+    id: &str,
+) -> Result<Vec<FileLine>> {
+    Ok(state
+        .store
+        .attachments_of(tenant, record, id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                format!("/attachments/{}", a.id),
+                a.file_name,
+                (a.size + 1023) / 1024,
+                a.content_type.starts_with("image/"),
+            )
+        })
+        .collect())
+}
+
+/// `{"items": [...]}`: the files of a record as the API lists them.
+pub(crate) async fn files_json(
+    state: &AppState,
+    tenant: &str,
+    record: &str,
+    id: &str,
+) -> Result<Json<Value>> {
+    let items: Vec<crate::attachment::AttachmentJson> = state
+        .store
+        .attachments_of(tenant, record, id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(json!({"items": items})))
+}
+
+/// 201 with the stored file.
+pub(crate) fn created_file(a: store::attachment::Attachment) -> Response {
+    (
+        StatusCode::CREATED,
+        Json(crate::attachment::AttachmentJson::from(a)),
+    )
+        .into_response()
 }

@@ -26,6 +26,7 @@ use store::inspection::{
 use store::page::PageRequest;
 use store::task::ReportFiles;
 
+use crate::attachment::{FileLine, created_file, file_lines, files_json};
 use crate::auth::{CurrentUser, PageUser, see_other};
 use crate::error::{Error, PageError, Result};
 use crate::extract::{ApiJson, ApiQuery};
@@ -502,17 +503,6 @@ async fn inspection_files(
     files_json(&state, r.tenant(), "inspection", &id).await
 }
 
-async fn files_json(state: &AppState, tenant: &str, record: &str, id: &str) -> Result<Json<Value>> {
-    let items: Vec<crate::attachment::AttachmentJson> = state
-        .store
-        .attachments_of(tenant, record, id)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    Ok(Json(json!({"items": items})))
-}
-
 /// Evidence of an inspection: its team and the supervisor add it.
 async fn attach_to_inspection(
     state: &AppState,
@@ -550,14 +540,6 @@ async fn attach_inspection(
 }
 
 /// The 201 answer of an upload.
-fn created_file(a: store::attachment::Attachment) -> Response {
-    (
-        StatusCode::CREATED,
-        Json(crate::attachment::AttachmentJson::from(a)),
-    )
-        .into_response()
-}
-
 // ---- findings API -------------------------------------------------------------------------
 
 #[derive(Deserialize, Default)]
@@ -1454,30 +1436,6 @@ async fn new_inspection_form(
 }
 
 /// A file as a page lists it: (url, name, size in KB, is an image).
-type FileLine = (String, String, i64, bool);
-
-async fn file_lines(
-    state: &AppState,
-    tenant: &str,
-    record: &str,
-    id: &str,
-) -> Result<Vec<FileLine>> {
-    Ok(state
-        .store
-        .attachments_of(tenant, record, id)
-        .await?
-        .into_iter()
-        .map(|a| {
-            (
-                format!("/attachments/{}", a.id),
-                a.file_name,
-                (a.size + 1023) / 1024,
-                a.content_type.starts_with("image/"),
-            )
-        })
-        .collect())
-}
-
 #[derive(Template)]
 #[template(path = "inspection_detail.html")]
 struct InspectionPage {

@@ -15,6 +15,8 @@ db_tests!(
     bad_appeal_input_changes_nothing,
 );
 
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0];
+
 /// The canary submitter: their name and phone must never reach a unit.
 const CANARY_NAME: &str = "金丝雀测试人";
 const CANARY_PHONE: &str = "13912345678";
@@ -399,6 +401,42 @@ async fn who_sees_what_of_appeals_and_the_submitter_stays_hidden(backend: Backen
         .await;
     assert_eq!(status, 200, "{part}");
     assert_eq!(part["cohandlers"][0]["part"], "街道已配合上门核实");
+    // the co-handling street adds a photo; the lead unit reads it, an observer does not
+    let (status, file) = street
+        .post_multipart(
+            &format!("/api/v1/appeals/{id}/attachments"),
+            &[],
+            "现场照片.png",
+            PNG,
+        )
+        .await;
+    assert_eq!(status, 201, "{file}");
+    let file: Value = serde_json::from_str(&file).unwrap();
+    let (_, files) = unit
+        .get_json(&format!("/api/v1/appeals/{id}/attachments"))
+        .await;
+    assert_eq!(files["items"][0]["file_name"], "现场照片.png", "{files}");
+    let url = file["url"].as_str().unwrap().to_owned();
+    assert_eq!(unit.get(&url).await.status(), 200);
+    assert_eq!(observer.get(&url).await.status(), 404);
+    let (status, _) = leader
+        .post_multipart(
+            &format!("/api/v1/appeals/{id}/attachments"),
+            &[],
+            "x.png",
+            PNG,
+        )
+        .await;
+    assert_eq!(status, 403, "leaders read only");
+    let (status, _) = street
+        .post_multipart(
+            &format!("/api/v1/appeals/{id}/attachments"),
+            &[],
+            "病毒.exe",
+            b"MZ\x90",
+        )
+        .await;
+    assert_eq!(status, 422, "a bad attachment is refused");
     // the supervisor's steps are not the unit's, and the other way round
     let (status, _) = act(&unit, &id, json!({"action": "close"})).await;
     assert_eq!(status, 403);

@@ -517,6 +517,7 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         },
         ("GET", "/appeals/{id}")
         | ("GET", "/api/v1/appeals/{id}")
+        | ("GET", "/api/v1/appeals/{id}/attachments")
         | ("GET", "/api/v1/appeals/{id}/history") => match user {
             _ if foreign => Hidden,
             "supervisor" | "leader" | "other" => Open,
@@ -530,6 +531,16 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "street" if target == Target::Own => Open,
             _ => Hidden,
         },
+        // files: the supervisor, the lead unit (the street on its own appeal); leaders read only
+        ("POST", "/appeals/{id}/attachments") | ("POST", "/api/v1/appeals/{id}/attachments") => {
+            match user {
+                _ if foreign => Hidden,
+                "supervisor" | "other" => Open,
+                "leader" => Forbidden,
+                "street" if target == Target::Own => Open,
+                _ => Hidden,
+            }
+        }
         // the running deadline: the supervisor extends and pauses; the lead unit pauses (the
         // fixture's own appeal awaits the street's acceptance: visible, an empty body is 422)
         ("POST", "/appeals/{id}/deadline") | ("POST", "/api/v1/appeals/{id}/deadline") => {
