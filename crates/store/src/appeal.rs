@@ -463,9 +463,11 @@ fn condition(vis: &AppealVisibility, filter: &AppealFilter) -> (String, Vec<Stri
             let list: Vec<String> = units.iter().map(|u| bind(u.clone(), &mut binds)).collect();
             if !list.is_empty() {
                 let list = list.join(", ");
+                // two indexable terms (the lead unit's index, the primary key), so both
+                // databases read the union of two index ranges rather than every row
                 who.push(format!(
-                    "(a.lead_unit_id IN ({list}) OR EXISTS (SELECT 1 FROM appeal_cohandler c \
-                     WHERE c.tenant_id = a.tenant_id AND c.appeal_id = a.id AND c.unit_id IN ({list})))"
+                    "(a.lead_unit_id IN ({list}) OR a.id IN (SELECT c.appeal_id FROM appeal_cohandler c \
+                     WHERE c.tenant_id = $1 AND c.unit_id IN ({list})))"
                 ));
             }
         }
@@ -1899,9 +1901,10 @@ impl Store {
             done += chunk.len();
             progress(done);
         }
-        if let crate::db::Db::Postgres(pool) = &self.db {
+        // fresh statistics, so the planners read a unit's queue by its index
+        with_pool!(self, pool => {
             sqlx::query("ANALYZE appeal").execute(pool).await?;
-        }
+        });
         Ok(done)
     }
 }

@@ -94,7 +94,8 @@ CREATE TABLE appeal (
     FOREIGN KEY (tenant_id, lead_unit_id) REFERENCES unit (tenant_id, id)
 );
 CREATE INDEX appeal_received ON appeal (tenant_id, received_at);
-CREATE INDEX appeal_unit_open ON appeal (tenant_id, lead_unit_id, received_at) WHERE state <> 'closed';
+-- a unit's appeals, newest first (with the co-handlers' rows, one side of the queue's OR)
+CREATE INDEX appeal_unit ON appeal (tenant_id, lead_unit_id, received_at);
 CREATE INDEX appeal_state ON appeal (tenant_id, state, received_at);
 CREATE INDEX appeal_accept_due ON appeal (tenant_id, accept_due_at);
 CREATE INDEX appeal_called_back ON appeal (tenant_id, called_back_at);
