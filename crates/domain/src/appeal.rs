@@ -113,7 +113,7 @@ pub const CALLBACK_ATTEMPTS: u32 = 3;
 /// The time limits of the steps (SPEC defaults, after the Shandong hotline rules; a tenant may
 /// change them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Dispatch within this many working minutes of receipt.
     pub dispatch_minutes: u32,

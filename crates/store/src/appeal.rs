@@ -687,22 +687,6 @@ impl Store {
         Ok(())
     }
 
-    /// The routes of the tenant: (category, street) → lead unit.
-    pub async fn appeal_routes(
-        &self,
-        tenant_id: &str,
-    ) -> Result<BTreeMap<(String, String), String>> {
-        let rows: Vec<(String, String, String)> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT category_code, street_id, unit_id FROM appeal_route WHERE tenant_id = $1",
-            )
-            .bind(tenant_id)
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(rows.into_iter().map(|(c, s, u)| ((c, s), u)).collect())
-    }
-
     async fn appeal_category(&self, tenant_id: &str, code: &str) -> Result<Option<Category>> {
         let row = with_pool!(self, pool => {
             sqlx::query_as::<_, Category>(
@@ -1278,7 +1262,8 @@ impl Store {
                 let message = format!("书记直通车诉求{}：{title}", action.label());
                 notify!(tx, tenant_id, "secretary", "appeal", id, &message, &url, Some(office.as_str()), false, now);
             }
-            let mut detail = json!({"note": note, "unit_id": lead, "state": next.as_str()});
+            // the submitter reads this entry: the staff's note goes in an internal one
+            let mut detail = json!({"unit_id": lead, "state": next.as_str()});
             if let Some(d) = detail.as_object_mut() {
                 if !cohandlers.is_empty() {
                     d.insert("cohandler_ids".into(), json!(cohandlers));
@@ -1301,6 +1286,15 @@ impl Store {
                 audience: Audience::Public,
                 detail,
             });
+            if !note.is_empty() && action != AppealAction::Reply {
+                history!(tx, tenant_id, ctx, now, &NewHistory {
+                    record_type: "appeal",
+                    record_id: id,
+                    event: "noted",
+                    audience: Audience::Internal,
+                    detail: json!({"note": note, "step": action.as_str()}),
+                });
+            }
             let head = append!(self, tx, ctx, now, &AuditEntry {
                 tenant_id: Some(tenant_id),
                 action: action.as_str(),

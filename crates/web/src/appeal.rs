@@ -36,6 +36,8 @@ pub(crate) fn api() -> Routes {
         .get("/api/v1/appeal-categories", list_categories)
         .post("/api/v1/appeal-categories", save_category)
         .post("/api/v1/appeal-routes", set_route)
+        .get("/api/v1/appeal-limits", limits)
+        .route(axum::http::Method::PUT, "/api/v1/appeal-limits", set_limits)
         .get("/api/v1/appeals", list_appeals)
         .post("/api/v1/appeals", create_appeal)
         .get("/api/v1/appeals/figures", figures)
@@ -405,6 +407,31 @@ async fn set_route(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /api/v1/appeal-limits`: the tenant's step limits (the supervisor).
+async fn limits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<domain::appeal::Limits>> {
+    let user = visible_to(user, Action::ManageAppeals)?;
+    Ok(Json(state.store.appeal_limits(&user.tenant.id).await?))
+}
+
+/// `PUT /api/v1/appeal-limits`: sets them (fields left out keep the SPEC defaults); deadlines
+/// opened from now on follow them.
+async fn set_limits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Result<ApiJson<domain::appeal::Limits>, Error>,
+) -> Result<Json<domain::appeal::Limits>> {
+    let user = visible_to(user, Action::ManageAppeals)?;
+    let ApiJson(limits) = body?;
+    state
+        .store
+        .set_appeal_limits(&user.audit(), &user.tenant.id, &limits)
+        .await?;
+    Ok(Json(limits))
+}
+
 // ---- intake -------------------------------------------------------------------------------
 
 /// What every intake form and endpoint receives.
@@ -482,16 +509,14 @@ async fn create_appeal(
     body: Result<ApiJson<AppealBody>, Error>,
 ) -> Result<Response> {
     let a = &user.account;
-    let (source_ok, own) = if allows(a, Action::RecordAppeals) {
-        (true, false)
+    // staff enter appeals for others; an enterprise submits its own
+    let own = if allows(a, Action::RecordAppeals) {
+        false
     } else if allows(a, Action::SubmitAppeals) {
-        (true, true)
+        true
     } else {
-        (false, false)
-    };
-    if !source_ok {
         return Err(Error::not_found());
-    }
+    };
     let ApiJson(body) = body?;
     let new = if own {
         if body.source.as_deref().is_some_and(|s| !s.trim().is_empty()) {
@@ -594,30 +619,27 @@ fn flag(name: &str, value: Option<&str>) -> Result<bool> {
     }
 }
 
+/// A query parameter naming one of a closed set (state, kind, source); blank is none.
+fn named<T: std::str::FromStr<Err = String>>(name: &str, v: &Option<String>) -> Result<Option<T>> {
+    nonempty(v.clone())
+        .map(|s| s.parse::<T>())
+        .transpose()
+        .map_err(|e| Error::bad_param(name, e))
+}
+
 impl AppealQuery {
     pub(crate) fn filter(&self) -> Result<AppealFilter> {
-        let parse =
-            |_: &str, v: &Option<String>| -> Result<Option<String>> { Ok(nonempty(v.clone())) };
         Ok(AppealFilter {
-            state: parse("state", &self.state)?
-                .map(|s| s.parse::<AppealState>())
-                .transpose()
-                .map_err(|e| Error::bad_param("state", e))?,
+            state: named("state", &self.state)?,
             open: flag("open", self.open.as_deref())?,
-            kind: parse("kind", &self.kind)?
-                .map(|s| s.parse::<Kind>())
-                .transpose()
-                .map_err(|e| Error::bad_param("kind", e))?,
-            source: parse("source", &self.source)?
-                .map(|s| s.parse::<Source>())
-                .transpose()
-                .map_err(|e| Error::bad_param("source", e))?,
-            category_code: parse("category_code", &self.category_code)?,
-            unit_id: parse("unit_id", &self.unit_id)?,
-            street_id: parse("street_id", &self.street_id)?,
+            kind: named("kind", &self.kind)?,
+            source: named("source", &self.source)?,
+            category_code: nonempty(self.category_code.clone()),
+            unit_id: nonempty(self.unit_id.clone()),
+            street_id: nonempty(self.street_id.clone()),
             secretary: flag("secretary", self.secretary.as_deref())?,
             overdue: flag("overdue", self.overdue.as_deref())?,
-            q: parse("q", &self.q)?,
+            q: nonempty(self.q.clone()),
             ..AppealFilter::default()
         })
     }
@@ -1052,10 +1074,7 @@ pub(crate) fn figure_request(
 pub(crate) fn figure_filter(q: &FigureQuery) -> Result<AppealFilter> {
     Ok(AppealFilter {
         category_code: nonempty(q.category_code.clone()),
-        kind: nonempty(q.kind.clone())
-            .map(|k| k.parse::<Kind>())
-            .transpose()
-            .map_err(|e| Error::bad_param("kind", e))?,
+        kind: named("kind", &q.kind)?,
         ..AppealFilter::default()
     })
 }
@@ -1232,6 +1251,21 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         "category_code": {"type": "string"}, "street_id": {"type": "string"}, "unit_id": {"type": ["string", "null"]}}}),
     );
     paths.insert("/api/v1/appeal-routes".into(), json!({"post": route}));
+    let limits = json!({"type": "object", "properties": {
+        "dispatch_minutes": {"type": "integer"}, "accept_days": {"type": "integer"},
+        "return_days": {"type": "integer"}, "reply_days": {"type": "integer"},
+        "consultation_reply_days": {"type": "integer"}, "extension_max_days": {"type": "integer"},
+        "callback_days": {"type": "integer"}}});
+    let mut put_limits = operation(
+        "Set the tenant's step limits (working minutes for dispatch, working days for the rest); the supervisor.",
+        &[],
+        limits.clone(),
+    );
+    put_limits["requestBody"] = body(limits.clone());
+    paths.insert(
+        "/api/v1/appeal-limits".into(),
+        json!({"get": operation("The tenant's step limits; the supervisor.", &[], limits), "put": put_limits}),
+    );
     let mut create = operation(
         "Submit an enterprise's own appeal, or enter one received at the hall or on the 书记直通车 line.",
         &[],

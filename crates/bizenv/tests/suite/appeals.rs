@@ -80,6 +80,20 @@ async fn id_of(supervisor: &TestUser, number: &str) -> String {
     list["items"][0]["id"].as_str().unwrap().to_owned()
 }
 
+/// PUTs the step limits as the supervisor; answers the status.
+async fn supervisor_put(app: &TestApp, supervisor: &TestUser, body: &Value) -> u16 {
+    app.client
+        .put(app.url("/api/v1/appeal-limits"))
+        .header("cookie", format!("bizenv_session={}", supervisor.token))
+        .header("x-csrf-token", &supervisor.csrf_token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn count(app: &TestApp, table: &str) -> String {
     app.sql_rows(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"))
         .await[0][0]
@@ -116,7 +130,7 @@ async fn a_public_appeal_is_dispatched_answered_called_back_reopened_and_closed(
     let dispatched = ok(
         &supervisor,
         &id,
-        json!({"action": "dispatch", "note": "请核实"}),
+        json!({"action": "dispatch", "note": "内部意见：请核实后答复"}),
     )
     .await;
     assert_eq!(dispatched["state"], "dispatched");
@@ -282,7 +296,14 @@ async fn a_public_appeal_is_dispatched_answered_called_back_reopened_and_closed(
     assert_eq!(tracked["state"], "closed");
     assert_eq!(tracked["reply"], "已上门办理完毕。");
     let text = tracked.to_string();
-    for hidden in ["李明", "陈静", CANARY_NAME, CANARY_PHONE, "user:"] {
+    for hidden in [
+        "李明",
+        "陈静",
+        CANARY_NAME,
+        CANARY_PHONE,
+        "user:",
+        "内部意见",
+    ] {
         assert!(!text.contains(hidden), "{hidden} in {text}");
     }
     let events: Vec<&str> = tracked["history"]
@@ -292,6 +313,15 @@ async fn a_public_appeal_is_dispatched_answered_called_back_reopened_and_closed(
         .map(|h| h["event"].as_str().unwrap_or_default())
         .collect();
     assert!(events.len() >= 9, "{events:?}");
+
+    // staff read the dispatch note on the timeline
+    let (_, history) = unit
+        .get_json(&format!("/api/v1/appeals/{id}/history"))
+        .await;
+    assert!(
+        history.to_string().contains("意见：内部意见：请核实后答复"),
+        "{history}"
+    );
 
     // every step is in the audit chain
     let rows = app
@@ -706,6 +736,34 @@ async fn bad_appeal_input_changes_nothing(backend: Backend) {
         count(&app, "deadline").await,
     );
     assert_eq!(before, after, "nothing stored by bad input");
+
+    // the step limits are the tenant's: a bad value changes nothing, a good one applies to
+    // the next appeal's dispatch deadline
+    let (status, _) = unit.get_json("/api/v1/appeal-limits").await;
+    assert_eq!(status, 404, "the supervisor's setting");
+    for bad in [
+        json!({"reply_days": 0}),
+        json!({"dispatch_minutes": -5}),
+        json!({"reply_dayz": 3}),
+    ] {
+        let response = supervisor_put(&app, &supervisor, &bad).await;
+        assert!(response == 422 || response == 400, "{bad} → {response}");
+    }
+    let (_, limits) = supervisor.get_json("/api/v1/appeal-limits").await;
+    assert_eq!(limits["dispatch_minutes"], 120, "{limits}");
+    assert_eq!(
+        supervisor_put(&app, &supervisor, &json!({"dispatch_minutes": 60})).await,
+        200
+    );
+    let (_, limits) = supervisor.get_json("/api/v1/appeal-limits").await;
+    assert_eq!(limits["dispatch_minutes"], 60);
+    assert_eq!(limits["reply_days"], 5, "fields left out keep the defaults");
+    let (number, _) = public_appeal(&app, "demand", "SPJ-05", "新时限").await;
+    let fresh = id_of(&supervisor, &number).await;
+    let (_, fresh) = supervisor
+        .get_json(&format!("/api/v1/appeals/{fresh}"))
+        .await;
+    assert_eq!(fresh["due_at"], "2026-11-30T11:00:00+08:00", "{fresh}");
 
     // two returns, then no third; returning needs a reason; a street cannot accept SPJ's
     let spj = supervisor.unit_id("SPJ").await;

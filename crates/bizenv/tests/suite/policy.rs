@@ -495,7 +495,10 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         | ("POST", "/api/v1/public/appeals")
         | ("GET", "/api/v1/public/appeals/{code}") => Open,
         (_, path) if path.starts_with("/open311/") => Open,
-        ("POST", "/api/v1/appeal-categories") | ("POST", "/api/v1/appeal-routes") => match user {
+        ("POST", "/api/v1/appeal-categories")
+        | ("POST", "/api/v1/appeal-routes")
+        | ("GET", "/api/v1/appeal-limits")
+        | ("PUT", "/api/v1/appeal-limits") => match user {
             "supervisor" | "other" => Open,
             _ => Hidden,
         },

@@ -302,7 +302,7 @@ impl Store {
             None => streets[n % streets.len()].clone(),
         };
         let dispatch = AppealStep::Dispatch {
-            unit_id: lead,
+            unit_id: lead.clone(),
             cohandler_ids: Vec::new(),
             note: "请按时限办理".into(),
         };
@@ -311,10 +311,7 @@ impl Store {
         if story == Story::Dispatched {
             return Ok(());
         }
-        let lead_unit = Some(match &dispatch {
-            AppealStep::Dispatch { unit_id, .. } => unit_id.clone(),
-            _ => unreachable!("a dispatch"),
-        });
+        let lead_unit = Some(lead);
         let accept = AppealStep::Accept {
             unit_id: lead_unit.clone(),
             note: String::new(),
