@@ -36,6 +36,32 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// A district office and forty departments under it; answers the departments' ids.
+async fn forty_departments(
+    store: &Store,
+    ctx: &AuditCtx,
+    tenant_id: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut units = vec![store::unit::NewUnit {
+        code: domain::org::UnitCode::parse("ZFB")?,
+        name: "区政府办公室".into(),
+        kind: domain::org::UnitKind::DistrictOffice,
+        parent: None,
+        staffed_by: None,
+    }];
+    for i in 0..40 {
+        units.push(store::unit::NewUnit {
+            code: domain::org::UnitCode::parse(&format!("BM{i:02}"))?,
+            name: format!("第{i}部门"),
+            kind: domain::org::UnitKind::Department,
+            parent: Some(domain::org::UnitCode::parse("ZFB")?),
+            staffed_by: None,
+        });
+    }
+    let ids = store.create_units(ctx, tenant_id, &units).await?;
+    Ok(ids[1..].to_vec())
+}
+
 fn ms(since: Instant) -> String {
     format!("{:.1} ms", since.elapsed().as_secs_f64() * 1000.0)
 }
@@ -428,24 +454,7 @@ async fn run_appeals(
     let store = Store::open_with_keys(&url, dir, None, clock).await?;
     let ctx = AuditCtx::cli();
     let tenant = store.create_tenant(&ctx, "999997", "基准测试区").await?;
-    let mut units = vec![store::unit::NewUnit {
-        code: domain::org::UnitCode::parse("ZFB")?,
-        name: "区政府办公室".into(),
-        kind: domain::org::UnitKind::DistrictOffice,
-        parent: None,
-        staffed_by: None,
-    }];
-    for i in 0..40 {
-        units.push(store::unit::NewUnit {
-            code: domain::org::UnitCode::parse(&format!("BM{i:02}"))?,
-            name: format!("第{i}部门"),
-            kind: domain::org::UnitKind::Department,
-            parent: Some(domain::org::UnitCode::parse("ZFB")?),
-            staffed_by: None,
-        });
-    }
-    let ids = store.create_units(&ctx, &tenant.id, &units).await?;
-    let departments = &ids[1..];
+    let departments = forty_departments(&store, &ctx, &tenant.id).await?;
     let lead = departments[0].clone();
     store
         .save_appeal_category(
@@ -587,6 +596,228 @@ async fn run_appeals(
             percentile(&times, 0.99),
             times.last().copied().unwrap_or_default()
         );
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Ratings: `intake` ratings one by one through the product's own path (validation, sealing,
+/// running totals, a bad rating's workflow and deadline, audit; one fsync'd transaction each)
+/// beside the raw rate of fsync'd single-row SQLite inserts from Rust; then the unit
+/// dashboard's reading of the running totals over 1,000,000 bulk-loaded ratings and again over
+/// `bulk` (10,000,000 for the figure), with a recount checking the totals.
+pub async fn ratings(
+    database_url: Option<String>,
+    bulk: usize,
+    intake: usize,
+    queries: usize,
+) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("bizenv-bench-ratings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run_ratings(&dir, database_url, bulk, intake, queries).await;
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+async fn run_ratings(
+    dir: &Path,
+    database_url: Option<String>,
+    bulk: usize,
+    intake: usize,
+    queries: usize,
+) -> anyhow::Result<()> {
+    use domain::rating::{BadState, Channel, Level, Reason, TargetKind};
+    use store::rating::{BulkRating, NewRating, RatingTarget};
+
+    let sqlite = database_url.is_none();
+    let url = match database_url {
+        Some(url) => DatabaseUrl::new(url),
+        None => DatabaseUrl::sqlite_in(dir),
+    };
+    let start: DateTime<Utc> = "2026-11-30T01:00:00Z".parse()?;
+    let clock = Arc::new(ManualClock::new(start));
+    let store = Store::open_with_keys(&url, dir, None, clock).await?;
+    let ctx = AuditCtx::cli();
+    let tenant = store.create_tenant(&ctx, "999996", "基准测试区").await?;
+    let departments = forty_departments(&store, &ctx, &tenant.id).await?;
+    let cores = std::thread::available_parallelism().map_or(1, |p| p.get());
+    println!(
+        "好差评基准：逐条评价 {intake} 条，批量 {bulk} 条，{}（SQLite：WAL，synchronous=FULL），{cores} 核",
+        store.backend()
+    );
+
+    // one by one through the product's path, 1 in 20 a bad rating with its workflow
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let progress = bar(intake as u64, "逐条评价");
+    let mut times = Vec::with_capacity(intake);
+    let t = Instant::now();
+    for i in 0..intake {
+        let bad = i % 20 == 0;
+        let one = Instant::now();
+        store
+            .create_rating(
+                &ctx,
+                &tenant.id,
+                &NewRating {
+                    target: RatingTarget::Department(
+                        departments[rng.below(departments.len() as u64) as usize].clone(),
+                    ),
+                    channel: Channel::Device,
+                    process: if bad { 2 } else { 5 },
+                    result: if bad { 1 } else { 4 },
+                    reasons: if bad { vec![Reason::Attitude] } else { vec![] },
+                    comment: String::new(),
+                    rater_name: None,
+                    rater_phone: Some(format!("139{:08}", i)),
+                    device: None,
+                    public: false,
+                },
+            )
+            .await?;
+        times.push(one.elapsed().as_secs_f64() * 1000.0);
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    let secs = t.elapsed().as_secs_f64();
+    times.sort_by(f64::total_cmp);
+    if !times.is_empty() {
+        println!(
+            "逐条评价（含校验、加密、防刷、累计值、差评流程与时限、审计，每条一个事务）：{:.0} 条/秒，p50 {:.1} ms，p99 {:.1} ms",
+            intake as f64 / secs,
+            percentile(&times, 0.5),
+            percentile(&times, 0.99)
+        );
+    }
+    if sqlite {
+        // the reference: fsync'd single-row inserts, nothing else
+        use sqlx::ConnectOptions;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.join("reference.db"))
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
+        let mut conn = options.connect().await?;
+        sqlx::query("CREATE TABLE r (id INTEGER PRIMARY KEY, unit TEXT NOT NULL, process INTEGER NOT NULL, result INTEGER NOT NULL)")
+            .execute(&mut conn)
+            .await?;
+        let t = Instant::now();
+        for i in 0..intake {
+            sqlx::query("INSERT INTO r (unit, process, result) VALUES (?1, 5, 4)")
+                .bind(format!("BM{:02}", i % 40))
+                .execute(&mut conn)
+                .await?;
+        }
+        println!(
+            "参照：同一磁盘上逐行插入（每行一次提交并 fsync，无校验、无审计）：{:.0} 行/秒",
+            intake as f64 / t.elapsed().as_secs_f64()
+        );
+    }
+
+    // the dashboard over bulk-loaded ratings: 1,000,000 first, then the rest
+    let months: Vec<DateTime<Utc>> = (0..12).map(|m| start - Duration::days(30 * m)).collect();
+    let make = |rng: &mut Rng, n: usize| -> Vec<BulkRating> {
+        (0..n)
+            .map(|_| {
+                let level = |x: u64| {
+                    Level::new(if x < 70 {
+                        5
+                    } else if x < 90 {
+                        4
+                    } else if x < 96 {
+                        3
+                    } else if x < 99 {
+                        2
+                    } else {
+                        1
+                    } as i64)
+                };
+                let process = level(rng.below(100)).unwrap_or_else(|_| unreachable!());
+                let result = level(rng.below(100)).unwrap_or_else(|_| unreachable!());
+                let at = months[rng.below(12) as usize]
+                    - Duration::minutes(rng.below(60 * 24 * 28) as i64);
+                BulkRating {
+                    target: TargetKind::Department,
+                    case_id: None,
+                    window_id: None,
+                    unit_id: departments[rng.below(departments.len() as u64) as usize].clone(),
+                    item_code: format!("SX-{:03}", rng.below(60)),
+                    channel: Channel::ALL[rng.below(4) as usize],
+                    process,
+                    result,
+                    reasons: if process.is_bad() || result.is_bad() {
+                        vec![Reason::Visits]
+                    } else {
+                        vec![]
+                    },
+                    comment: String::new(),
+                    rated_at: at,
+                    bad_state: BadState::Closed,
+                }
+            })
+            .collect()
+    };
+    let unit = departments[0].clone();
+    let first = bulk.min(1_000_000);
+    let mut loaded = 0;
+    for stage in [first, bulk] {
+        let progress = bar(stage as u64, "批量写入评价");
+        progress.set_position(loaded as u64);
+        let t = Instant::now();
+        while loaded < stage {
+            let n = (stage - loaded).min(100_000);
+            let rows = make(&mut rng, n);
+            store
+                .insert_ratings(&ctx, &tenant.id, &rows, &|done| {
+                    progress.set_position((loaded + done) as u64)
+                })
+                .await?;
+            loaded += n;
+        }
+        progress.finish_and_clear();
+        println!("批量写入至 {loaded} 条：{:.1} s", t.elapsed().as_secs_f64());
+        let mut tenant_times = Vec::with_capacity(queries);
+        let mut unit_times = Vec::with_capacity(queries);
+        for _ in 0..queries {
+            for (scope, times) in [
+                (None, &mut tenant_times),
+                (Some(vec![unit.clone()]), &mut unit_times),
+            ] {
+                let one = Instant::now();
+                // what /ratings reads: this month by unit and channel, and the 12-month trend
+                let month = store
+                    .rating_totals(&tenant.id, scope.as_deref(), "2026-11", "2026-11")
+                    .await?;
+                let trend = store
+                    .rating_totals(&tenant.id, scope.as_deref(), "2025-12", "2026-11")
+                    .await?;
+                std::hint::black_box((month.len(), trend.len()));
+                times.push(one.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        for (what, times) in [("全区", &mut tenant_times), ("单个单位", &mut unit_times)] {
+            times.sort_by(f64::total_cmp);
+            if !times.is_empty() {
+                println!(
+                    "统计页读取（{what}，{loaded} 条评价）：p50 {:.2} ms，p99 {:.2} ms",
+                    percentile(times, 0.5),
+                    percentile(times, 0.99)
+                );
+            }
+        }
+        let t = Instant::now();
+        let recount = store.recount_rating_totals(&tenant.id).await?;
+        let totals = store
+            .rating_totals(&tenant.id, None, "0000-01", "9999-12")
+            .await?;
+        anyhow::ensure!(recount == totals, "running totals differ from the recount");
+        println!(
+            "累计值与逐条重算一致（{} 组，重算 {:.1} s）",
+            totals.len(),
+            t.elapsed().as_secs_f64()
+        );
+        if loaded >= bulk {
+            break;
+        }
     }
     store.close().await;
     Ok(())

@@ -156,6 +156,22 @@ enum BenchCommand {
         #[arg(long)]
         scratch_database_url: Option<String>,
     },
+    /// Ratings: one by one through the product's path beside raw fsync'd inserts, then the
+    /// dashboard over bulk-loaded ratings (1,000,000, then `--ratings`).
+    Ratings {
+        /// Ratings to load in bulk (the dashboard is timed at 1,000,000 and at this count).
+        #[arg(long, default_value_t = 1_000_000)]
+        ratings: usize,
+        /// Ratings stored one by one first.
+        #[arg(long, default_value_t = 2_000)]
+        intake: usize,
+        /// Dashboard readings to time.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// An empty PostgreSQL database to use instead of a temporary SQLite file.
+        #[arg(long)]
+        scratch_database_url: Option<String>,
+    },
     /// Enterprise search by 2-character name fragments over a synthetic registry.
     Search {
         /// Enterprises to seed.
@@ -429,6 +445,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     scratch_database_url,
                 },
         } => bench::appeals(scratch_database_url, appeals, open, intake, queries).await,
+        Command::Bench {
+            command:
+                BenchCommand::Ratings {
+                    ratings,
+                    intake,
+                    queries,
+                    scratch_database_url,
+                },
+        } => bench::ratings(scratch_database_url, ratings, intake, queries).await,
         Command::Token { command } => token_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,

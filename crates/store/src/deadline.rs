@@ -290,7 +290,7 @@ impl Store {
         Ok((deadline, spec, s))
     }
 
-    async fn computed(
+    pub(crate) async fn computed(
         &self,
         tenant_id: &str,
         deadline: &Deadline,

@@ -2,6 +2,7 @@
 //! recorded in `demo_seed` with its version, so later modules add their parts to an
 //! existing demo. Seeding is idempotent and audited with the actor `demo`.
 
+use chrono::Datelike;
 use std::collections::HashSet;
 
 use domain::org::{UnitCode, UnitKind};
@@ -19,6 +20,7 @@ use crate::{Result, Store, StoreError};
 
 mod appeals;
 mod inspections;
+mod ratings;
 
 /// The demo tenant's unit tree.
 const HUAIYIN: &str = include_str!("demo/huaiyin.toml");
@@ -49,6 +51,7 @@ const INSPECTIONS_VERSION: i32 = 1;
 
 /// The version of the `appeals` part (categories, routes and a year of appeals).
 const APPEALS_VERSION: i32 = 1;
+const RATINGS_VERSION: i32 = 1;
 
 /// Enterprises in the demo registry.
 pub const DEMO_ENTERPRISES: usize = 5_000;
@@ -375,6 +378,11 @@ pub struct DemoSummary {
     pub enterprises: (i64, i64),
     /// Findings per state (open, assigned, rectifying, submitted, verified).
     pub findings: std::collections::BTreeMap<String, i64>,
+    /// The units (codes) whose process and result satisfaction both fall in the most
+    /// recent full month, planted by the ratings part.
+    pub rating_falls: Vec<String>,
+    /// That month (YYYY-MM).
+    pub rating_fall_month: String,
     /// Parts seeded by this run (empty when the demo was already complete).
     pub seeded_now: Vec<String>,
 }
@@ -495,6 +503,12 @@ impl Store {
                 .await?;
             seeded_now.push("appeals".to_owned());
         }
+        if self.demo_part_version(&tenant, "ratings").await? < RATINGS_VERSION {
+            self.seed_demo_ratings(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "ratings", RATINGS_VERSION)
+                .await?;
+            seeded_now.push("ratings".to_owned());
+        }
         let mut findings = std::collections::BTreeMap::new();
         for state in domain::finding::FindingState::ALL {
             let page = self
@@ -526,7 +540,18 @@ impl Store {
             .await?
             .total;
         let key = self.liaison_coverage(&tenant.id).await?.key_enterprises;
+        let fall_month = self
+            .today()
+            .with_day(1)
+            .and_then(|d| d.checked_sub_months(chrono::Months::new(1)))
+            .map(|d| d.format("%Y-%m").to_string())
+            .unwrap_or_default();
         Ok(DemoSummary {
+            rating_falls: ratings::FALLING_UNITS
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
+            rating_fall_month: fall_month,
             enterprises: (enterprises, key),
             findings,
             tenant_code: tenant.code,

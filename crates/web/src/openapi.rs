@@ -36,6 +36,7 @@ pub fn document() -> Value {
         crate::enterprise::openapi_paths(),
         crate::inspection::openapi_paths(),
         crate::appeal::openapi_paths(),
+        crate::rating::openapi_paths(),
         own_paths(),
     ] {
         paths.extend(feature);

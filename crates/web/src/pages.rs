@@ -37,6 +37,8 @@ pub struct Layout {
     /// Where the appeals entry leads: the queue for readers, hall entry for those who only
     /// record; `None` hides it.
     pub nav_appeals: Option<&'static str>,
+    /// Show ratings (好差评): the dashboard.
+    pub nav_ratings: bool,
     catalog: &'static Catalog,
 }
 
@@ -58,6 +60,7 @@ impl Layout {
             nav_enterprises: false,
             nav_findings: false,
             nav_appeals: None,
+            nav_ratings: false,
             catalog,
         }
     }
@@ -92,6 +95,10 @@ impl Layout {
             ),
             nav_findings: crate::policy::allows(&user.account, crate::policy::Action::ReadFindings),
             nav_appeals: appeals_entry(&user.account),
+            nav_ratings: crate::policy::allows(
+                &user.account,
+                crate::policy::Action::ReadRatingFigures,
+            ),
             ..Self::new(title_key, nav)
         }
     }
@@ -111,6 +118,8 @@ impl Layout {
             self.nav_findings =
                 crate::policy::allows(&user.account, crate::policy::Action::ReadFindings);
             self.nav_appeals = appeals_entry(&user.account);
+            self.nav_ratings =
+                crate::policy::allows(&user.account, crate::policy::Action::ReadRatingFigures);
         }
         self
     }

@@ -74,6 +74,19 @@ pub enum Action {
     ReadAppealSubmitter,
     /// Read the three rates (三率).
     ReadAppealFigures,
+    /// Read ratings and bad ratings, never the rater's identity (`unit_admin`: its subtree's).
+    ReadRatings,
+    /// Send ratings from a system or a window device (no per-device limits).
+    RecordRatings,
+    /// Send cases (办件) from the provincial platform or the window.
+    RecordCases,
+    /// Decide bad ratings, call raters back (reading their identity, audited), keep service
+    /// items and print windows' QR cards (the supervisor).
+    ManageRatings,
+    /// Object to, rectify or report as unfixable one's unit's bad ratings.
+    RectifyRatings,
+    /// Read satisfaction and case figures (`unit_admin`: its subtree's).
+    ReadRatingFigures,
 }
 
 /// Whether `account` may take `action`.
@@ -148,6 +161,11 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ManageAppeals | Action::ReadAppealSubmitter => role == Supervisor,
         Action::HandleAppeals => role == UnitAdmin,
         Action::ReadAppealFigures => matches!(role, Supervisor | Leader | UnitAdmin | Observer),
+        Action::ReadRatings => matches!(role, Supervisor | Leader | UnitAdmin),
+        Action::RecordRatings | Action::RecordCases => matches!(role, Supervisor | WindowStaff),
+        Action::ManageRatings => role == Supervisor,
+        Action::RectifyRatings => role == UnitAdmin,
+        Action::ReadRatingFigures => matches!(role, Supervisor | Leader | UnitAdmin | Observer),
     }
 }
 

@@ -87,6 +87,7 @@ fn api() -> Routes {
         .merge(crate::enterprise::api())
         .merge(crate::inspection::api())
         .merge(crate::appeal::api())
+        .merge(crate::rating::api())
         .merge(openapi::api())
 }
 
@@ -111,6 +112,7 @@ fn pages() -> Routes {
         .merge(crate::enterprise::pages())
         .merge(crate::inspection::pages())
         .merge(crate::appeal_pages::pages())
+        .merge(crate::rating_pages::pages())
 }
 
 /// The (method, path) of every route under `/api/v1`, as the router serves them.

@@ -54,9 +54,11 @@ async fn an_untouched_log_verifies(backend: Backend) {
     // assigned 1), 6 self-check problems with 3 × 3 steps, a published media report (2), two
     // accountability decisions, demo part (140); 9 appeal categories and 16 street routes, 36
     // past appeals (29 closed in 6 steps, 6 reopened in 9, one unreached in 8), this month's 6
-    // (1 + 2 × 2 + 2 × 3 + 4 steps), the 书记直通车 appeal and its dispatch, demo part (279)
-    assert_eq!(entries.len(), 485);
-    assert_eq!(last, 485);
+    // (1 + 2 × 2 + 2 × 3 + 4 steps), the 书记直通车 appeal and its dispatch, demo part (279);
+    // 12 service items, the year's cases (3 bulk entries) and ratings (2 bulk entries), this
+    // month's 4 bad ratings of which 2 verified, demo part (24)
+    assert_eq!(entries.len(), 509);
+    assert_eq!(last, 509);
     assert!(entries.iter().all(|e| e.hash.len() == 64));
     assert_eq!(entries.last().unwrap().prev_hash, "");
     assert_eq!(entries[0].prev_hash, entries[1].hash);

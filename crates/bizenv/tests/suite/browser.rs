@@ -225,6 +225,7 @@ async fn three_roles_sign_in_and_see_exactly_their_part() {
             "督查督办",
             "问题整改",
             "诉求办理",
+            "好差评",
             "企业库",
             "工作日历"
         ]
@@ -786,4 +787,89 @@ async fn a_citizen_submits_an_appeal_and_follows_it_while_the_unit_accepts_and_r
     );
     assert!(scroll_width(&citizen).await <= 390, "no horizontal scroll");
     citizen.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_rates_a_window_from_its_qr_link_and_the_supervisor_finds_the_bad_rating() {
+    let app = TestApp::spawn_demo(Backend::Sqlite).await;
+    let driver = Driver::start();
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let units = app.store.units(&tenant.id).await.unwrap();
+    let window = units.iter().find(|u| u.code == "ZWFW-02").unwrap();
+    let token = app
+        .store
+        .window_rating_token(&store::audit::AuditCtx::cli(), &tenant.id, &window.id)
+        .await
+        .unwrap();
+
+    // the citizen scans the window's QR code: 2 / 2 with two reasons and a comment
+    let profile = tempfile::tempdir().unwrap();
+    let citizen = driver.phone(profile.path()).await;
+    citizen
+        .goto(&app.url(&format!("/rate/{token}")))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&citizen, "rate-subject").await, "综合受理2号窗口");
+    for css in [
+        "input[name='process'][value='2']",
+        "input[name='result'][value='2']",
+        "input[name='reasons'][value='attitude']",
+        "input[name='reasons'][value='visits']",
+    ] {
+        citizen
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    set_value(
+        &citizen,
+        "textarea[name='comment']",
+        "浏览器评价：来回跑了两趟",
+    )
+    .await;
+    assert!(scroll_width(&citizen).await <= 390, "no horizontal scroll");
+    citizen
+        .find(Locator::Id("rate-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    citizen
+        .wait()
+        .for_element(Locator::Id("rate-done"))
+        .await
+        .unwrap();
+    citizen.close().await.unwrap();
+
+    // the supervisor finds it in the bad-rating queue and opens it
+    let profile2 = tempfile::tempdir().unwrap();
+    let supervisor = driver.phone(profile2.path()).await;
+    sign_in(&supervisor, &app, "supervisor").await;
+    supervisor.goto(&app.url("/bad-ratings")).await.unwrap();
+    let row = supervisor
+        .find(Locator::XPath(
+            "//table[@id='bad-ratings']//tr[td[contains(., '态度不好、多次跑动')]]//a",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        scroll_width(&supervisor).await <= 390,
+        "no horizontal scroll"
+    );
+    row.click().await.unwrap();
+    supervisor
+        .wait()
+        .for_element(Locator::Id("bad-comment"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(&supervisor, "bad-comment").await,
+        "浏览器评价：来回跑了两趟"
+    );
+    assert_eq!(text_of(&supervisor, "bad-state").await, "待核实");
+    supervisor.close().await.unwrap();
 }

@@ -18,6 +18,7 @@ mod notify;
 mod open311;
 mod org;
 mod policy;
+mod ratings;
 mod reorg;
 mod staff;
 mod store;

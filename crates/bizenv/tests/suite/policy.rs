@@ -85,6 +85,8 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             | ("GET", "/api/v1/public/appeals/{code}") => Open,
             // Open311: public GETs; a POST answers 400 without its api_key
             (_, path) if path.starts_with("/open311/") => Open,
+            // the rating page a QR code or a case receipt opens (an empty form is 422)
+            ("GET", "/rate/{token}") | ("POST", "/rate/{token}") => Open,
             _ => Login,
         };
     }
@@ -570,6 +572,61 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
                 _ => Hidden,
             }
         }
+        // ratings (the fixture's bad ratings: of the street, of its sibling, of the other
+        // tenant's office): the public rating page; figures for readers of figures; systems
+        // and window devices send cases and ratings; the supervisor decides bad ratings and
+        // reads raters; the responsible unit rectifies; leaders only read
+        ("GET", "/rate/{token}") | ("POST", "/rate/{token}") => Open,
+        ("GET", "/ratings")
+        | ("GET", "/api/v1/ratings/figures")
+        | ("GET", "/api/v1/cases/figures")
+        | ("GET", "/api/v1/service-items") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "observer" | "other" => Open,
+            _ => Hidden,
+        },
+        ("POST", "/api/v1/service-items") => match user {
+            "supervisor" | "other" => Open,
+            _ => Hidden,
+        },
+        ("POST", "/api/v1/cases") | ("POST", "/api/v1/ratings") => match user {
+            "supervisor" | "window" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/bad-ratings") | ("GET", "/api/v1/bad-ratings") => match user {
+            "supervisor" | "leader" | "unitadmin" | "street" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/bad-ratings/{id}") | ("GET", "/api/v1/bad-ratings/{id}") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "other" => Open,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
+        ("POST", "/bad-ratings/{id}/action") | ("POST", "/api/v1/bad-ratings/{id}/actions") => {
+            match user {
+                _ if foreign => Hidden,
+                "supervisor" | "other" => Open,
+                "leader" => Forbidden,
+                "street" if target == Target::Own => Open,
+                _ => Hidden,
+            }
+        }
+        ("POST", "/bad-ratings/{id}/rater") | ("GET", "/api/v1/bad-ratings/{id}/rater") => {
+            match user {
+                _ if foreign => Hidden,
+                "supervisor" | "other" => Open,
+                _ => Hidden,
+            }
+        }
+        // a window's QR code and card: the supervisor, for windows of the tenant (the other
+        // tenant's unit is an office, not a window: 404 for its supervisor too)
+        ("GET", "/windows/{id}/qr.svg")
+        | ("GET", "/windows/{id}/qr.png")
+        | ("GET", "/windows/{id}/card") => match user {
+            _ if foreign => Hidden,
+            "supervisor" => Open,
+            _ => Hidden,
+        },
         _ => panic!("{method} {path} is routed but has no expected outcome here: write one"),
     }
 }
@@ -587,6 +644,10 @@ struct Fixture {
     inspections: BTreeMap<&'static str, String>,
     findings: BTreeMap<&'static str, String>,
     appeals: BTreeMap<&'static str, String>,
+    bad_ratings: BTreeMap<&'static str, String>,
+    windows: BTreeMap<&'static str, String>,
+    /// The rating link token of the own window.
+    rating_token: String,
     /// The tracking code of the own appeal.
     tracking_code: String,
     /// The own appeal's number (its Open311 `service_request_id`).
@@ -620,6 +681,10 @@ impl Fixture {
             &self.findings[key]
         } else if path.contains("/appeals/") {
             &self.appeals[key]
+        } else if path.contains("/bad-ratings/") {
+            &self.bad_ratings[key]
+        } else if path.starts_with("/windows/") {
+            &self.windows[key]
         } else if path.starts_with("/attachments/") {
             &self.attachments[key]
         } else {
@@ -627,6 +692,7 @@ impl Fixture {
         };
         path.replace("{id}", id)
             .replace("{code}", &self.tracking_code)
+            .replace("{token}", &self.rating_token)
             .replace("{resource}", "requests.json")
             .replace("{service}", "QYKB.json")
             .replace("{request}", &format!("{}.json", self.appeal_number))
@@ -1127,9 +1193,56 @@ async fn fixture(app: &TestApp) -> Fixture {
             appeal_of(other.id.clone(), ids[0].clone()).await.0,
         ),
     ]);
+    // bad ratings of the street, of its sibling and of the other tenant's office
+    let bad_of = |tenant_id: String, unit_id: String| {
+        let store = app.store.clone();
+        async move {
+            store
+                .create_rating(
+                    &AuditCtx::cli(),
+                    &tenant_id,
+                    &store::rating::NewRating {
+                        target: store::rating::RatingTarget::Department(unit_id),
+                        channel: domain::rating::Channel::Online,
+                        process: 2,
+                        result: 1,
+                        reasons: vec![domain::rating::Reason::Attitude],
+                        comment: "态度差".into(),
+                        rater_name: None,
+                        rater_phone: Some("13900000000".into()),
+                        device: None,
+                        public: false,
+                    },
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let bad_ratings = BTreeMap::from([
+        ("own", bad_of(tenant.id.clone(), own_unit.clone()).await),
+        (
+            "sibling",
+            bad_of(tenant.id.clone(), sibling_unit.clone()).await,
+        ),
+        ("foreign", bad_of(other.id.clone(), ids[0].clone()).await),
+    ]);
+    let windows = BTreeMap::from([
+        ("own", unit("ZWFW-01")),
+        ("sibling", unit("ZWFW-02")),
+        ("foreign", ids[0].clone()),
+    ]);
+    let rating_token = app
+        .store
+        .window_rating_token(&ctx, &tenant.id, &windows["own"])
+        .await
+        .unwrap();
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
+        bad_ratings,
+        windows,
+        rating_token,
         appeals,
         tracking_code,
         appeal_number,

@@ -1,0 +1,712 @@
+//! Ratings (好差评): a window's QR rating from the public page to a bad rating verified,
+//! rectified, called back unsatisfied, rectified again and closed, with the deadlines on the
+//! working-day calendar, the rater's identity reaching the supervisor alone; cases in batches
+//! (idempotent, bad rows refused alone) rated through their receipt's token within the rating
+//! window and changed to a good rating (the workflow withdrawn); bad input changing nothing;
+//! the running totals equal to a recount after random ratings, changes and invalidations.
+
+use serde_json::{Value, json};
+use test_support::{Backend, TestApp, TestUser, at_local as at, db_tests, encode};
+
+db_tests!(
+    a_qr_bad_rating_is_verified_rectified_called_back_and_closed,
+    cases_arrive_in_batches_and_are_rated_through_their_receipt,
+    bad_rating_input_changes_nothing,
+    running_totals_equal_a_recount_after_random_changes,
+    the_demo_plants_a_double_fall_in_the_last_full_month,
+    an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures,
+);
+
+/// The canary rater: their name and phone must never reach the rated unit.
+const CANARY_NAME: &str = "金丝雀评价人";
+const CANARY_PHONE: &str = "13987654321";
+
+async fn desk(app: &TestApp, when: &str) -> (TestUser, TestUser) {
+    app.clock.set(at(when));
+    (
+        app.demo_user("supervisor").await,
+        app.demo_user("unitadmin").await,
+    )
+}
+
+/// Posts the public rating form with a device cookie; answers status and body.
+async fn rate(app: &TestApp, token: &str, device: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let response = app
+        .client
+        .post(app.url(&format!("/rate/{token}")))
+        .header("cookie", format!("bz_device={device}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    app.sql_rows(&format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}"))
+        .await[0][0]
+        .parse()
+        .unwrap()
+}
+
+async fn step(user: &TestUser, id: &str, action: &str, note: &str) -> (u16, Value) {
+    user.post_json(
+        &format!("/api/v1/bad-ratings/{id}/actions"),
+        &json!({"action": action, "note": note}),
+        true,
+    )
+    .await
+}
+
+async fn ok_step(user: &TestUser, id: &str, action: &str, note: &str) -> Value {
+    let (status, body) = step(user, id, action, note).await;
+    assert_eq!(status, 200, "{action}: {body}");
+    body
+}
+
+async fn window_token(app: &TestApp, code: &str) -> (String, String) {
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let units = app.store.units(&tenant.id).await.unwrap();
+    let window = units.iter().find(|u| u.code == code).unwrap().id.clone();
+    let token = app
+        .store
+        .window_rating_token(&store::audit::AuditCtx::cli(), &tenant.id, &window)
+        .await
+        .unwrap();
+    (tenant.id, token)
+}
+
+async fn a_qr_bad_rating_is_verified_rectified_called_back_and_closed(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    // Friday 2026-09-25 16:00 is the Mid-Autumn holiday: the rating counts as received on
+    // Monday 09-28, and its verification (1 working day) is due Tuesday 09-29 17:30
+    let (supervisor, spj) = desk(&app, "2026-09-25 16:00").await;
+    let (tenant_id, token) = window_token(&app, "ZWFW-01").await;
+    // the supervisor's QR card holds the link
+    let (status, card) = supervisor
+        .get_text(&format!("/windows/{}/card", spj.unit_id("ZWFW-01").await))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        card.contains(&format!("/rate/{token}")) && card.contains("<svg"),
+        "{card}"
+    );
+    let (status, page) = app.get_text(&format!("/rate/{token}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("综合受理1号窗口"), "{page}");
+
+    let september = "/api/v1/ratings/figures?by=unit&from=2026-09-01&to=2026-09-30";
+    let (_, before) = supervisor.get_json(september).await;
+    let device = "0123456789abcdef0123456789abcdef";
+    let (status, page) = rate(
+        &app,
+        &token,
+        device,
+        &[
+            ("process", "2"),
+            ("result", "2"),
+            ("reasons", "attitude"),
+            ("reasons", "visits"),
+            ("comment", "跑了三次才办成"),
+            ("rater_name", CANARY_NAME),
+            ("rater_phone", CANARY_PHONE),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("感谢您的评价"), "{page}");
+    // one QR rating per device and day
+    let (status, _) = rate(&app, &token, device, &[("process", "5"), ("result", "5")]).await;
+    assert_eq!(status, 409);
+
+    let (status, list) = supervisor.get_json("/api/v1/bad-ratings?open=true").await;
+    assert_eq!(status, 200);
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["comment"] == "跑了三次才办成")
+        .cloned()
+        .expect("the new bad rating is in the queue");
+    let id = item["id"].as_str().unwrap().to_owned();
+    assert_eq!(item["bad"]["state"], "verifying");
+    assert_eq!(item["bad"]["anonymous"], false);
+    let due = item["bad"]["due_at"].as_str().unwrap();
+    assert_eq!(
+        due.parse::<chrono::DateTime<chrono::Utc>>().unwrap(),
+        at("2026-09-29 17:30")
+    );
+
+    // the responsible unit (SPJ staffs the window) sees the rating but never its rater
+    for path in [
+        format!("/api/v1/bad-ratings/{id}"),
+        format!("/bad-ratings/{id}"),
+        "/api/v1/bad-ratings".to_owned(),
+        "/bad-ratings".to_owned(),
+        "/ratings".to_owned(),
+        "/inbox".to_owned(),
+    ] {
+        let (status, text) = spj.get_text(&path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            !text.contains(CANARY_NAME) && !text.contains(CANARY_PHONE),
+            "{path} shows the rater"
+        );
+    }
+    let (status, _) = spj
+        .get_json(&format!("/api/v1/bad-ratings/{id}/rater"))
+        .await;
+    assert_eq!(status, 404);
+    // a street does not see another unit's bad rating at all
+    let street = app.demo_user("street").await;
+    let (status, _) = street.get_json(&format!("/api/v1/bad-ratings/{id}")).await;
+    assert_eq!(status, 404);
+    // the supervisor reads the rater, audited
+    let (status, rater) = supervisor
+        .get_json(&format!("/api/v1/bad-ratings/{id}/rater"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(rater, json!({"name": CANARY_NAME, "phone": CANARY_PHONE}));
+    let audited = app
+        .sql_rows(&format!(
+            "SELECT actor FROM audit_log WHERE action = 'read_rater' AND entity_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(audited.len(), 1);
+    // in the database the rater is sealed
+    let clear = app
+        .sql_rows(&format!(
+            "SELECT id FROM rating WHERE rater_phone_enc LIKE '%{CANARY_PHONE}%' OR rater_name_enc LIKE '%{CANARY_NAME}%'"
+        ))
+        .await;
+    assert!(clear.is_empty());
+
+    // the unit cannot decide validity; the supervisor does
+    let (status, _) = step(&spj, &id, "valid", "").await;
+    assert_eq!(status, 422);
+    let (supervisor, spj) = desk(&app, "2026-09-28 10:00").await;
+    let body = ok_step(&supervisor, &id, "valid", "已电话核实").await;
+    assert_eq!(body["bad"]["state"], "rectifying");
+    // rectification: 5 working days from Mon 09-28 — 09-29, 09-30, then the National Day
+    // holiday, and the make-up Saturday 10-10 — due Sat 10-10 17:30... counted by the calendar
+    let due = body["bad"]["due_at"].as_str().unwrap().to_owned();
+    let calendar = app.store.calendar().await.unwrap();
+    let hours = app.store.working_hours(&tenant_id).await.unwrap();
+    let expected = calendar
+        .due_after_working_days(&hours, at("2026-09-28 10:00"), 5)
+        .unwrap()
+        .value;
+    assert_eq!(
+        due.parse::<chrono::DateTime<chrono::Utc>>().unwrap(),
+        expected
+    );
+    assert!(expected > at("2026-10-08 00:00"), "the holiday is skipped");
+    // the supervisor cannot rectify for the unit; an empty rectification is refused
+    let (status, _) = step(&supervisor, &id, "rectify", "x").await;
+    assert_eq!(status, 422);
+    let (status, _) = step(&spj, &id, "rectify", "  ").await;
+    assert_eq!(status, 422);
+    let body = ok_step(&spj, &id, "rectify", "已对窗口人员批评教育，推行一次告知").await;
+    assert_eq!(body["bad"]["state"], "callback");
+    let body = ok_step(&supervisor, &id, "unsatisfied", "仍不满意").await;
+    assert_eq!(body["bad"]["state"], "rectifying");
+    assert_eq!(body["bad"]["reworks"], 1);
+    ok_step(&spj, &id, "rectify", "已上门致歉并办结").await;
+    // after the one rework an unsatisfied callback closes it
+    let body = ok_step(&supervisor, &id, "unsatisfied", "仍不满意，督查办结").await;
+    assert_eq!(body["bad"]["state"], "closed");
+    let (status, _) = step(&supervisor, &id, "satisfied", "").await;
+    assert_eq!(status, 409);
+    // every step is on the timeline and in the audit log
+    let history = app
+        .sql_rows(&format!(
+            "SELECT event FROM record_history WHERE record_type = 'bad_rating' AND record_id = '{id}' ORDER BY seq"
+        ))
+        .await;
+    let events: Vec<&str> = history.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "opened",
+            "valid",
+            "rectify",
+            "unsatisfied",
+            "rectify",
+            "unsatisfied"
+        ]
+    );
+    let open = app
+        .sql_rows(&format!(
+            "SELECT step FROM deadline WHERE record_type = 'bad_rating' AND record_id = '{id}' AND open"
+        ))
+        .await;
+    assert!(open.is_empty(), "no deadline left open: {open:?}");
+    // a valid bad rating stays in the figures
+    let (status, figures) = supervisor.get_json(september).await;
+    assert_eq!(status, 200);
+    let int = |v: &Value| v.as_i64().unwrap();
+    assert_eq!(
+        int(&figures["total"]["n"]),
+        int(&before["total"]["n"]) + 1,
+        "{figures}"
+    );
+    assert_eq!(
+        int(&figures["total"]["bad"]),
+        int(&before["total"]["bad"]) + 1
+    );
+    let spj_line = |f: &Value| {
+        f["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == "槐荫区行政审批服务局")
+            .map(|i| int(&i["n"]))
+            .unwrap_or(0)
+    };
+    assert_eq!(spj_line(&figures), spj_line(&before) + 1);
+}
+
+async fn cases_arrive_in_batches_and_are_rated_through_their_receipt(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-02 09:00").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let window = supervisor.unit_id("ZWFW-03").await;
+    let (status, item) = supervisor
+        .post_json(
+            "/api/v1/service-items",
+            &json!({"code": "QYKB-001", "name": "企业设立登记", "unit_id": spj, "category": "行政许可",
+                "levels": ["district", "street"], "promised_days": 1, "legal_days": 15, "max_visits": 1}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{item}");
+    let batch = json!({"cases": [
+        {"number": "BJ-1", "item_code": "QYKB-001", "unit_id": spj, "window_id": window, "status": "completed",
+         "visits": 1, "received_at": "2026-11-02T01:00:00Z", "completed_at": "2026-11-03T03:00:00Z"},
+        {"number": "BJ-2", "item_code": "QYKB-001", "unit_id": spj, "status": "completed", "visits": 3,
+         "received_at": "2026-11-02T01:00:00Z", "completed_at": "2026-11-06T03:00:00Z"},
+        {"number": "BJ-3", "item_code": "NOPE", "unit_id": spj, "status": "received", "received_at": "2026-11-02T01:00:00Z"},
+        {"number": "BJ-4", "item_code": "QYKB-001", "unit_id": spj, "status": "completed", "level": "community",
+         "received_at": "2026-11-02T01:00:00Z", "completed_at": "2026-11-02T03:00:00Z"}
+    ]});
+    let cases_before = count(&app, "service_case").await;
+    let (status, answer) = supervisor.post_json("/api/v1/cases", &batch, true).await;
+    assert_eq!(status, 200, "{answer}");
+    let outcomes: Vec<&str> = answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["created", "created", "refused", "refused"]);
+    assert_eq!(answer["results"][2]["field"], "item_code");
+    assert_eq!(answer["results"][3]["field"], "level");
+    // the same batch again changes nothing
+    let (_, again) = supervisor.post_json("/api/v1/cases", &batch, true).await;
+    assert_eq!(again["results"][0]["outcome"], "unchanged");
+    assert_eq!(count(&app, "service_case").await, cases_before + 2);
+    // figures: BJ-1 in 1 working day with one visit; BJ-2 in 4 with three
+    let (status, figures) = supervisor
+        .get_json("/api/v1/cases/figures?by=item&from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(status, 200);
+    let line = figures["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "QYKB-001")
+        .cloned()
+        .expect("the new item's line");
+    assert_eq!(line["completed"], 2, "{figures}");
+    assert_eq!(line["one_visit_rate"], 0.5);
+    assert_eq!(line["on_time_rate"], 0.5);
+    assert_eq!(line["average_days"], 2.5);
+
+    // the receipt's token rates the case: once, within 5 working days of completion
+    let (supervisor, _) = desk(&app, "2026-11-06 10:00").await;
+    let case_id = answer["results"][0]["id"].as_str().unwrap();
+    let token = app
+        .sql_rows(&format!(
+            "SELECT rating_token FROM service_case WHERE id = '{case_id}'"
+        ))
+        .await[0][0]
+        .clone();
+    let (status, page) = rate(
+        &app,
+        &token,
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        &[("process", "1"), ("result", "3"), ("reasons", "overtime")],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let (status, _) = supervisor
+        .post_json(
+            "/api/v1/ratings",
+            &json!({"target": "case", "target_id": case_id, "process": 5, "result": 5}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 409, "one rating per case");
+    let bad = app
+        .sql_rows(&format!("SELECT state FROM bad_rating b JOIN rating r ON r.id = b.rating_id WHERE r.case_id = '{case_id}'"))
+        .await;
+    assert_eq!(bad, [["verifying"]]);
+    // the applicant changes it to a good rating: the workflow is withdrawn, totals follow
+    let (status, page) = rate(
+        &app,
+        &token,
+        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        &[("process", "4"), ("result", "5")],
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let bad = app
+        .sql_rows(&format!("SELECT state FROM bad_rating b JOIN rating r ON r.id = b.rating_id WHERE r.case_id = '{case_id}'"))
+        .await;
+    assert_eq!(bad, [["withdrawn"]]);
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    assert_eq!(
+        app.store
+            .rating_totals(&tenant.id, None, "2000-01", "2999-12")
+            .await
+            .unwrap(),
+        app.store.recount_rating_totals(&tenant.id).await.unwrap()
+    );
+    // after the rating window (completed Tue 11-03; 5 working days → Tue 11-10) no change
+    app.clock.set(at("2026-11-11 09:00"));
+    let (status, page) = rate(
+        &app,
+        &token,
+        "cccccccccccccccccccccccccccccccc",
+        &[("process", "1"), ("result", "1")],
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("已超过评价期限"));
+}
+
+async fn bad_rating_input_changes_nothing(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-02 09:00").await;
+    let (_, token) = window_token(&app, "ZWFW-02").await;
+    let before = (
+        count(&app, "rating").await,
+        count(&app, "rating_total").await,
+        count(&app, "audit_log").await,
+    );
+    let device = "dddddddddddddddddddddddddddddddd";
+    for (fields, field) in [
+        (vec![("process", "6"), ("result", "5")], "process"),
+        (vec![("process", "0"), ("result", "5")], "process"),
+        (vec![("process", "5")], "result"),
+        (
+            vec![("process", "5"), ("result", "5"), ("reasons", "attitude")],
+            "reasons",
+        ),
+        (
+            vec![("process", "2"), ("result", "5"), ("reasons", "nonsense")],
+            "reasons",
+        ),
+        (
+            vec![("process", "5"), ("result", "5"), ("rater_phone", "12345")],
+            "rater_phone",
+        ),
+    ] {
+        let (status, page) = rate(&app, &token, device, &fields).await;
+        assert_eq!(status, 422, "{fields:?}: {page}");
+        assert!(page.contains("field-error"), "{field}: {page}");
+    }
+    let long = "长".repeat(501);
+    let (status, _) = rate(
+        &app,
+        &token,
+        device,
+        &[("process", "5"), ("result", "5"), ("comment", &long)],
+    )
+    .await;
+    assert_eq!(status, 422);
+    // an altered or unknown token names nothing
+    let mut altered = token.clone();
+    altered.replace_range(0..1, if token.starts_with('a') { "b" } else { "a" });
+    for t in [altered.as_str(), "0000", &"g".repeat(32)] {
+        let (status, _) = rate(&app, t, device, &[("process", "5"), ("result", "5")]).await;
+        assert_eq!(status, 404, "{t}");
+    }
+    // the API: unknown and foreign targets, bad levels, a rating of an unfinished case
+    for body in [
+        json!({"target": "window", "target_id": "nope", "process": 5, "result": 5}),
+        json!({"target": "planet", "target_id": "x", "process": 5, "result": 5}),
+        json!({"target": "department", "target_id": supervisor.unit_id("SPJ").await, "process": 9, "result": 5}),
+        json!({"target": "department", "target_id": supervisor.unit_id("SPJ").await, "process": 5}),
+        json!({"target": "department", "target_id": supervisor.unit_id("SPJ").await, "process": 5, "result": 5, "extra": 1}),
+    ] {
+        let (status, answer) = supervisor.post_json("/api/v1/ratings", &body, true).await;
+        assert!((400..500).contains(&status), "{body} → {status} {answer}");
+    }
+    let after = (
+        count(&app, "rating").await,
+        count(&app, "rating_total").await,
+        count(&app, "audit_log").await,
+    );
+    assert_eq!(before, after);
+}
+
+/// A small deterministic generator (no dependency for a test's dice).
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+async fn running_totals_equal_a_recount_after_random_changes(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-02 09:00").await;
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let ctx = store::audit::AuditCtx::cli();
+    let units = [
+        supervisor.unit_id("SPJ").await,
+        supervisor.unit_id("370104001").await,
+        supervisor.unit_id("ZWFW-04").await,
+    ];
+    let n_of =
+        |totals: &[store::rating::RatingTotal]| totals.iter().map(|t| t.process.n).sum::<u64>();
+    let n_before = n_of(
+        &app.store
+            .rating_totals(&tenant.id, None, "2000-01", "2999-12")
+            .await
+            .unwrap(),
+    );
+    let mut dice = Dice(0x9E37_79B9_7F4A_7C15);
+    let mut bad = Vec::new();
+    for i in 0..60 {
+        app.clock
+            .set(at("2026-10-30 09:00") + chrono::Duration::hours(i * 7));
+        let unit = units[dice.next(3) as usize].clone();
+        let target = if unit == units[2] {
+            store::rating::RatingTarget::Window(unit)
+        } else {
+            store::rating::RatingTarget::Department(unit)
+        };
+        let process = dice.next(5) as i64 + 1;
+        let result = dice.next(5) as i64 + 1;
+        let reasons = if process <= 2 || result <= 2 {
+            vec![domain::rating::Reason::Materials]
+        } else {
+            vec![]
+        };
+        let channel = domain::rating::Channel::ALL[dice.next(6) as usize];
+        let r = app
+            .store
+            .create_rating(
+                &ctx,
+                &tenant.id,
+                &store::rating::NewRating {
+                    target,
+                    channel,
+                    process,
+                    result,
+                    reasons,
+                    comment: String::new(),
+                    rater_name: None,
+                    rater_phone: None,
+                    device: None,
+                    public: false,
+                },
+            )
+            .await
+            .unwrap();
+        if r.bad.is_some() {
+            bad.push(r.id);
+        }
+    }
+    // invalidate some bad ratings (they leave the totals), uphold an objection on another
+    let supervisor_actor = domain::rating::BadActor {
+        supervisor: true,
+        ..Default::default()
+    };
+    for id in bad.iter().step_by(2) {
+        app.store
+            .act_on_bad_rating(
+                &ctx,
+                &tenant.id,
+                id,
+                &store::rating::BadStepInput {
+                    action: domain::rating::BadAction::Invalid,
+                    note: "恶意差评".into(),
+                    actor: supervisor_actor,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let totals = app
+        .store
+        .rating_totals(&tenant.id, None, "2000-01", "2999-12")
+        .await
+        .unwrap();
+    assert_eq!(
+        totals,
+        app.store.recount_rating_totals(&tenant.id).await.unwrap()
+    );
+    assert!(
+        totals.iter().any(|t| t.month == "2026-10") && totals.iter().any(|t| t.month == "2026-11")
+    );
+    assert_eq!(
+        (n_of(&totals) - n_before) as usize,
+        60 - bad.iter().step_by(2).count()
+    );
+}
+
+/// The two-proportion z statistic of a fall from `a` to `b` (satisfied, n).
+fn z_of_fall(a: (u64, u64), b: (u64, u64)) -> f64 {
+    let (pa, pb) = (a.0 as f64 / a.1 as f64, b.0 as f64 / b.1 as f64);
+    let pooled = (a.0 + b.0) as f64 / (a.1 + b.1) as f64;
+    let se = (pooled * (1.0 - pooled) * (1.0 / a.1 as f64 + 1.0 / b.1 as f64)).sqrt();
+    (pa - pb) / se
+}
+
+async fn the_demo_plants_a_double_fall_in_the_last_full_month(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let summary = app.store.seed_demo().await.unwrap();
+    assert_eq!(
+        summary.rating_fall_month, "2026-10",
+        "the demo's today is 2026-11-30"
+    );
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let units = app.store.units(&tenant.id).await.unwrap();
+    let totals = app
+        .store
+        .rating_totals(&tenant.id, None, "2026-09", "2026-10")
+        .await
+        .unwrap();
+    // (process satisfied, result satisfied, n) of a unit in a month
+    let of = |unit: &str, month: &str| {
+        totals
+            .iter()
+            .filter(|t| t.unit_id == unit && t.month == month)
+            .fold((0, 0, 0), |(p, r, n), t| {
+                (
+                    p + t.process.satisfied,
+                    r + t.result.satisfied,
+                    n + t.process.n,
+                )
+            })
+    };
+    for code in &summary.rating_falls {
+        let unit = &units.iter().find(|u| &u.code == code).unwrap().id;
+        let (before, after) = (of(unit, "2026-09"), of(unit, "2026-10"));
+        assert!(
+            before.2 >= 20 && after.2 >= 20,
+            "{code}: too few ratings {before:?} {after:?}"
+        );
+        let zp = z_of_fall((before.0, before.2), (after.0, after.2));
+        let zr = z_of_fall((before.1, before.2), (after.1, after.2));
+        assert!(
+            zp > 3.0 && zr > 3.0,
+            "{code}: process z {zp:.2}, result z {zr:.2}"
+        );
+    }
+    // the rest of the district holds steady
+    let spj = &units.iter().find(|u| u.code == "SPJ").unwrap().id;
+    let others: Vec<&String> = units
+        .iter()
+        .filter(|u| !summary.rating_falls.contains(&u.code))
+        .map(|u| &u.id)
+        .collect();
+    let sum = |month: &str| {
+        others.iter().fold((0, 0, 0), |acc, u| {
+            let x = of(u, month);
+            (acc.0 + x.0, acc.1 + x.1, acc.2 + x.2)
+        })
+    };
+    let (before, after) = (sum("2026-09"), sum("2026-10"));
+    assert!(z_of_fall((before.0, before.2), (after.0, after.2)).abs() < 3.0);
+    assert!(others.contains(&spj));
+}
+
+/// A real-name bad rating of a department sent by the supervisor's system; answers its id.
+async fn bad(supervisor: &TestUser, unit_id: &str, comment: &str) -> String {
+    let (status, r) = supervisor
+        .post_json(
+            "/api/v1/ratings",
+            &json!({"target": "department", "target_id": unit_id, "channel": "sms", "process": 1,
+                "result": 2, "reasons": ["unresolved"], "comment": comment, "rater_phone": "13811112222"}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    r["id"].as_str().unwrap().to_owned()
+}
+
+async fn an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-02 09:00").await;
+    let spj_id = supervisor.unit_id("SPJ").await;
+    let paused = |id: String| {
+        let app = &app;
+        async move {
+            app.sql_rows(&format!(
+                "SELECT CASE WHEN paused THEN 'yes' ELSE 'no' END FROM deadline \
+                 WHERE record_type = 'bad_rating' AND record_id = '{id}' AND step = 'rectify'"
+            ))
+            .await[0][0]
+                .clone()
+        }
+    };
+    let first = bad(&supervisor, &spj_id, "第一条").await;
+    let second = bad(&supervisor, &spj_id, "第二条").await;
+    for id in [&first, &second] {
+        ok_step(&supervisor, id, "valid", "").await;
+    }
+    // the unit objects within 2 working days; the rectification's clock stops meanwhile
+    let (supervisor, spj) = desk(&app, "2026-11-03 10:00").await;
+    let (status, _) = step(&spj, &first, "object", "").await;
+    assert_eq!(status, 422, "an objection needs its reasons");
+    let body = ok_step(&spj, &first, "object", "评价人反映的问题属于其他部门职责").await;
+    assert_eq!(body["bad"]["state"], "objected");
+    assert_eq!(paused(first.clone()).await, "yes");
+    let (status, _) = step(&supervisor, &first, "object", "x").await;
+    assert_eq!(status, 422, "only the unit objects");
+    let (supervisor, spj) = desk(&app, "2026-11-03 14:00").await;
+    let body = ok_step(&supervisor, &first, "overrule", "属本单位职责").await;
+    assert_eq!(body["bad"]["state"], "rectifying");
+    assert_eq!(paused(first.clone()).await, "no");
+    let (status, _) = step(&spj, &first, "object", "再次申诉").await;
+    assert_eq!(status, 409, "one objection only");
+    // an upheld objection makes the rating invalid: it leaves the figures
+    let month = "/api/v1/ratings/figures?from=2026-11-01&to=2026-11-30";
+    let (_, before) = supervisor.get_json(month).await;
+    ok_step(&spj, &second, "object", "该评价与本单位服务无关").await;
+    let body = ok_step(&supervisor, &second, "uphold", "申诉成立").await;
+    assert_eq!(body["bad"]["state"], "invalid");
+    assert_eq!(body["counted"], false);
+    let (_, after) = supervisor.get_json(month).await;
+    assert_eq!(
+        after["total"]["n"].as_i64().unwrap(),
+        before["total"]["n"].as_i64().unwrap() - 1
+    );
+    // after the objection window (2 working days from the valid decision) no objection
+    let third = bad(&supervisor, &spj_id, "第三条").await;
+    ok_step(&supervisor, &third, "valid", "").await;
+    let (_, spj) = desk(&app, "2026-11-06 09:00").await;
+    let (status, body) = step(&spj, &third, "object", "晚了").await;
+    assert_eq!(status, 409, "{body}");
+    let open = app
+        .sql_rows(&format!(
+            "SELECT step FROM deadline WHERE record_type = 'bad_rating' AND record_id = '{second}' AND open"
+        ))
+        .await;
+    assert!(open.is_empty(), "{open:?}");
+}

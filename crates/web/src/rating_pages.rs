@@ -1,0 +1,867 @@
+//! Rating pages: the public mobile rating page a QR code or a case receipt opens (no login;
+//! the link's unguessable token names what is rated), the unit dashboard (satisfaction rate
+//! and index with n, the one-visit and on-time rates, a 12-month trend drawn as SVG), the
+//! supervisor's bad-rating queue, a bad rating's page with the steps the reader may take, and
+//! a window's QR code (SVG, PNG) and printable A5 card. The rater's identity appears on one
+//! page only: the supervisor's audited reveal.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::org::UnitKind;
+use domain::rating::{BadAction, BadState, Channel, Level, Reason};
+use store::rating::{NewRating, Rating, RatingTarget};
+
+use crate::auth::{PageUser, PublicAudit};
+use crate::error::{Error, PageError, Result};
+use crate::list::local_minute;
+use crate::pages::{Layout, render, render_status};
+use crate::policy::{Action, allows, visible_to};
+use crate::rating::{
+    BadActionBody, BadQuery, RatingReader, bad_filter, group_totals, months, months_back, period,
+    take_bad_step,
+};
+use crate::routes::Routes;
+use crate::staff::{FormErrors, form_value};
+use crate::state::AppState;
+
+/// The rating pages.
+pub(crate) fn pages() -> Routes {
+    Routes::default()
+        .get("/rate/{token}", rate_page)
+        .post("/rate/{token}", rate_form)
+        .get("/ratings", dashboard_page)
+        .get("/bad-ratings", queue_page)
+        .get("/bad-ratings/{id}", bad_page)
+        .post("/bad-ratings/{id}/action", action_form)
+        .post("/bad-ratings/{id}/rater", rater_form)
+        .get("/windows/{id}/qr.svg", qr_svg)
+        .get("/windows/{id}/qr.png", qr_png)
+        .get("/windows/{id}/card", card_page)
+}
+
+// ---- the public rating page ---------------------------------------------------------------
+
+/// The cookie that identifies a rating device (one QR rating per device and day).
+const DEVICE_COOKIE: &str = "bz_device";
+
+fn device_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, v)| {
+            *k == DEVICE_COOKIE && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .map(|(_, v)| v.to_owned())
+}
+
+#[derive(Template)]
+#[template(path = "rate.html")]
+struct RatePage {
+    layout: Layout,
+    action: String,
+    /// What is rated, in words (a window's name; a case's item and number).
+    subject: String,
+    levels: Vec<(u8, &'static str)>,
+    reasons: Vec<(&'static str, &'static str)>,
+    process: String,
+    result: String,
+    chosen: Vec<String>,
+    comment: String,
+    name: String,
+    phone: String,
+    /// A case's rating exists: the form changes it.
+    changing: bool,
+    /// Thanks shown after a rating was stored.
+    done: bool,
+    errors: FormErrors,
+}
+
+impl RatePage {
+    fn has_reason(&self, code: &&str) -> bool {
+        self.chosen.iter().any(|c| c == code)
+    }
+}
+
+async fn rate_subject(
+    state: &AppState,
+    tenant_id: &str,
+    target: &RatingTarget,
+) -> Result<(String, Option<Rating>)> {
+    match target {
+        RatingTarget::Case(id) => {
+            let case = state
+                .store
+                .case(tenant_id, id)
+                .await?
+                .ok_or_else(Error::not_found)?;
+            let item = state
+                .store
+                .service_item(tenant_id, &case.item_code)
+                .await?
+                .map(|i| i.name)
+                .unwrap_or_default();
+            let existing = state.store.rating_of_case(tenant_id, id).await?;
+            Ok((format!("{item}（办件编号 {}）", case.number), existing))
+        }
+        RatingTarget::Window(id) | RatingTarget::Department(id) => {
+            let unit = state
+                .store
+                .unit(tenant_id, id)
+                .await?
+                .ok_or_else(Error::not_found)?;
+            Ok((unit.name, None))
+        }
+        RatingTarget::Staff(_) => Err(Error::not_found()),
+    }
+}
+
+async fn rate_blank(state: &AppState, token: &str) -> Result<(String, RatingTarget, RatePage)> {
+    let (tenant_id, target) = state
+        .store
+        .rating_link(token)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    let tenant = state
+        .store
+        .tenant(&tenant_id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    let (subject, existing) = rate_subject(state, &tenant_id, &target).await?;
+    let mut layout = Layout::new("rating.rate.title", "home");
+    layout.tenant_name = Some(tenant.name.clone());
+    layout.demo = state.store.is_demo_tenant(&tenant_id).await?;
+    let page = RatePage {
+        layout,
+        action: format!("/rate/{token}"),
+        subject,
+        levels: [5u8, 4, 3, 2, 1]
+            .iter()
+            .map(|n| {
+                let l = Level::new(i64::from(*n)).expect("1..=5");
+                (*n, l.label())
+            })
+            .collect(),
+        reasons: Reason::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label()))
+            .collect(),
+        process: existing
+            .as_ref()
+            .map(|r| r.process.get().to_string())
+            .unwrap_or_default(),
+        result: existing
+            .as_ref()
+            .map(|r| r.result.get().to_string())
+            .unwrap_or_default(),
+        chosen: existing
+            .as_ref()
+            .map(|r| r.reasons.iter().map(|x| x.as_str().to_owned()).collect())
+            .unwrap_or_default(),
+        comment: existing
+            .as_ref()
+            .map(|r| r.comment.clone())
+            .unwrap_or_default(),
+        name: String::new(),
+        phone: String::new(),
+        changing: existing.is_some(),
+        done: false,
+        errors: FormErrors::default(),
+    };
+    Ok((tenant_id, target, page))
+}
+
+/// `GET /rate/{token}`: the rating form of what the token names; an unknown or altered
+/// token is 404.
+async fn rate_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let (_, _, page) = rate_blank(&state, &token).await?;
+    render(&page)
+}
+
+fn score_of(form: &[(String, String)], name: &str) -> Result<i64> {
+    let v = form_value(form, name);
+    if v.is_empty() {
+        return Err(Error::field(name, "请选择满意程度"));
+    }
+    v.parse::<i64>()
+        .map_err(|_| Error::field(name, "评价等级应为 1 至 5"))
+}
+
+/// `POST /rate/{token}`: stores the rating (a case's existing rating is changed), the device
+/// cookie set so the per-device rules hold.
+async fn rate_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    PublicAudit(public): PublicAudit,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let (tenant_id, target, mut page) = rate_blank(&state, &token).await?;
+    page.process = form_value(&form, "process");
+    page.result = form_value(&form, "result");
+    page.chosen = form
+        .iter()
+        .filter(|(k, v)| k == "reasons" && !v.is_empty())
+        .map(|(_, v)| v.clone())
+        .collect();
+    page.comment = form_value(&form, "comment");
+    page.name = form_value(&form, "rater_name");
+    page.phone = form_value(&form, "rater_phone");
+    let device = device_of(&headers).unwrap_or_else(hex_token);
+    let stored = async {
+        let process = score_of(&form, "process")?;
+        let result = score_of(&form, "result")?;
+        let reasons = crate::rating::reasons(&page.chosen)?;
+        if let (RatingTarget::Case(case_id), true) = (&target, page.changing) {
+            let existing = state
+                .store
+                .rating_of_case(&tenant_id, case_id)
+                .await?
+                .ok_or_else(Error::not_found)?;
+            state
+                .store
+                .change_rating(
+                    &public,
+                    &tenant_id,
+                    &existing.id,
+                    &store::rating::RatingChange {
+                        process,
+                        result,
+                        reasons,
+                        comment: page.comment.clone(),
+                    },
+                )
+                .await?;
+            return Ok::<_, Error>(());
+        }
+        let channel = match target {
+            RatingTarget::Case(_) => Channel::Online,
+            _ => Channel::Qr,
+        };
+        state
+            .store
+            .create_rating(
+                &public,
+                &tenant_id,
+                &NewRating {
+                    target: target.clone(),
+                    channel,
+                    process,
+                    result,
+                    reasons,
+                    comment: page.comment.clone(),
+                    rater_name: Some(page.name.clone()),
+                    rater_phone: Some(page.phone.clone()),
+                    device: Some(device.clone()),
+                    public: true,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+    .await;
+    let mut response = match stored {
+        Ok(()) => {
+            page.done = true;
+            render(&page)?
+        }
+        Err(e) => {
+            let (status, errors) = FormErrors::from_error(e)?;
+            page.errors = errors;
+            render_status(&page, status)?
+        }
+    };
+    if let Ok(cookie) =
+        format!("{DEVICE_COOKIE}={device}; Path=/rate; Max-Age=31536000; HttpOnly; SameSite=Lax")
+            .parse()
+    {
+        response.headers_mut().insert(SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+fn hex_token() -> String {
+    store::crypto::random_bytes::<16>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+// ---- the dashboard ------------------------------------------------------------------------
+
+/// A line of the dashboard's table.
+struct DashLine {
+    name: String,
+    n: u64,
+    process_rate: String,
+    process_index: String,
+    result_rate: String,
+    result_index: String,
+    index: String,
+    bad: u64,
+}
+
+fn percent(r: Option<f64>) -> String {
+    r.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+fn one_decimal(r: Option<f64>) -> String {
+    r.map_or_else(|| "—".to_owned(), |r| format!("{r:.1}"))
+}
+
+fn dash_line(name: String, l: &crate::rating::TotalLine) -> DashLine {
+    DashLine {
+        name,
+        n: l.process.n,
+        process_rate: percent(l.process.satisfaction_rate()),
+        process_index: one_decimal(l.process.index()),
+        result_rate: percent(l.result.satisfaction_rate()),
+        result_index: one_decimal(l.result.index()),
+        index: one_decimal(domain::rating::ranking_index(&l.process, &l.result)),
+        bad: l.bad,
+    }
+}
+
+struct CaseLine {
+    name: String,
+    completed: u64,
+    one_visit: String,
+    on_time: String,
+    days: String,
+}
+
+#[derive(Template)]
+#[template(path = "ratings_dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    from: String,
+    to: String,
+    total: DashLine,
+    units: Vec<DashLine>,
+    channels: Vec<DashLine>,
+    cases: Vec<CaseLine>,
+    /// The 12-month trend as an SVG drawing (server-side; escaped numbers only).
+    trend: Trend,
+    open_bad: usize,
+    overdue_bad: usize,
+    may_queue: bool,
+}
+
+/// A trend chart: two polylines (process, result index) over the months.
+struct Trend {
+    width: u32,
+    height: u32,
+    process: String,
+    result: String,
+    labels: Vec<(u32, String)>,
+}
+
+fn trend(lines: &[crate::rating::TotalLine], months: &[String]) -> Trend {
+    let (width, height) = (320u32, 140u32);
+    let step = if months.len() > 1 {
+        (width - 40) / (months.len() as u32 - 1)
+    } else {
+        0
+    };
+    let y = |v: f64| (height as f64 - 20.0 - v / 100.0 * (height as f64 - 30.0)).round();
+    let mut process = Vec::new();
+    let mut result = Vec::new();
+    let mut labels = Vec::new();
+    for (i, m) in months.iter().enumerate() {
+        let x = 20 + step * i as u32;
+        if let Some(l) = lines.iter().find(|l| &l.key == m) {
+            if let Some(v) = l.process.index() {
+                process.push(format!("{x},{}", y(v)));
+            }
+            if let Some(v) = l.result.index() {
+                result.push(format!("{x},{}", y(v)));
+            }
+        }
+        if i % 3 == 0 || i + 1 == months.len() {
+            labels.push((x, m.get(2..).unwrap_or(m).to_owned()));
+        }
+    }
+    Trend {
+        width,
+        height,
+        process: process.join(" "),
+        result: result.join(" "),
+        labels,
+    }
+}
+
+async fn dashboard_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let r = RatingReader::load(&state, user, Action::ReadRatingFigures).await?;
+    let day = |k: &str| {
+        q.get(k)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                v.parse::<chrono::NaiveDate>()
+                    .map_err(|_| Error::bad_param(k, "日期格式应为 YYYY-MM-DD"))
+            })
+            .transpose()
+    };
+    let (from, to) = period(&state, day("from")?, day("to")?)?;
+    let (first, last) = months(from, to);
+    let rows = state
+        .store
+        .rating_totals(r.tenant(), r.scope(), &first, &last)
+        .await?;
+    let (units, total) = group_totals(&rows, "unit");
+    let (channels, _) = group_totals(&rows, "channel");
+    let trend_from = months_back(to, 11);
+    let (tf, tl) = months(trend_from, to);
+    let trend_rows = state
+        .store
+        .rating_totals(r.tenant(), r.scope(), &tf, &tl)
+        .await?;
+    let (by_month, _) = group_totals(&trend_rows, "month");
+    let month_keys: Vec<String> = (0..12)
+        .rev()
+        .map(|n| months_back(to, n).format("%Y-%m").to_string())
+        .collect();
+    let start = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(domain::calendar::shanghai()).single())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| Error::bad_param("from", "日期无效"))
+    };
+    let cases = state
+        .store
+        .case_figures(
+            r.tenant(),
+            "unit",
+            r.scope(),
+            start(from)?,
+            start(to + chrono::Duration::days(1))?,
+        )
+        .await?;
+    let may_queue = allows(&r.user.account, Action::ReadRatings);
+    let (open_bad, overdue_bad) = if may_queue {
+        let open = bad_filter(
+            &r,
+            &BadQuery {
+                open: Some(true),
+                ..BadQuery::default()
+            },
+        )?;
+        let overdue = bad_filter(
+            &r,
+            &BadQuery {
+                open: Some(true),
+                overdue: Some(true),
+                ..BadQuery::default()
+            },
+        )?;
+        (
+            state
+                .store
+                .bad_ratings(r.tenant(), &open, 10_000)
+                .await?
+                .len(),
+            state
+                .store
+                .bad_ratings(r.tenant(), &overdue, 10_000)
+                .await?
+                .len(),
+        )
+    } else {
+        (0, 0)
+    };
+    let mut units: Vec<DashLine> = units
+        .iter()
+        .map(|l| dash_line(r.units.name(&l.key), l))
+        .collect();
+    units.sort_by_key(|l| std::cmp::Reverse(l.n));
+    let page = DashboardPage {
+        layout: Layout::for_user("rating.dashboard.title", "ratings", &r.user),
+        from: from.to_string(),
+        to: to.to_string(),
+        total: dash_line("合计".into(), &total),
+        units,
+        channels: channels
+            .iter()
+            .map(|l| {
+                let name = Channel::from_code_or_label(&l.key)
+                    .map_or(l.key.clone(), |c| c.label().to_owned());
+                dash_line(name, l)
+            })
+            .collect(),
+        cases: cases
+            .iter()
+            .map(|c| CaseLine {
+                name: r.units.name(&c.key),
+                completed: c.counts.completed,
+                one_visit: percent(c.counts.one_visit_rate()),
+                on_time: percent(c.counts.on_time_rate()),
+                days: one_decimal(c.counts.average_days()),
+            })
+            .collect(),
+        trend: trend(&by_month, &month_keys),
+        open_bad,
+        overdue_bad,
+        may_queue,
+    };
+    render(&page)
+}
+
+// ---- the bad-rating queue and page --------------------------------------------------------
+
+struct BadLine {
+    id: String,
+    unit: String,
+    process: &'static str,
+    result: &'static str,
+    reasons: String,
+    state: &'static str,
+    due: String,
+    card: &'static str,
+    rated: String,
+}
+
+#[derive(Template)]
+#[template(path = "bad_ratings.html")]
+struct QueuePage {
+    layout: Layout,
+    lines: Vec<BadLine>,
+    states: Vec<(&'static str, &'static str)>,
+    state: String,
+    overdue: bool,
+}
+
+fn reason_text(r: &Rating) -> String {
+    r.reasons
+        .iter()
+        .map(|x| x.label())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+async fn queue_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let r = RatingReader::load(&state, user, Action::ReadRatings).await?;
+    let chosen = q.get("state").cloned().unwrap_or_default();
+    let overdue = q.get("overdue").is_some_and(|v| v == "true");
+    let query = BadQuery {
+        state: Some(chosen.clone()).filter(|s| !s.is_empty()),
+        open: Some(chosen.is_empty()),
+        overdue: Some(overdue),
+    };
+    let filter = bad_filter(&r, &query)?;
+    let items = state.store.bad_ratings(r.tenant(), &filter, 500).await?;
+    let lines = items
+        .iter()
+        .map(|x| {
+            let bad = x.bad.as_ref();
+            let due = bad.and_then(|b| b.deadline());
+            BadLine {
+                id: x.id.clone(),
+                unit: r.units.name(&x.unit_id),
+                process: x.process.label(),
+                result: x.result.label(),
+                reasons: reason_text(x),
+                state: bad.map_or("", |b| b.state.label()),
+                due: due.map(|d| local_minute(d.due_at)).unwrap_or_default(),
+                card: due.map_or("none", |d| d.card.as_str()),
+                rated: local_minute(x.rated_at),
+            }
+        })
+        .collect();
+    render(&QueuePage {
+        layout: Layout::for_user("rating.queue.title", "ratings", &r.user),
+        lines,
+        states: BadState::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        state: chosen,
+        overdue,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "bad_rating_detail.html")]
+struct BadPage {
+    layout: Layout,
+    id: String,
+    unit: String,
+    target: &'static str,
+    channel: &'static str,
+    process: &'static str,
+    result: &'static str,
+    reasons: String,
+    comment: String,
+    flags: String,
+    rated: String,
+    state: &'static str,
+    anonymous: bool,
+    due: String,
+    notes: Vec<(&'static str, String)>,
+    /// The actions the reader may offer now: (code, label).
+    actions: Vec<(&'static str, &'static str)>,
+    /// The supervisor may reveal the rater.
+    may_reveal: bool,
+    rater: Option<(String, String)>,
+    errors: FormErrors,
+    note: String,
+}
+
+async fn bad_detail(
+    state: &AppState,
+    r: &RatingReader,
+    id: &str,
+    rater: Option<(String, String)>,
+) -> Result<BadPage> {
+    let x = r.bad(state, id).await?;
+    let bad = x.bad.clone().ok_or_else(Error::not_found)?;
+    let actor = r.actor(&x);
+    let actions = BadAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| *a != BadAction::Withdraw)
+        .filter(|a| domain::rating::check_bad_actor(*a, actor).is_ok())
+        .filter(|a| {
+            let facts = domain::rating::BadFacts {
+                anonymous: bad.anonymous,
+                objections: bad.objections,
+                objection_open: true,
+                reworks: bad.reworks,
+            };
+            domain::rating::next_bad(bad.state, *a, facts).is_ok()
+        })
+        .map(|a| (a.as_str(), a.label()))
+        .collect();
+    let mut notes = Vec::new();
+    for (label, v) in [
+        ("核实情况", &bad.verify_note),
+        ("申诉理由", &bad.objection),
+        ("申诉审核", &bad.objection_note),
+        ("整改情况", &bad.rectification),
+        ("无法整改说明", &bad.unfixable),
+        ("回访记录", &bad.callback_note),
+    ] {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            notes.push((label, v.clone()));
+        }
+    }
+    Ok(BadPage {
+        layout: Layout::for_user("rating.bad.title", "ratings", &r.user),
+        id: x.id.clone(),
+        unit: r.units.name(&bad.unit_id),
+        target: x.target.label(),
+        channel: x.channel.label(),
+        process: x.process.label(),
+        result: x.result.label(),
+        reasons: reason_text(&x),
+        comment: x.comment.clone(),
+        flags: x
+            .flags
+            .iter()
+            .map(|f| match f.as_str() {
+                "burst" => "同一设备短时多次评价",
+                "own_staff" => "疑似工作人员评价本窗口",
+                _ => "其他",
+            })
+            .collect::<Vec<_>>()
+            .join("、"),
+        rated: local_minute(x.rated_at),
+        state: bad.state.label(),
+        anonymous: bad.anonymous,
+        due: bad
+            .deadline()
+            .map(|d| local_minute(d.due_at))
+            .unwrap_or_default(),
+        notes,
+        actions,
+        may_reveal: allows(&r.user.account, Action::ManageRatings) && x.has_rater,
+        rater,
+        errors: FormErrors::default(),
+        note: String::new(),
+    })
+}
+
+async fn bad_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let r = RatingReader::load(&state, user, Action::ReadRatings).await?;
+    render(&bad_detail(&state, &r, &id, None).await?)
+}
+
+async fn action_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let r = RatingReader::load(&state, user, Action::ReadRatings).await?;
+    let rating = r.bad(&state, &id).await?;
+    let body = BadActionBody {
+        action: Some(form_value(&form, "action")),
+        note: form_value(&form, "note"),
+    };
+    match take_bad_step(&state, &r, &rating, body).await {
+        Ok(_) => Ok(crate::auth::see_other(&format!("/bad-ratings/{id}"))),
+        Err(e) if e.status() == StatusCode::FORBIDDEN => Err(e.into()),
+        Err(e) => {
+            let mut page = bad_detail(&state, &r, &id, None).await?;
+            page.note = form_value(&form, "note");
+            let (status, errors) = FormErrors::from_error(e)?;
+            page.errors = errors;
+            render_status(&page, status)
+        }
+    }
+}
+
+/// `POST /bad-ratings/{id}/rater`: the supervisor reveals the rater to call them (audited);
+/// 404 for everyone else.
+async fn rater_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = visible_to(user, Action::ManageRatings)?;
+    let r = RatingReader::load(&state, user, Action::ReadRatings).await?;
+    r.bad(&state, &id).await?;
+    let (name, phone) = state
+        .store
+        .rater_identity(&r.user.audit(), r.tenant(), &id)
+        .await?;
+    let rater = Some((name.unwrap_or_default(), phone.unwrap_or_default()));
+    render(&bad_detail(&state, &r, &id, rater).await?)
+}
+
+// ---- QR codes and the window card ---------------------------------------------------------
+
+/// The link a window's QR code holds: this server's address as the request named it.
+async fn window_link(
+    state: &AppState,
+    user: crate::auth::CurrentUser,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(String, String)> {
+    let user = visible_to(user, Action::ManageRatings)?;
+    let unit = state
+        .store
+        .unit(&user.tenant.id, id)
+        .await?
+        .filter(|u| u.kind == UnitKind::Window)
+        .ok_or_else(Error::not_found)?;
+    let token = state
+        .store
+        .window_rating_token(&user.audit(), &user.tenant.id, id)
+        .await?;
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    Ok((format!("{proto}://{host}/rate/{token}"), unit.name))
+}
+
+fn qr(link: &str) -> Result<qrcode::QrCode> {
+    qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("QR: {e}")))
+}
+
+/// The QR code as SVG: one path of the dark modules, a 4-module quiet zone.
+pub(crate) fn qr_svg_of(code: &qrcode::QrCode) -> String {
+    let w = code.width();
+    let size = w + 8;
+    let mut d = String::new();
+    for (i, c) in code.to_colors().iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            d.push_str(&format!("M{} {}h1v1h-1z", i % w + 4, i / w + 4));
+        }
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" shape-rendering=\"crispEdges\">\
+         <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{d}\"/></svg>"
+    )
+}
+
+async fn qr_svg(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (link, _) = window_link(&state, user, &headers, &id).await?;
+    let svg = qr_svg_of(&qr(&link)?);
+    Ok((
+        [(CONTENT_TYPE, "image/svg+xml"), (CACHE_CONTROL, "no-store")],
+        svg,
+    )
+        .into_response())
+}
+
+async fn qr_png(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (link, _) = window_link(&state, user, &headers, &id).await?;
+    let code = qr(&link)?;
+    let png = crate::png::qr_png(&code, 8);
+    Ok((
+        [(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")],
+        png,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "window_card.html")]
+struct CardPage {
+    layout: Layout,
+    window: String,
+    link: String,
+    svg: String,
+    id: String,
+}
+
+async fn card_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let layout = Layout::for_user("rating.card.title", "ratings", &user);
+    let (link, window) = window_link(&state, user, &headers, &id).await?;
+    let svg = qr_svg_of(&qr(&link)?);
+    render(&CardPage {
+        layout,
+        window,
+        link,
+        svg,
+        id,
+    })
+}
