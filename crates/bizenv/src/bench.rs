@@ -805,14 +805,22 @@ async fn run_ratings(
             }
         }
         let t = Instant::now();
-        let recount = store.recount_rating_totals(&tenant.id).await?;
+        let recount = store.recount_rating_totals(&tenant.id, false).await?;
         let totals = store
-            .rating_totals(&tenant.id, None, "0000-01", "9999-12")
+            .rating_item_totals(&tenant.id, None, "0000-01", "9999-12")
             .await?;
         anyhow::ensure!(recount == totals, "running totals differ from the recount");
+        let rollups = store
+            .rating_totals(&tenant.id, None, "0000-01", "9999-12")
+            .await?;
+        anyhow::ensure!(
+            store.recount_rating_totals(&tenant.id, true).await? == rollups,
+            "the units' roll-ups differ from the recount"
+        );
         println!(
-            "累计值与逐条重算一致（{} 组，重算 {:.1} s）",
+            "累计值与逐条重算一致（{} 组明细、{} 组单位汇总，重算 {:.1} s）",
             totals.len(),
+            rollups.len(),
             t.elapsed().as_secs_f64()
         );
         if loaded >= bulk {

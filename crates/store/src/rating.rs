@@ -175,6 +175,8 @@ pub struct Rating {
     pub comment: String,
     /// A name or phone is on file.
     pub has_rater: bool,
+    /// A phone is on file: the rater can be called (else the rating is anonymous).
+    pub has_phone: bool,
     /// Anti-gaming flags: `burst`, `own_staff`.
     pub flags: Vec<String>,
     /// Counted in the figures (not invalidated).
@@ -250,6 +252,7 @@ struct RatingRow {
     reasons: String,
     comment: String,
     has_rater: bool,
+    has_phone: bool,
     flags: String,
     counted: bool,
     month: String,
@@ -273,7 +276,8 @@ struct RatingRow {
 }
 
 const COLUMNS: &str = "r.id, r.target, r.case_id, r.window_id, r.staff_id, r.unit_id, r.item_code, r.channel, r.process, \
-     r.result, r.reasons, r.comment, (r.rater_name_enc IS NOT NULL OR r.rater_phone_enc IS NOT NULL) AS has_rater, r.flags, \
+     r.result, r.reasons, r.comment, (r.rater_name_enc IS NOT NULL OR r.rater_phone_enc IS NOT NULL) AS has_rater, \
+     (r.rater_phone_enc IS NOT NULL) AS has_phone, r.flags, \
      r.counted, r.month, r.rated_at, b.state, b.anonymous, b.unit_id AS bad_unit_id, b.staff_id AS bad_staff_id, \
      b.objections, b.reworks, b.valid_at, b.verify_note, b.objection, b.objection_note, b.rectification, b.unfixable, \
      b.callback_note, b.satisfied, b.closed_at, b.created_at AS bad_created_at";
@@ -334,6 +338,7 @@ impl RatingRow {
             item_code: self.item_code,
             comment: self.comment,
             has_rater: self.has_rater,
+            has_phone: self.has_phone,
             counted: self.counted,
             month: self.month,
             rated_at: self.rated_at,
@@ -350,13 +355,20 @@ pub fn month_of(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// Adds (`sign` 1) or removes (`sign` −1) one rating from the running totals, in a transaction.
+/// The item code of a unit's roll-up row over all its items (what dashboards read).
+pub const ALL_ITEMS: &str = "*";
+
+/// Adds (`sign` 1) or removes (`sign` −1) one rating from the running totals — its item's row
+/// and its unit's roll-up — in a transaction.
 macro_rules! adjust_total {
     ($tx:expr, $tenant_id:expr, $unit:expr, $month:expr, $item:expr, $channel:expr, $process:expr, $result:expr, $sign:expr) => {{
         let p: Level = $process;
         let r: Level = $result;
         let sign: i64 = $sign;
         let sat = |l: Level| i64::from(l.is_satisfied());
+        let item: &str = $item;
+        // the item's row and the unit's roll-up over all items
+        for item in [item, ALL_ITEMS] {
         sqlx::query(
             "INSERT INTO rating_total (tenant_id, unit_id, month, item_code, channel, n, process_satisfied, process_points, \
              result_satisfied, result_points, bad) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -366,11 +378,12 @@ macro_rules! adjust_total {
              result_satisfied = rating_total.result_satisfied + excluded.result_satisfied, \
              result_points = rating_total.result_points + excluded.result_points, bad = rating_total.bad + excluded.bad",
         )
-        .bind($tenant_id).bind($unit).bind($month).bind($item).bind($channel).bind(sign)
+        .bind($tenant_id).bind($unit).bind($month).bind(item).bind($channel).bind(sign)
         .bind(sign * sat(p)).bind(sign * i64::from(p.points())).bind(sign * sat(r)).bind(sign * i64::from(r.points()))
         .bind(sign * i64::from(p.is_bad() || r.is_bad()))
         .execute(&mut *$tx)
         .await?;
+        }
     }};
 }
 
@@ -391,9 +404,13 @@ macro_rules! open_bad {
         let planned: &PlannedVerify = $planned;
         let id: &str = $id;
         let (process, result): (Level, Level) = ($process, $result);
+        // a withdrawn workflow's row starts over; otherwise a new one
         sqlx::query(
             "INSERT INTO bad_rating (tenant_id, rating_id, state, anonymous, unit_id, staff_id, objections, reworks, \
-             created_at, updated_at) VALUES ($1, $2, 'verifying', $3, $4, $5, 0, 0, $6, $6)",
+             created_at, updated_at) VALUES ($1, $2, 'verifying', $3, $4, $5, 0, 0, $6, $6) \
+             ON CONFLICT (tenant_id, rating_id) DO UPDATE SET state = 'verifying', objections = 0, reworks = 0, \
+             valid_at = NULL, satisfied = NULL, closed_at = NULL, updated_at = excluded.updated_at \
+             WHERE bad_rating.state = 'withdrawn'",
         )
         .bind($tenant_id).bind(id).bind($anonymous).bind($unit).bind($staff).bind($now)
         .execute(&mut *$tx)
@@ -457,10 +474,11 @@ impl Store {
         &self,
         tenant_id: &str,
         id: &str,
+        round: u32,
         now: DateTime<Utc>,
     ) -> Result<PlannedVerify> {
         let limits = self.rating_limits(tenant_id).await?;
-        let step = BadStep::Verify.name(1);
+        let step = BadStep::Verify.name(round);
         let limit = limits.of(BadStep::Verify);
         let deadline = NewDeadline {
             record_type: "bad_rating",
@@ -762,7 +780,7 @@ impl Store {
         let name_index = name.as_deref().map(|n| self.index.of(n));
         let sealed_phone = phone.as_deref().map(|p| self.cipher.encrypt(p));
         let verify = if bad {
-            Some(self.plan_verify(tenant_id, &id, now).await?)
+            Some(self.plan_verify(tenant_id, &id, 1, now).await?)
         } else {
             None
         };
@@ -861,26 +879,24 @@ impl Store {
             ),
             _ => None,
         };
-        let open_bad = now_bad && old.bad.is_none();
+        // a new bad rating opens the workflow; one withdrawn before opens it again
+        let reopen = old.bad.as_ref().map(|b| b.state) == Some(BadState::Withdrawn);
+        let open_bad = now_bad && (old.bad.is_none() || reopen);
         let verify = if open_bad {
-            Some(self.plan_verify(tenant_id, id, now).await?)
+            let round = old.bad.as_ref().map_or(0, |b| {
+                b.deadlines
+                    .iter()
+                    .filter(|d| BadStep::of_name(&d.step) == Some(BadStep::Verify))
+                    .count()
+            }) as u32
+                + 1;
+            Some(self.plan_verify(tenant_id, id, round, now).await?)
         } else {
             None
         };
-        let open_deadlines: Vec<String> = old
-            .bad
-            .as_ref()
-            .map(|b| {
-                b.deadlines
-                    .iter()
-                    .filter(|d| d.open)
-                    .map(|d| d.id.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
         let reasons_text: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
         let reasons_text = reasons_text.join(",");
-        let anonymous = !old.has_rater;
+        let anonymous = !old.has_phone;
         let head = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let moved = sqlx::query(
@@ -897,14 +913,33 @@ impl Store {
             }
             adjust_total!(tx, tenant_id, &old.unit_id, &old.month, &old.item_code, old.channel.as_str(), old.process, old.result, -1);
             adjust_total!(tx, tenant_id, &old.unit_id, &old.month, &old.item_code, old.channel.as_str(), process, result, 1);
-            if let Some(state) = withdraw {
-                sqlx::query("UPDATE bad_rating SET state = $3, closed_at = $4, updated_at = $4 WHERE tenant_id = $1 AND rating_id = $2")
-                    .bind(tenant_id).bind(id).bind(state.as_str()).bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                for deadline_id in &open_deadlines {
-                    meet_deadline!(tx, tenant_id, deadline_id, now, Option::<i64>::None);
+            if let (Some(state), Some(was)) = (withdraw, old.bad.as_ref().map(|b| b.state)) {
+                let moved = sqlx::query(
+                    "UPDATE bad_rating SET state = $3, closed_at = $4, updated_at = $4 WHERE tenant_id = $1 AND rating_id = $2 \
+                     AND state = $5",
+                )
+                .bind(tenant_id).bind(id).bind(state.as_str()).bind(now).bind(was.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if moved != 1 {
+                    return Err(StoreError::Conflict("该差评刚被处理，请刷新后重试".into()));
                 }
+                // every step still running ends with it
+                sqlx::query(
+                    "UPDATE notice SET closed_at = $3 WHERE tenant_id = $1 AND closed_at IS NULL AND deadline_id IN \
+                     (SELECT id FROM deadline WHERE tenant_id = $1 AND record_type = 'bad_rating' AND record_id = $2 AND open)",
+                )
+                .bind(tenant_id).bind(id).bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE deadline SET open = FALSE, met_at = $3, updated_at = $3 WHERE tenant_id = $1 \
+                     AND record_type = 'bad_rating' AND record_id = $2 AND open",
+                )
+                .bind(tenant_id).bind(id).bind(now)
+                .execute(&mut *tx)
+                .await?;
                 history!(tx, tenant_id, ctx, now, &NewHistory {
                     record_type: "bad_rating",
                     record_id: id,
@@ -1245,10 +1280,18 @@ impl Store {
                 .await?;
             }
             if uncount {
-                sqlx::query("UPDATE rating SET counted = FALSE, updated_at = $3 WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant_id).bind(id).bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                // the scores the totals lose are the ones read: a change in between conflicts
+                let taken = sqlx::query(
+                    "UPDATE rating SET counted = FALSE, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND counted \
+                     AND process = $4 AND result = $5",
+                )
+                .bind(tenant_id).bind(id).bind(now).bind(i64::from(rating.process.get())).bind(i64::from(rating.result.get()))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if taken != 1 {
+                    return Err(StoreError::Conflict("该评价刚被评价人修改，请刷新后重试".into()));
+                }
                 adjust_total!(tx, tenant_id, &rating.unit_id, &rating.month, &rating.item_code, rating.channel.as_str(),
                     rating.process, rating.result, -1);
             }
@@ -1314,7 +1357,8 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// The running totals of `unit_ids` (`None`: all) for the months `[from, to]` (YYYY-MM).
+    /// The units' roll-ups (over all items) of `unit_ids` (`None`: all) for the months
+    /// `[from, to]` (YYYY-MM): a few rows per unit and month, whatever the volume.
     pub async fn rating_totals(
         &self,
         tenant_id: &str,
@@ -1322,38 +1366,78 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<RatingTotal>> {
+        self.read_totals(tenant_id, unit_ids, from, to, true).await
+    }
+
+    /// The running totals per item (the rows the roll-ups sum), as [`Self::rating_totals`].
+    pub async fn rating_item_totals(
+        &self,
+        tenant_id: &str,
+        unit_ids: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<RatingTotal>> {
+        self.read_totals(tenant_id, unit_ids, from, to, false).await
+    }
+
+    async fn read_totals(
+        &self,
+        tenant_id: &str,
+        unit_ids: Option<&[String]>,
+        from: &str,
+        to: &str,
+        rollup: bool,
+    ) -> Result<Vec<RatingTotal>> {
         let units = unit_ids.map(|u| u.join(","));
+        let items = if rollup {
+            "item_code = $5"
+        } else {
+            "item_code <> $5"
+        };
         let rows: Vec<TotalRow> = with_pool!(self, pool => {
-            sqlx::query_as(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT unit_id, month, item_code, channel, n, process_satisfied, process_points, result_satisfied, \
-                 result_points, bad FROM rating_total WHERE tenant_id = $1 AND month >= $2 AND month <= $3 AND n <> 0 \
-                 AND ($4 IS NULL OR ',' || $4 || ',' LIKE '%,' || unit_id || ',%') ORDER BY unit_id, month, item_code, channel",
-            )
+                 result_points, bad FROM rating_total WHERE tenant_id = $1 AND {items} AND month >= $2 AND month <= $3 \
+                 AND n <> 0 AND ($4 IS NULL OR ',' || $4 || ',' LIKE '%,' || unit_id || ',%') \
+                 ORDER BY unit_id, month, item_code, channel"
+            )))
             .bind(tenant_id)
             .bind(from)
             .bind(to)
             .bind(&units)
+            .bind(ALL_ITEMS)
             .fetch_all(pool)
             .await?
         });
         Ok(rows.into_iter().map(TotalRow::into_total).collect())
     }
 
-    /// The totals recounted from the counted ratings themselves (the check of the running
-    /// totals), in the same order as [`Self::rating_totals`].
-    pub async fn recount_rating_totals(&self, tenant_id: &str) -> Result<Vec<RatingTotal>> {
+    /// The totals recounted from the counted ratings themselves — per item, or (`rollup`)
+    /// per unit over all items — in the order of [`Self::rating_item_totals`] and
+    /// [`Self::rating_totals`]: the check of the running totals.
+    pub async fn recount_rating_totals(
+        &self,
+        tenant_id: &str,
+        rollup: bool,
+    ) -> Result<Vec<RatingTotal>> {
+        let (item, group) = if rollup {
+            ("CAST($2 AS TEXT)", "unit_id, month, channel")
+        } else {
+            ("item_code", "unit_id, month, item_code, channel")
+        };
         let rows: Vec<TotalRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT unit_id, month, item_code, channel, COUNT(*) AS n, \
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT unit_id, month, {item} AS item_code, channel, COUNT(*) AS n, \
                  CAST(SUM(CASE WHEN process >= 3 THEN 1 ELSE 0 END) AS BIGINT) AS process_satisfied, \
                  CAST(SUM((process - 1) * 25) AS BIGINT) AS process_points, \
                  CAST(SUM(CASE WHEN result >= 3 THEN 1 ELSE 0 END) AS BIGINT) AS result_satisfied, \
                  CAST(SUM((result - 1) * 25) AS BIGINT) AS result_points, \
                  CAST(SUM(CASE WHEN process <= 2 OR result <= 2 THEN 1 ELSE 0 END) AS BIGINT) AS bad \
-                 FROM rating WHERE tenant_id = $1 AND counted GROUP BY unit_id, month, item_code, channel \
-                 ORDER BY unit_id, month, item_code, channel",
-            )
+                 FROM rating WHERE tenant_id = $1 AND counted AND $2 = $2 GROUP BY {group} \
+                 ORDER BY unit_id, month, item_code, channel"
+            )))
             .bind(tenant_id)
+            .bind(ALL_ITEMS)
             .fetch_all(pool)
             .await?
         });
@@ -1406,9 +1490,10 @@ impl TotalRow {
     }
 }
 
-/// A rating to bulk-load (the demo's year, a benchmark's millions): counted, its running
-/// totals added in the same transaction; a bad one with its workflow record in `bad_state`
-/// (no deadlines: loaded ratings are history).
+/// A rating to bulk-load (the demo's year, a benchmark's millions): counted (unless its
+/// `bad_state` is invalid), its running totals added in the same transaction; a bad one with
+/// its workflow record in `bad_state` (no deadlines: loaded ratings are history, so closed,
+/// invalid or withdrawn).
 #[derive(Debug, Clone)]
 pub struct BulkRating {
     /// What it rates.
@@ -1457,11 +1542,15 @@ impl Store {
         for chunk in all.chunks(crate::deadline::BULK_CHUNK) {
             let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
             let mut totals: std::collections::BTreeMap<TotalKey, [i64; 6]> = Default::default();
-            for r in chunk {
+            for (r, item) in chunk
+                .iter()
+                .filter(|r| r.bad_state != BadState::Invalid)
+                .flat_map(|r| [(r, r.item_code.as_str()), (r, ALL_ITEMS)])
+            {
                 let key = (
                     r.unit_id.clone(),
                     month_of(r.rated_at),
-                    r.item_code.clone(),
+                    item.to_owned(),
                     r.channel.as_str().to_owned(),
                 );
                 let t = totals.entry(key).or_default();
@@ -1522,7 +1611,7 @@ impl Store {
                             .push_bind(reasons.join(","))
                             .push_bind(&r.comment)
                             .push_bind("")
-                            .push_bind(true)
+                            .push_bind(r.bad_state != BadState::Invalid)
                             .push_bind(month_of(r.rated_at))
                             .push_bind(r.rated_at)
                             .push_bind(&ctx.actor)

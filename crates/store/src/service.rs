@@ -386,6 +386,14 @@ impl Store {
         }
         domain::service::check_case(new.status, new.visits, new.received_at, new.completed_at)
             .map_err(|r| invalid(r.field, r.message))?;
+        // the platform's clock may run a little ahead; a case from the future is a mistake
+        let latest = self.clock.now() + chrono::Duration::days(1);
+        if new.received_at > latest {
+            return Err(invalid("received_at", "受理时间不能晚于当前时间"));
+        }
+        if new.completed_at.is_some_and(|c| c > latest) {
+            return Err(invalid("completed_at", "办结时间不能晚于当前时间"));
+        }
         let result = optional_text("result", &new.result, 500, "办理结果")?;
         self.active_units(tenant_id, std::slice::from_ref(&new.unit_id), "unit_id")
             .await?;
@@ -455,9 +463,9 @@ impl Store {
         }
         let id = existing.as_ref().map_or_else(new_id, |c| c.id.clone());
         let token = crate::rating::link_token();
-        let head = with_pool!(self, pool => {
+        let (head, id) = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(
+            let id: String = sqlx::query_scalar(
                 "INSERT INTO service_case (tenant_id, id, number, item_code, unit_id, window_id, staff_id, enterprise_id, level, \
                  channel, status, visits, result, received_at, completed_at, working_days, on_time, rating_token, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) \
@@ -465,13 +473,14 @@ impl Store {
                  window_id = excluded.window_id, staff_id = excluded.staff_id, enterprise_id = excluded.enterprise_id, \
                  level = excluded.level, channel = excluded.channel, status = excluded.status, visits = excluded.visits, \
                  result = excluded.result, received_at = excluded.received_at, completed_at = excluded.completed_at, \
-                 working_days = excluded.working_days, on_time = excluded.on_time, updated_at = excluded.updated_at",
+                 working_days = excluded.working_days, on_time = excluded.on_time, updated_at = excluded.updated_at \
+                 RETURNING id",
             )
             .bind(tenant_id).bind(&id).bind(&number).bind(&item.code).bind(&new.unit_id).bind(&new.window_id)
             .bind(&new.staff_id).bind(&enterprise_id).bind(new.level.as_str()).bind(&new.channel).bind(new.status.as_str())
             .bind(i64::from(new.visits)).bind(&result).bind(new.received_at).bind(new.completed_at).bind(working_days)
             .bind(on_time).bind(&token).bind(now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
             let head = append!(self, tx, ctx, now, &AuditEntry {
                 tenant_id: Some(tenant_id),
@@ -481,7 +490,7 @@ impl Store {
                 changes: values,
             });
             tx.commit().await?;
-            head
+            (head, id)
         });
         self.advance_head(head);
         Ok(if existing.is_some() {

@@ -37,8 +37,9 @@ pub struct Layout {
     /// Where the appeals entry leads: the queue for readers, hall entry for those who only
     /// record; `None` hides it.
     pub nav_appeals: Option<&'static str>,
-    /// Show ratings (好差评): the dashboard.
-    pub nav_ratings: bool,
+    /// Where the ratings entry (好差评) leads: the dashboard for readers of figures, the case
+    /// entry for window staff; `None` hides it.
+    pub nav_ratings: Option<&'static str>,
     catalog: &'static Catalog,
 }
 
@@ -60,7 +61,7 @@ impl Layout {
             nav_enterprises: false,
             nav_findings: false,
             nav_appeals: None,
-            nav_ratings: false,
+            nav_ratings: None,
             catalog,
         }
     }
@@ -95,10 +96,7 @@ impl Layout {
             ),
             nav_findings: crate::policy::allows(&user.account, crate::policy::Action::ReadFindings),
             nav_appeals: appeals_entry(&user.account),
-            nav_ratings: crate::policy::allows(
-                &user.account,
-                crate::policy::Action::ReadRatingFigures,
-            ),
+            nav_ratings: ratings_entry(&user.account),
             ..Self::new(title_key, nav)
         }
     }
@@ -118,8 +116,7 @@ impl Layout {
             self.nav_findings =
                 crate::policy::allows(&user.account, crate::policy::Action::ReadFindings);
             self.nav_appeals = appeals_entry(&user.account);
-            self.nav_ratings =
-                crate::policy::allows(&user.account, crate::policy::Action::ReadRatingFigures);
+            self.nav_ratings = ratings_entry(&user.account);
         }
         self
     }
@@ -138,6 +135,18 @@ impl Layout {
     /// The Chinese name of a unit kind.
     pub fn kind_label(&self, kind: impl KindOf) -> &'static str {
         self.catalog.t(kind_key(kind.unit_kind()))
+    }
+}
+
+/// The ratings entry of the navigation for `account`.
+fn ratings_entry(account: &store::account::Account) -> Option<&'static str> {
+    use crate::policy::{Action, allows};
+    if allows(account, Action::ReadRatingFigures) {
+        Some("/ratings")
+    } else if allows(account, Action::RecordCases) {
+        Some("/cases/new")
+    } else {
+        None
     }
 }
 

@@ -36,6 +36,35 @@ pub(crate) fn api() -> Routes {
         .get("/api/v1/bad-ratings/{id}", show_bad)
         .post("/api/v1/bad-ratings/{id}/actions", act_bad)
         .get("/api/v1/bad-ratings/{id}/rater", rater)
+        .get("/api/v1/rating-limits", limits)
+        .route(axum::http::Method::PUT, "/api/v1/rating-limits", set_limits)
+}
+
+/// `GET /api/v1/rating-limits`: the bad-rating steps' limits and the rating window, in
+/// working days (the supervisor).
+async fn limits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<domain::rating::BadLimits>> {
+    let user = visible_to(user, Action::ManageRatings)?;
+    Ok(Json(state.store.rating_limits(&user.tenant.id).await?))
+}
+
+/// `PUT /api/v1/rating-limits`: sets them (fields left out keep the SPEC defaults, after
+/// Shandong practice; some provinces give rectification 15 days); deadlines opened from now
+/// on follow them.
+async fn set_limits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Result<ApiJson<domain::rating::BadLimits>, Error>,
+) -> Result<Json<domain::rating::BadLimits>> {
+    let user = visible_to(user, Action::ManageRatings)?;
+    let ApiJson(limits) = body?;
+    state
+        .store
+        .set_rating_limits(&user.audit(), &user.tenant.id, &limits)
+        .await?;
+    Ok(Json(limits))
 }
 
 // ---- who sees what ------------------------------------------------------------------------
@@ -56,6 +85,11 @@ impl RatingReader {
 
     pub(crate) fn tenant(&self) -> &str {
         &self.user.tenant.id
+    }
+
+    /// The reader is the supervisor (sees flags and call notes).
+    pub(crate) fn supervisor(&self) -> bool {
+        allows(&self.user.account, Action::ManageRatings)
     }
 
     pub(crate) fn scope(&self) -> Option<&[String]> {
@@ -272,6 +306,18 @@ async fn ingest_cases(
             ),
         }
     }
+    // window staff send their own window's cases only
+    if !allows(&user.account, Action::ManageRatings) {
+        let own = user.account.unit_id.clone();
+        parsed.retain(|(i, c)| {
+            let mine = c.window_id.is_some() && c.window_id == own;
+            if !mine {
+                results[*i] = json!({"index": i, "number": c.number, "outcome": "refused", "field": "window_id",
+                    "message": "只能登记本窗口的办件"});
+            }
+            mine
+        });
+    }
     let cases: Vec<NewCase> = parsed.iter().map(|(_, c)| c.clone()).collect();
     let outcomes = state
         .store
@@ -324,6 +370,12 @@ pub(crate) fn period(
     let first = today.with_day(1).unwrap_or(today);
     let from = from.unwrap_or(first);
     let to = to.unwrap_or(today);
+    if from.year() < 2000 || to.year() > 2100 {
+        return Err(Error::bad_param(
+            "from",
+            "查询期间应在 2000 年至 2100 年之间",
+        ));
+    }
     if to < from || (to - from).num_days() > 3 * 366 {
         return Err(Error::bad_param(
             "to",
@@ -347,6 +399,9 @@ async fn case_figures(
     let r = RatingReader::load(&state, user, Action::ReadRatingFigures).await?;
     let (from, to) = period(&state, q.from, q.to)?;
     let by = q.by.as_deref().unwrap_or("unit");
+    if !["unit", "item", "level"].contains(&by) {
+        return Err(Error::bad_param("by", "分组应为 unit、item 或 level"));
+    }
     let rows = state
         .store
         .case_figures(
@@ -356,8 +411,7 @@ async fn case_figures(
             start_of(from),
             start_of(to + chrono::Duration::days(1)),
         )
-        .await
-        .map_err(|_| Error::bad_param("by", "分组应为 unit、item 或 level"))?;
+        .await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|f| {
@@ -405,14 +459,17 @@ pub(crate) fn score(field: &str, v: Option<i64>) -> Result<i64> {
 }
 
 /// The JSON of a rating: scores, reasons, comment and what it rates — never who gave it.
-pub(crate) fn rating_json(units: &Units, r: &Rating) -> Value {
+pub(crate) fn rating_json(units: &Units, r: &Rating, supervisor: bool) -> Value {
+    // the supervisor's notes of calls with the rater and the anti-gaming flags (which could
+    // tell a unit that one of its own rated it) are the supervisor's alone
+    let theirs = |v: &Option<String>| if supervisor { v.clone() } else { None };
     let bad = r.bad.as_ref().map(|b| {
         let due = b.deadline();
         json!({"state": b.state.as_str(), "state_label": b.state.label(), "anonymous": b.anonymous,
             "unit": {"id": b.unit_id, "name": units.name(&b.unit_id)}, "objections": b.objections, "reworks": b.reworks,
-            "valid_at": b.valid_at, "verify_note": b.verify_note, "objection": b.objection,
+            "valid_at": b.valid_at, "verify_note": theirs(&b.verify_note), "objection": b.objection,
             "objection_note": b.objection_note, "rectification": b.rectification, "unfixable": b.unfixable,
-            "callback_note": b.callback_note, "satisfied": b.satisfied, "closed_at": b.closed_at,
+            "callback_note": theirs(&b.callback_note), "satisfied": b.satisfied, "closed_at": b.closed_at,
             "due_at": due.map(|d| d.due_at), "step": due.map(|d| d.step.clone()),
             "card": due.map_or("none", |d| d.card.as_str())})
     });
@@ -420,7 +477,7 @@ pub(crate) fn rating_json(units: &Units, r: &Rating) -> Value {
         "staff_id": r.staff_id, "unit": {"id": r.unit_id, "name": units.name(&r.unit_id)}, "item_code": r.item_code,
         "channel": r.channel.as_str(), "process": r.process.get(), "result": r.result.get(),
         "reasons": r.reasons.iter().map(|x| x.as_str()).collect::<Vec<_>>(), "comment": r.comment,
-        "flags": r.flags, "counted": r.counted, "month": r.month, "rated_at": r.rated_at, "bad": bad})
+        "flags": if supervisor { r.flags.clone() } else { Vec::new() }, "counted": r.counted, "month": r.month, "rated_at": r.rated_at, "bad": bad})
 }
 
 /// The target a request names.
@@ -455,8 +512,34 @@ async fn create_rating(
         .unwrap_or("online")
         .parse::<Channel>()
         .map_err(|e| Error::field("channel", e))?;
+    let target = target_of(b.target.as_deref(), b.target_id)?;
+    // a window's rating device sends ratings of its own window and cases only
+    if !allows(&user.account, Action::ManageRatings) {
+        let own = user.account.unit_id.clone().unwrap_or_default();
+        let mine = match &target {
+            RatingTarget::Window(id) => *id == own,
+            RatingTarget::Case(id) => state
+                .store
+                .case(&user.tenant.id, id)
+                .await?
+                .is_some_and(|c| c.window_id.as_deref() == Some(own.as_str())),
+            RatingTarget::Staff(_) | RatingTarget::Department(_) => false,
+        };
+        if !mine {
+            return Err(Error::field(
+                "target_id",
+                "窗口评价器只能评价本窗口及其办件",
+            ));
+        }
+        if channel != Channel::Device {
+            return Err(Error::field(
+                "channel",
+                "窗口评价器的评价渠道应为 device（窗口评价器）",
+            ));
+        }
+    }
     let new = NewRating {
-        target: target_of(b.target.as_deref(), b.target_id)?,
+        target,
         channel,
         process: score("process", b.process)?,
         result: score("result", b.result)?,
@@ -472,7 +555,11 @@ async fn create_rating(
         .create_rating(&user.audit(), &user.tenant.id, &new)
         .await?;
     let units = Units::load_for(&state, &user, Action::RecordRatings).await?;
-    Ok(Json(rating_json(&units, &rating)))
+    Ok(Json(rating_json(
+        &units,
+        &rating,
+        allows(&user.account, Action::ManageRatings),
+    )))
 }
 
 /// Sums of the running totals by a key.
@@ -546,10 +633,18 @@ async fn rating_figures(
     }
     let (from, to) = period(&state, q.from, q.to)?;
     let (first, last) = months(from, to);
-    let rows = state
-        .store
-        .rating_totals(r.tenant(), r.scope(), &first, &last)
-        .await?;
+    // the units' roll-ups, unless the figures go by item
+    let rows = if by == "item" {
+        state
+            .store
+            .rating_item_totals(r.tenant(), r.scope(), &first, &last)
+            .await?
+    } else {
+        state
+            .store
+            .rating_totals(r.tenant(), r.scope(), &first, &last)
+            .await?
+    };
     let (lines, all) = group_totals(&rows, by);
     let items: Vec<Value> = lines
         .iter()
@@ -608,7 +703,10 @@ async fn list_bad(
     let r = RatingReader::load(&state, user, Action::ReadRatings).await?;
     let filter = bad_filter(&r, &q)?;
     let items = state.store.bad_ratings(r.tenant(), &filter, 500).await?;
-    let items: Vec<Value> = items.iter().map(|x| rating_json(&r.units, x)).collect();
+    let items: Vec<Value> = items
+        .iter()
+        .map(|x| rating_json(&r.units, x, r.supervisor()))
+        .collect();
     Ok(Json(json!({"items": items, "total": items.len()})))
 }
 
@@ -619,7 +717,7 @@ async fn show_bad(
 ) -> Result<Json<Value>> {
     let r = RatingReader::load(&state, user, Action::ReadRatings).await?;
     let rating = r.bad(&state, &id).await?;
-    Ok(Json(rating_json(&r.units, &rating)))
+    Ok(Json(rating_json(&r.units, &rating, r.supervisor())))
 }
 
 #[derive(Deserialize, Default)]
@@ -672,7 +770,7 @@ async fn act_bad(
     let rating = r.bad(&state, &id).await?;
     let ApiJson(body) = body?;
     let rating = take_bad_step(&state, &r, &rating, body).await?;
-    Ok(Json(rating_json(&r.units, &rating)))
+    Ok(Json(rating_json(&r.units, &rating, r.supervisor())))
 }
 
 /// `GET /api/v1/bad-ratings/{id}/rater`: the rater's name and phone for the supervisor's
@@ -804,6 +902,21 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     paths.insert(
         "/api/v1/bad-ratings/{id}/actions".into(),
         json!({"post": act}),
+    );
+    let limits = json!({"type": "object", "properties": {
+        "verify_days": {"type": "integer"}, "objection_days": {"type": "integer"},
+        "objection_decision_days": {"type": "integer"}, "rectify_days": {"type": "integer"},
+        "review_days": {"type": "integer"}, "callback_days": {"type": "integer"},
+        "rating_window_days": {"type": "integer"}}});
+    let mut put_limits = operation(
+        "Set the bad-rating limits and the rating window in working days; the supervisor.",
+        &[],
+        limits.clone(),
+    );
+    put_limits["requestBody"] = body(limits.clone());
+    paths.insert(
+        "/api/v1/rating-limits".into(),
+        json!({"get": operation("The bad-rating limits; the supervisor.", &[], limits), "put": put_limits}),
     );
     paths.insert(
         "/api/v1/bad-ratings/{id}/rater".into(),

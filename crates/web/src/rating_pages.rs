@@ -17,7 +17,7 @@ use domain::org::UnitKind;
 use domain::rating::{BadAction, BadState, Channel, Level, Reason};
 use store::rating::{NewRating, Rating, RatingTarget};
 
-use crate::auth::{PageUser, PublicAudit};
+use crate::auth::{MaybeUser, PageUser, PublicAudit};
 use crate::error::{Error, PageError, Result};
 use crate::list::local_minute;
 use crate::pages::{Layout, render, render_status};
@@ -43,6 +43,9 @@ pub(crate) fn pages() -> Routes {
         .get("/windows/{id}/qr.svg", qr_svg)
         .get("/windows/{id}/qr.png", qr_png)
         .get("/windows/{id}/card", card_page)
+        .get("/cases/new", case_form_page)
+        .post("/cases/new", case_form)
+        .get("/cases/{id}/receipt", case_receipt)
 }
 
 // ---- the public rating page ---------------------------------------------------------------
@@ -82,6 +85,8 @@ struct RatePage {
     changing: bool,
     /// Thanks shown after a rating was stored.
     done: bool,
+    /// A signed-in browser's CSRF token (a window device may be signed in).
+    csrf: Option<String>,
     errors: FormErrors,
 }
 
@@ -174,6 +179,7 @@ async fn rate_blank(state: &AppState, token: &str) -> Result<(String, RatingTarg
         phone: String::new(),
         changing: existing.is_some(),
         done: false,
+        csrf: None,
         errors: FormErrors::default(),
     };
     Ok((tenant_id, target, page))
@@ -184,8 +190,10 @@ async fn rate_blank(state: &AppState, token: &str) -> Result<(String, RatingTarg
 async fn rate_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    MaybeUser(user): MaybeUser,
 ) -> Result<Response, PageError> {
-    let (_, _, page) = rate_blank(&state, &token).await?;
+    let (_, _, mut page) = rate_blank(&state, &token).await?;
+    page.csrf = user.map(|u| u.csrf_token);
     render(&page)
 }
 
@@ -204,10 +212,17 @@ async fn rate_form(
     State(state): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
+    MaybeUser(user): MaybeUser,
     PublicAudit(public): PublicAudit,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    // the rater is anonymous to the audit log too: no address kept
+    let public = store::audit::AuditCtx {
+        client_ip: None,
+        ..public
+    };
     let (tenant_id, target, mut page) = rate_blank(&state, &token).await?;
+    page.csrf = user.map(|u| u.csrf_token);
     page.process = form_value(&form, "process");
     page.result = form_value(&form, "result");
     page.chosen = form
@@ -649,14 +664,17 @@ async fn bad_detail(
         })
         .map(|a| (a.as_str(), a.label()))
         .collect();
+    let supervisor = r.supervisor();
+    let theirs = |v: &Option<String>| if supervisor { v.clone() } else { None };
+    let (verify_note, callback_note) = (theirs(&bad.verify_note), theirs(&bad.callback_note));
     let mut notes = Vec::new();
     for (label, v) in [
-        ("核实情况", &bad.verify_note),
+        ("核实情况", &verify_note),
         ("申诉理由", &bad.objection),
         ("申诉审核", &bad.objection_note),
         ("整改情况", &bad.rectification),
         ("无法整改说明", &bad.unfixable),
-        ("回访记录", &bad.callback_note),
+        ("回访记录", &callback_note),
     ] {
         if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
             notes.push((label, v.clone()));
@@ -675,6 +693,7 @@ async fn bad_detail(
         flags: x
             .flags
             .iter()
+            .filter(|_| supervisor)
             .map(|f| match f.as_str() {
                 "burst" => "同一设备短时多次评价",
                 "own_staff" => "疑似工作人员评价本窗口",
@@ -770,6 +789,12 @@ async fn window_link(
         .store
         .window_rating_token(&user.audit(), &user.tenant.id, id)
         .await?;
+    Ok((format!("{}/rate/{token}", origin(headers)), unit.name))
+}
+
+/// This server's origin as the request named it (the QR codes' links): the `Host` header
+/// when it is a plain host name, `https` when a proxy says so.
+fn origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
@@ -783,7 +808,7 @@ async fn window_link(
         .and_then(|h| h.to_str().ok())
         .filter(|p| *p == "https")
         .unwrap_or("http");
-    Ok((format!("{proto}://{host}/rate/{token}"), unit.name))
+    format!("{proto}://{host}")
 }
 
 fn qr(link: &str) -> Result<qrcode::QrCode> {
@@ -863,5 +888,210 @@ async fn card_page(
         link,
         svg,
         id,
+    })
+}
+
+// ---- the window's case entry and the receipt ----------------------------------------------
+
+#[derive(Template)]
+#[template(path = "case_form.html")]
+struct CaseFormPage {
+    layout: Layout,
+    items: Vec<(String, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    item_code: String,
+    number: String,
+    status: String,
+    visits: String,
+    uscc: String,
+    errors: FormErrors,
+}
+
+async fn case_form_blank(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+) -> Result<CaseFormPage> {
+    let items = state
+        .store
+        .service_items(&user.tenant.id)
+        .await?
+        .into_iter()
+        .filter(|i| i.active)
+        .map(|i| (i.code.clone(), format!("{}（{}）", i.name, i.code)))
+        .collect();
+    Ok(CaseFormPage {
+        layout: Layout::for_user("rating.case.new", "ratings", user),
+        items,
+        statuses: domain::service::CaseStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label()))
+            .collect(),
+        item_code: String::new(),
+        number: String::new(),
+        status: "completed".into(),
+        visits: "1".into(),
+        uscc: String::new(),
+        errors: FormErrors::default(),
+    })
+}
+
+/// `GET /cases/new`: window staff (and the supervisor) record a case handled at the window.
+async fn case_form_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+) -> Result<Response, PageError> {
+    let user = visible_to(user, Action::RecordCases)?;
+    render(&case_form_blank(&state, &user).await?)
+}
+
+/// Where a case entered by `user` was handled: their window (its staffing unit handles it,
+/// at the street level when a street staffs it), else the item's department.
+async fn case_place(
+    state: &AppState,
+    user: &crate::auth::CurrentUser,
+    item: &store::service::ServiceItem,
+) -> Result<(String, Option<String>, domain::service::HandlingLevel)> {
+    use domain::service::HandlingLevel;
+    if let Some(unit_id) = &user.account.unit_id
+        && let Some(window) = state
+            .store
+            .unit(&user.tenant.id, unit_id)
+            .await?
+            .filter(|u| u.kind == UnitKind::Window)
+    {
+        let handler = window.staffed_by_id.clone().unwrap_or(window.id.clone());
+        let level = match state.store.unit(&user.tenant.id, &handler).await? {
+            Some(u) if u.kind == UnitKind::Street => HandlingLevel::Street,
+            _ => HandlingLevel::District,
+        };
+        return Ok((handler, Some(window.id), level));
+    }
+    Ok((item.unit_id.clone(), None, HandlingLevel::District))
+}
+
+async fn case_form(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let user = visible_to(user, Action::RecordCases)?;
+    let mut page = case_form_blank(&state, &user).await?;
+    page.item_code = form_value(&form, "item_code");
+    page.number = form_value(&form, "number");
+    page.status = form_value(&form, "status");
+    page.visits = form_value(&form, "visits");
+    page.uscc = form_value(&form, "enterprise_uscc");
+    let stored = async {
+        let item = state
+            .store
+            .service_item(&user.tenant.id, &page.item_code)
+            .await?
+            .filter(|i| i.active)
+            .ok_or_else(|| Error::field("item_code", "请选择办理事项"))?;
+        let status = page
+            .status
+            .parse::<domain::service::CaseStatus>()
+            .map_err(|e| Error::field("status", e))?;
+        let visits = page
+            .visits
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| Error::field("visits", "跑动次数应为 0 至 50 的整数"))?;
+        let (unit_id, window_id, level) = case_place(&state, &user, &item).await?;
+        let now = state.store.clock().now();
+        let number = if page.number.trim().is_empty() {
+            format!(
+                "CK{}{}",
+                now.with_timezone(&domain::calendar::shanghai())
+                    .format("%Y%m%d%H%M%S"),
+                &hex_token()[..4].to_uppercase()
+            )
+        } else {
+            page.number.trim().to_owned()
+        };
+        let outcome = state
+            .store
+            .ingest_cases(
+                &user.audit(),
+                &user.tenant.id,
+                &[store::service::NewCase {
+                    number,
+                    item_code: item.code.clone(),
+                    unit_id,
+                    window_id,
+                    staff_id: None,
+                    enterprise_uscc: Some(page.uscc.clone()).filter(|u| !u.trim().is_empty()),
+                    level,
+                    channel: "window".into(),
+                    status,
+                    visits,
+                    result: String::new(),
+                    received_at: now,
+                    completed_at: status.is_final().then_some(now),
+                }],
+            )
+            .await?;
+        match outcome.into_iter().next() {
+            Some(store::service::CaseOutcome::Created(id)) => Ok(id),
+            Some(store::service::CaseOutcome::Refused { field, message }) => {
+                Err(Error::field(field, message))
+            }
+            _ => Err(Error::field("number", "该办件编号已登记")),
+        }
+    }
+    .await;
+    match stored {
+        Ok(id) => Ok(crate::auth::see_other(&format!("/cases/{id}/receipt"))),
+        Err(e) => {
+            let (status, errors) = FormErrors::from_error(e)?;
+            page.errors = errors;
+            render_status(&page, status)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_receipt.html")]
+struct ReceiptPage {
+    layout: Layout,
+    number: String,
+    item: String,
+    status: &'static str,
+    received: String,
+    link: String,
+    svg: String,
+}
+
+/// `GET /cases/{id}/receipt`: the receipt to hand over or print, with the QR code through
+/// which the applicant rates the case.
+async fn case_receipt(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = visible_to(user, Action::RecordCases)?;
+    let case = state
+        .store
+        .case(&user.tenant.id, &id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    let item = state
+        .store
+        .service_item(&user.tenant.id, &case.item_code)
+        .await?
+        .map(|i| i.name)
+        .unwrap_or_default();
+    let link = format!("{}/rate/{}", origin(&headers), case.rating_token);
+    let svg = qr_svg_of(&qr(&link)?);
+    render(&ReceiptPage {
+        layout: Layout::for_user("rating.case.receipt", "ratings", &user),
+        number: case.number,
+        item,
+        status: domain::service::CaseStatus::from_code_or_label(&case.status)
+            .map_or("", |s| s.label()),
+        received: local_minute(case.received_at),
+        link,
+        svg,
     })
 }

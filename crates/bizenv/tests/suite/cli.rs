@@ -12,7 +12,47 @@ db_tests!(
     migrate_creates_the_database_and_tenant_add_adds_a_tenant,
     the_card_benchmark_runs_through_the_product_code,
     the_appeal_benchmark_runs_through_the_product_code,
+    the_rating_benchmark_runs_through_the_product_code,
 );
+
+/// `bizenv bench ratings` stores ratings one by one, loads more in bulk, reads the dashboard's
+/// totals and checks them against a recount: a small run on both databases.
+async fn the_rating_benchmark_runs_through_the_product_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.database_url().expose().to_owned();
+    let mut args = vec![
+        "bench",
+        "ratings",
+        "--ratings",
+        "300",
+        "--intake",
+        "10",
+        "--queries",
+        "3",
+    ];
+    if matches!(backend, Backend::Postgres) {
+        args.extend(["--scratch-database-url", url.as_str()]);
+    }
+    let out = bizenv(&app, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = vec![
+        "逐条评价（",
+        "批量写入至 300 条",
+        "统计页读取（单个单位，300 条评价）",
+        "累计值与逐条重算一致",
+    ];
+    if matches!(backend, Backend::Sqlite) {
+        lines.push("参照：同一磁盘上逐行插入");
+    }
+    for line in lines {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+}
 
 /// `bizenv bench appeals` receives appeals one by one, loads more in bulk and reads one
 /// unit's queue: a small run on both databases.

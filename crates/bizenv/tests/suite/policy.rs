@@ -584,7 +584,9 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "supervisor" | "leader" | "unitadmin" | "street" | "observer" | "other" => Open,
             _ => Hidden,
         },
-        ("POST", "/api/v1/service-items") => match user {
+        ("POST", "/api/v1/service-items")
+        | ("GET", "/api/v1/rating-limits")
+        | ("PUT", "/api/v1/rating-limits") => match user {
             "supervisor" | "other" => Open,
             _ => Hidden,
         },
@@ -618,6 +620,16 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
                 _ => Hidden,
             }
         }
+        // the window's case entry and a case's receipt: window staff and the supervisor
+        ("GET", "/cases/new") | ("POST", "/cases/new") => match user {
+            "supervisor" | "window" | "other" => Open,
+            _ => Hidden,
+        },
+        ("GET", "/cases/{id}/receipt") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "window" | "other" => Open,
+            _ => Hidden,
+        },
         // a window's QR code and card: the supervisor, for windows of the tenant (the other
         // tenant's unit is an office, not a window: 404 for its supervisor too)
         ("GET", "/windows/{id}/qr.svg")
@@ -645,6 +657,7 @@ struct Fixture {
     findings: BTreeMap<&'static str, String>,
     appeals: BTreeMap<&'static str, String>,
     bad_ratings: BTreeMap<&'static str, String>,
+    cases: BTreeMap<&'static str, String>,
     windows: BTreeMap<&'static str, String>,
     /// The rating link token of the own window.
     rating_token: String,
@@ -681,6 +694,8 @@ impl Fixture {
             &self.findings[key]
         } else if path.contains("/appeals/") {
             &self.appeals[key]
+        } else if path.starts_with("/cases/") {
+            &self.cases[key]
         } else if path.contains("/bad-ratings/") {
             &self.bad_ratings[key]
         } else if path.starts_with("/windows/") {
@@ -1227,6 +1242,75 @@ async fn fixture(app: &TestApp) -> Fixture {
         ),
         ("foreign", bad_of(other.id.clone(), ids[0].clone()).await),
     ]);
+    // a completed case of each tenant (two of the demo's)
+    let case_of = |tenant_id: String, unit_id: String, number: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let ctx = AuditCtx::cli();
+            store
+                .save_service_item(
+                    &ctx,
+                    &tenant_id,
+                    &store::service::ServiceItem {
+                        code: "POLICY-1".into(),
+                        name: "测试事项".into(),
+                        unit_id: unit_id.clone(),
+                        category: String::new(),
+                        levels: vec![domain::service::HandlingLevel::District],
+                        promised_days: 1,
+                        legal_days: 5,
+                        max_visits: 1,
+                        materials: String::new(),
+                        online: false,
+                        active: true,
+                    },
+                )
+                .await
+                .unwrap();
+            let received: chrono::DateTime<chrono::Utc> = "2026-11-27T01:00:00Z".parse().unwrap();
+            match store
+                .ingest_cases(
+                    &ctx,
+                    &tenant_id,
+                    &[store::service::NewCase {
+                        number: number.into(),
+                        item_code: "POLICY-1".into(),
+                        unit_id,
+                        window_id: None,
+                        staff_id: None,
+                        enterprise_uscc: None,
+                        level: domain::service::HandlingLevel::District,
+                        channel: "window".into(),
+                        status: domain::service::CaseStatus::Completed,
+                        visits: 1,
+                        result: String::new(),
+                        received_at: received,
+                        completed_at: Some(received),
+                    }],
+                )
+                .await
+                .unwrap()
+                .remove(0)
+            {
+                store::service::CaseOutcome::Created(id) => id,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let cases = BTreeMap::from([
+        (
+            "own",
+            case_of(tenant.id.clone(), own_unit.clone(), "P-1").await,
+        ),
+        (
+            "sibling",
+            case_of(tenant.id.clone(), sibling_unit.clone(), "P-2").await,
+        ),
+        (
+            "foreign",
+            case_of(other.id.clone(), ids[0].clone(), "P-3").await,
+        ),
+    ]);
     let windows = BTreeMap::from([
         ("own", unit("ZWFW-01")),
         ("sibling", unit("ZWFW-02")),
@@ -1240,6 +1324,7 @@ async fn fixture(app: &TestApp) -> Fixture {
     let own_account = account("street").await;
     let sibling_account = account("window").await;
     Fixture {
+        cases,
         bad_ratings,
         windows,
         rating_token,

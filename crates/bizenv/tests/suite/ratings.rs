@@ -14,6 +14,7 @@ db_tests!(
     bad_rating_input_changes_nothing,
     running_totals_equal_a_recount_after_random_changes,
     the_demo_plants_a_double_fall_in_the_last_full_month,
+    the_window_records_a_case_and_the_limits_are_the_supervisors,
     an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures,
 );
 
@@ -275,7 +276,7 @@ async fn a_qr_bad_rating_is_verified_rectified_called_back_and_closed(backend: B
 
 async fn cases_arrive_in_batches_and_are_rated_through_their_receipt(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
-    let (supervisor, _) = desk(&app, "2026-11-02 09:00").await;
+    let (supervisor, _) = desk(&app, "2026-11-06 12:00").await;
     let spj = supervisor.unit_id("SPJ").await;
     let window = supervisor.unit_id("ZWFW-03").await;
     let (status, item) = supervisor
@@ -330,7 +331,7 @@ async fn cases_arrive_in_batches_and_are_rated_through_their_receipt(backend: Ba
     assert_eq!(line["average_days"], 2.5);
 
     // the receipt's token rates the case: once, within 5 working days of completion
-    let (supervisor, _) = desk(&app, "2026-11-06 10:00").await;
+    let (supervisor, _) = desk(&app, "2026-11-06 12:30").await;
     let case_id = answer["results"][0]["id"].as_str().unwrap();
     let token = app
         .sql_rows(&format!(
@@ -372,13 +373,7 @@ async fn cases_arrive_in_batches_and_are_rated_through_their_receipt(backend: Ba
         .await;
     assert_eq!(bad, [["withdrawn"]]);
     let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
-    assert_eq!(
-        app.store
-            .rating_totals(&tenant.id, None, "2000-01", "2999-12")
-            .await
-            .unwrap(),
-        app.store.recount_rating_totals(&tenant.id).await.unwrap()
-    );
+    assert_totals_recount(&app, &tenant.id).await;
     // after the rating window (completed Tue 11-03; 5 working days → Tue 11-10) no change
     app.clock.set(at("2026-11-11 09:00"));
     let (status, page) = rate(
@@ -556,10 +551,7 @@ async fn running_totals_equal_a_recount_after_random_changes(backend: Backend) {
         .rating_totals(&tenant.id, None, "2000-01", "2999-12")
         .await
         .unwrap();
-    assert_eq!(
-        totals,
-        app.store.recount_rating_totals(&tenant.id).await.unwrap()
-    );
+    assert_totals_recount(&app, &tenant.id).await;
     assert!(
         totals.iter().any(|t| t.month == "2026-10") && totals.iter().any(|t| t.month == "2026-11")
     );
@@ -709,4 +701,149 @@ async fn an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures(
         ))
         .await;
     assert!(open.is_empty(), "{open:?}");
+}
+
+async fn the_window_records_a_case_and_the_limits_are_the_supervisors(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, spj) = desk(&app, "2026-11-02 09:00").await;
+    // the window (综合受理1号窗口, staffed by 行政审批服务局) records a case on its page
+    let window = app.demo_user("window").await;
+    let (status, form) = window.get_text("/cases/new").await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("企业设立登记"),
+        "the demo's items are offered"
+    );
+    let response = window
+        .post_form(
+            "/cases/new",
+            &[
+                ("csrf_token", &window.csrf_token),
+                ("item_code", "SB-001"),
+                ("status", "completed"),
+                ("visits", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let receipt = response.headers()["location"].to_str().unwrap().to_owned();
+    let (status, page) = window.get_text(&receipt).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/rate/") && page.contains("<svg"), "{page}");
+    let case_id = receipt
+        .trim_start_matches("/cases/")
+        .trim_end_matches("/receipt");
+    let row = app
+        .sql_rows(&format!(
+            "SELECT c.level, u.code, w.code, c.status FROM service_case c JOIN unit u ON u.id = c.unit_id \
+             JOIN unit w ON w.id = c.window_id WHERE c.id = '{case_id}'"
+        ))
+        .await;
+    assert_eq!(row, [["district", "SPJ", "ZWFW-01", "completed"]]);
+    // the window's rating device rates its own window and cases only, as a device
+    let own = window.unit_id("ZWFW-01").await;
+    let other = window.unit_id("ZWFW-02").await;
+    for (target, channel, expected) in [
+        (&other, "device", 422),
+        (&own, "qr", 422),
+        (&own, "device", 200),
+    ] {
+        let (status, body) = window
+            .post_json(
+                "/api/v1/ratings",
+                &json!({"target": "window", "target_id": target, "channel": channel, "process": 5, "result": 5}),
+                true,
+            )
+            .await;
+        assert_eq!(status, expected, "{channel}: {body}");
+    }
+    let (status, answer) = window
+        .post_json(
+            "/api/v1/cases",
+            &json!({"cases": [{"number": "W-9", "item_code": "SB-001", "unit_id": supervisor.unit_id("SPJ").await,
+                "window_id": other, "status": "received", "received_at": "2026-11-02T01:00:00Z"}]}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["results"][0]["field"], "window_id", "{answer}");
+    // bad input: no item, visits not a number — a message and nothing stored
+    let before = count(&app, "service_case").await;
+    for fields in [
+        vec![("item_code", ""), ("status", "completed"), ("visits", "1")],
+        vec![
+            ("item_code", "SB-001"),
+            ("status", "completed"),
+            ("visits", "很多"),
+        ],
+        vec![("item_code", "SB-001"), ("status", "done"), ("visits", "1")],
+    ] {
+        let mut fields = fields;
+        fields.push(("csrf_token", &window.csrf_token));
+        let response = window.post_form("/cases/new", &fields).await;
+        assert_eq!(response.status().as_u16(), 422, "{fields:?}");
+        assert!(response.text().await.unwrap().contains("field-error"));
+    }
+    assert_eq!(count(&app, "service_case").await, before);
+
+    // the limits: the supervisor's; a new valid decision's rectification follows them
+    let (status, _) = spj.get_json("/api/v1/rating-limits").await;
+    assert_eq!(status, 404);
+    let (status, _) = supervisor
+        .send_json("PUT", "/api/v1/rating-limits", json!({"rectify_days": 0}))
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = supervisor
+        .send_json(
+            "PUT",
+            "/api/v1/rating-limits",
+            json!({"rectify_days": 15, "nonsense": 1}),
+        )
+        .await;
+    assert!((400..500).contains(&status));
+    let (status, limits) = supervisor
+        .send_json("PUT", "/api/v1/rating-limits", json!({"rectify_days": 15}))
+        .await;
+    assert_eq!(status, 200, "{limits}");
+    assert_eq!(limits["verify_days"], 1, "the others keep their defaults");
+    let id = bad(&supervisor, &supervisor.unit_id("SPJ").await, "十五天").await;
+    let body = ok_step(&supervisor, &id, "valid", "").await;
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let calendar = app.store.calendar().await.unwrap();
+    let hours = app.store.working_hours(&tenant.id).await.unwrap();
+    let expected = calendar
+        .due_after_working_days(&hours, at("2026-11-02 09:00"), 15)
+        .unwrap()
+        .value;
+    assert_eq!(
+        body["bad"]["due_at"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap(),
+        expected
+    );
+}
+
+/// The running totals — per item and the units' roll-ups — equal a recount of the ratings.
+async fn assert_totals_recount(app: &TestApp, tenant_id: &str) {
+    for rollup in [false, true] {
+        let kept = if rollup {
+            app.store
+                .rating_totals(tenant_id, None, "2000-01", "2999-12")
+                .await
+        } else {
+            app.store
+                .rating_item_totals(tenant_id, None, "2000-01", "2999-12")
+                .await
+        };
+        assert_eq!(
+            kept.unwrap(),
+            app.store
+                .recount_rating_totals(tenant_id, rollup)
+                .await
+                .unwrap(),
+            "roll-up: {rollup}"
+        );
+    }
 }

@@ -123,6 +123,9 @@ CREATE TABLE rating_total (
     PRIMARY KEY (tenant_id, unit_id, month, item_code, channel)
 );
 
+-- the units' roll-ups (item_code '*'), what dashboards read
+CREATE INDEX rating_total_rollup ON rating_total (tenant_id, item_code, month);
+
 CREATE TABLE bad_rating (
     tenant_id        TEXT NOT NULL,
     rating_id        TEXT NOT NULL,
