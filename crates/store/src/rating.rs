@@ -275,6 +275,13 @@ struct RatingRow {
     bad_created_at: Option<DateTime<Utc>>,
 }
 
+/// The conditions of a bad-rating list: tenant ($1), units ($2), states ($3), overdue only ($4)
+/// as of $5.
+const BAD_FILTER: &str = "b.tenant_id = $1 AND ($2 IS NULL OR ',' || $2 || ',' LIKE '%,' || b.unit_id || ',%') \
+     AND ($3 IS NULL OR ',' || $3 || ',' LIKE '%,' || b.state || ',%') \
+     AND (NOT $4 OR EXISTS (SELECT 1 FROM deadline d WHERE d.tenant_id = b.tenant_id AND d.record_type = 'bad_rating' \
+       AND d.record_id = b.rating_id AND d.open AND d.due_at < $5))";
+
 const COLUMNS: &str = "r.id, r.target, r.case_id, r.window_id, r.staff_id, r.unit_id, r.item_code, r.channel, r.process, \
      r.result, r.reasons, r.comment, (r.rater_name_enc IS NOT NULL OR r.rater_phone_enc IS NOT NULL) AS has_rater, \
      (r.rater_phone_enc IS NOT NULL) AS has_phone, r.flags, \
@@ -1032,11 +1039,7 @@ impl Store {
         let rows = with_pool!(self, pool => {
             sqlx::query_as::<_, RatingRow>(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM bad_rating b JOIN rating r ON r.tenant_id = b.tenant_id AND r.id = b.rating_id \
-                 WHERE b.tenant_id = $1 AND ($2 IS NULL OR ',' || $2 || ',' LIKE '%,' || b.unit_id || ',%') \
-                 AND ($3 IS NULL OR ',' || $3 || ',' LIKE '%,' || b.state || ',%') \
-                 AND (NOT $4 OR EXISTS (SELECT 1 FROM deadline d WHERE d.tenant_id = b.tenant_id AND d.record_type = 'bad_rating' \
-                   AND d.record_id = b.rating_id AND d.open AND d.due_at < $5)) \
-                 ORDER BY b.created_at, b.rating_id LIMIT $6"
+                 WHERE {BAD_FILTER} ORDER BY b.created_at, b.rating_id LIMIT $6"
             )))
             .bind(tenant_id)
             .bind(&units)
@@ -1057,6 +1060,44 @@ impl Store {
                 r.into_rating(d)
             })
             .collect()
+    }
+
+    /// How many bad ratings `filter` selects.
+    pub async fn count_bad_ratings(&self, tenant_id: &str, filter: &BadFilter) -> Result<i64> {
+        let units = filter.unit_ids.as_ref().map(|u| u.join(","));
+        let states: Vec<&str> = filter.states.iter().map(|s| s.as_str()).collect();
+        let states = (!states.is_empty()).then(|| states.join(","));
+        let now = self.clock.now();
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM bad_rating b WHERE {BAD_FILTER} AND $6 = $6"
+            )))
+            .bind(tenant_id)
+            .bind(&units)
+            .bind(&states)
+            .bind(filter.overdue)
+            .bind(now)
+            .bind(0_i64)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(n)
+    }
+
+    /// Whether the one objection may still be lodged: within its working days of the valid
+    /// decision.
+    pub async fn objection_open(&self, tenant_id: &str, bad: &BadRating) -> Result<bool> {
+        let Some(at) = bad.valid_at else {
+            return Ok(false);
+        };
+        let limits = self.rating_limits(tenant_id).await?;
+        let calendar = self.calendar().await?;
+        let hours = self.working_hours(tenant_id).await?;
+        let due = calendar
+            .due_after_working_days(&hours, at, limits.objection_days)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?
+            .value;
+        Ok(self.clock.now() <= due)
     }
 
     /// The rater's name and phone, for the supervisor's call; the reading is audited.
@@ -1121,15 +1162,7 @@ impl Store {
         let limits = self.rating_limits(tenant_id).await?;
         let calendar = self.calendar().await?;
         let hours = self.working_hours(tenant_id).await?;
-        let objection_open = match bad.valid_at {
-            Some(at) => {
-                now <= calendar
-                    .due_after_working_days(&hours, at, limits.objection_days)
-                    .map_err(|e| StoreError::Other(anyhow::anyhow!("{e}")))?
-                    .value
-            }
-            None => false,
-        };
+        let objection_open = self.objection_open(tenant_id, &bad).await?;
         let facts = BadFacts {
             anonymous: bad.anonymous,
             objections: bad.objections,

@@ -368,8 +368,8 @@ struct DashboardPage {
     cases: Vec<CaseLine>,
     /// The 12-month trend as an SVG drawing (server-side; escaped numbers only).
     trend: Trend,
-    open_bad: usize,
-    overdue_bad: usize,
+    open_bad: i64,
+    overdue_bad: i64,
     may_queue: bool,
 }
 
@@ -484,16 +484,8 @@ async fn dashboard_page(
             },
         )?;
         (
-            state
-                .store
-                .bad_ratings(r.tenant(), &open, 10_000)
-                .await?
-                .len(),
-            state
-                .store
-                .bad_ratings(r.tenant(), &overdue, 10_000)
-                .await?
-                .len(),
+            state.store.count_bad_ratings(r.tenant(), &open).await?,
+            state.store.count_bad_ratings(r.tenant(), &overdue).await?,
         )
     } else {
         (0, 0)
@@ -648,6 +640,7 @@ async fn bad_detail(
     let x = r.bad(state, id).await?;
     let bad = x.bad.clone().ok_or_else(Error::not_found)?;
     let actor = r.actor(&x);
+    let objection_open = state.store.objection_open(r.tenant(), &bad).await?;
     let actions = BadAction::ALL
         .iter()
         .copied()
@@ -657,7 +650,7 @@ async fn bad_detail(
             let facts = domain::rating::BadFacts {
                 anonymous: bad.anonymous,
                 objections: bad.objections,
-                objection_open: true,
+                objection_open,
                 reworks: bad.reworks,
             };
             domain::rating::next_bad(bad.state, *a, facts).is_ok()

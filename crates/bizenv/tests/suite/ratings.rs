@@ -692,7 +692,12 @@ async fn an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures(
     // after the objection window (2 working days from the valid decision) no objection
     let third = bad(&supervisor, &spj_id, "第三条").await;
     ok_step(&supervisor, &third, "valid", "").await;
+    let offered = |page: &str| page.contains("value=\"object\"");
+    let (_, page) = spj.get_text(&format!("/bad-ratings/{third}")).await;
+    assert!(offered(&page), "the unit may object now");
     let (_, spj) = desk(&app, "2026-11-06 09:00").await;
+    let (_, page) = spj.get_text(&format!("/bad-ratings/{third}")).await;
+    assert!(!offered(&page), "no objection offered after its window");
     let (status, body) = step(&spj, &third, "object", "晚了").await;
     assert_eq!(status, 409, "{body}");
     let open = app
