@@ -641,8 +641,13 @@ async fn run_ratings(
     let tenant = store.create_tenant(&ctx, "999996", "基准测试区").await?;
     let departments = forty_departments(&store, &ctx, &tenant.id).await?;
     let cores = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let mode = if sqlite {
+        "（WAL，synchronous=FULL）"
+    } else {
+        ""
+    };
     println!(
-        "好差评基准：逐条评价 {intake} 条，批量 {bulk} 条，{}（SQLite：WAL，synchronous=FULL），{cores} 核",
+        "好差评基准：逐条评价 {intake} 条，批量 {bulk} 条，{}{mode}，{cores} 核",
         store.backend()
     );
 
