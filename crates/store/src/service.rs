@@ -656,3 +656,153 @@ impl Store {
         Ok(out)
     }
 }
+
+/// The columns of a case file (CSV or XLSX), as the provincial platform's export names them;
+/// the first five are required.
+pub const CASE_COLUMNS_IN_FILE: [&str; 12] = [
+    "办件编号",
+    "事项编码",
+    "办理单位编码",
+    "办件状态",
+    "受理时间",
+    "办结时间",
+    "窗口编码",
+    "办理层级",
+    "受理渠道",
+    "跑动次数",
+    "申请企业统一社会信用代码",
+    "办理结果",
+];
+
+/// The file column a field of [`NewCase`] comes from.
+fn column_of(field: &str) -> &'static str {
+    let c = &CASE_COLUMNS_IN_FILE;
+    match field {
+        "number" => c[0],
+        "item_code" => c[1],
+        "unit_id" => c[2],
+        "status" => c[3],
+        "received_at" => c[4],
+        "completed_at" => c[5],
+        "window_id" => c[6],
+        "level" => c[7],
+        "channel" => c[8],
+        "visits" => c[9],
+        "enterprise_uscc" => c[10],
+        "result" => c[11],
+        _ => "",
+    }
+}
+
+/// A Beijing time written `YYYY-MM-DD HH:MM[:SS]` (or with a `T`).
+fn beijing_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim().replace('T', " ");
+    let naive = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M"))
+        .ok()?;
+    naive
+        .and_local_timezone(domain::calendar::shanghai())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl Store {
+    /// Imports a case file (CSV or XLSX read into a [`crate::import::Table`]): every row is
+    /// taken on its own like a case of [`Self::ingest_cases`] — created, updated by its number
+    /// or unchanged — and every bad row is reported with its row, column and reason while the
+    /// good rows land.
+    pub async fn import_cases(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        table: &crate::import::Table,
+    ) -> Result<crate::import::ImportReport> {
+        table.require(&CASE_COLUMNS_IN_FILE[..5])?;
+        let units = self.units(tenant_id).await?;
+        let unit_by_code = |code: &str| units.iter().find(|u| u.code == code).map(|u| u.id.clone());
+        let mut report = crate::import::ImportReport::default();
+        for record in table.records() {
+            let c = &CASE_COLUMNS_IN_FILE;
+            let parsed = (|| {
+                let unit_id = unit_by_code(record.get(c[2]))
+                    .ok_or_else(|| record.error(c[2], "没有这个单位编码"))?;
+                let window_id = match record.get(c[6]) {
+                    "" => None,
+                    code => Some(
+                        unit_by_code(code).ok_or_else(|| record.error(c[6], "没有这个窗口编码"))?,
+                    ),
+                };
+                let status = record
+                    .get(c[3])
+                    .parse::<CaseStatus>()
+                    .map_err(|e| record.error(c[3], e))?;
+                let received_at = beijing_time(record.get(c[4]))
+                    .ok_or_else(|| record.error(c[4], "时间应写作 YYYY-MM-DD HH:MM（北京时间）"))?;
+                let completed_at = match record.get(c[5]) {
+                    "" => None,
+                    text => Some(beijing_time(text).ok_or_else(|| {
+                        record.error(c[5], "时间应写作 YYYY-MM-DD HH:MM（北京时间）")
+                    })?),
+                };
+                let level = match record.get(c[7]) {
+                    "" => HandlingLevel::District,
+                    text => text
+                        .parse::<HandlingLevel>()
+                        .map_err(|e| record.error(c[7], e))?,
+                };
+                let channel = match record.get(c[8]) {
+                    "" => "window",
+                    text => CASE_CHANNELS
+                        .iter()
+                        .find(|(code, label)| *code == text || *label == text)
+                        .map(|(code, _)| *code)
+                        .ok_or_else(|| record.error(c[8], "受理渠道应为 窗口、网上 或 邮寄"))?,
+                };
+                let visits = match record.get(c[9]) {
+                    "" => 1,
+                    text => text
+                        .parse::<u32>()
+                        .map_err(|_| record.error(c[9], "跑动次数应为 0 至 50 的整数"))?,
+                };
+                Ok::<_, crate::import::RowError>(NewCase {
+                    number: record.get(c[0]).to_owned(),
+                    item_code: record.get(c[1]).to_owned(),
+                    unit_id,
+                    window_id,
+                    staff_id: None,
+                    enterprise_uscc: Some(record.get(c[10]).to_owned()).filter(|u| !u.is_empty()),
+                    level,
+                    channel: channel.to_owned(),
+                    status,
+                    visits,
+                    result: record.get(c[11]).to_owned(),
+                    received_at,
+                    completed_at,
+                })
+            })();
+            let case = match parsed {
+                Ok(case) => case,
+                Err(e) => {
+                    report.errors.push(e);
+                    continue;
+                }
+            };
+            match self.ingest_case(ctx, tenant_id, &case).await {
+                Ok(CaseOutcome::Created(_)) => report.created += 1,
+                Ok(CaseOutcome::Updated(_)) => report.updated += 1,
+                Ok(CaseOutcome::Unchanged(_)) => report.unchanged += 1,
+                Ok(CaseOutcome::Refused { field, message }) => {
+                    report.errors.push(record.error(column_of(field), message))
+                }
+                Err(StoreError::InvalidField { field, message }) => {
+                    report.errors.push(record.error(column_of(field), message))
+                }
+                Err(StoreError::Conflict(message)) => {
+                    report.errors.push(record.error(c[0], message))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+}

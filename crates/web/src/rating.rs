@@ -7,6 +7,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::handler::Handler;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use domain::rating::{BadAction, BadActor, BadState, Channel, Reason, Tally};
 use domain::service::{CaseStatus, HandlingLevel};
@@ -29,6 +30,10 @@ pub(crate) fn api() -> Routes {
         .get("/api/v1/service-items", list_items)
         .post("/api/v1/service-items", save_item)
         .post("/api/v1/cases", ingest_cases)
+        .post(
+            "/api/v1/cases/import",
+            import_cases.layer(crate::import::body_limit()),
+        )
         .get("/api/v1/cases/figures", case_figures)
         .post("/api/v1/ratings", create_rating)
         .get("/api/v1/ratings/figures", rating_figures)
@@ -341,6 +346,42 @@ async fn ingest_cases(
     }
     let refused = results.iter().filter(|r| r["outcome"] == "refused").count();
     Ok(Json(json!({"results": results, "refused": refused})))
+}
+
+/// `POST /api/v1/cases/import`: the provincial platform's export (CSV in UTF-8 or GB18030, or
+/// XLSX) as the raw body; every bad row answered with its row, column and reason, the good
+/// rows landed (the supervisor).
+async fn import_cases(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<store::import::ImportReport>> {
+    let user = visible_to(user, Action::ManageRatings)?;
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Error::client(e.status(), "too_large", "文件太大")
+        } else {
+            Error::bad_request("无法读取请求体")
+        }
+    })?;
+    let claimed = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(store::enterprise_import::FileKind::from_media_type)
+        .unwrap_or(store::enterprise_import::FileKind::Unknown);
+    let table = store::enterprise_import::read_enterprise_file(&body, claimed).map_err(|e| {
+        Error::field(
+            "file",
+            e.to_string().trim_start_matches("invalid: ").to_owned(),
+        )
+    })?;
+    Ok(Json(
+        state
+            .store
+            .import_cases(&user.audit(), &user.tenant.id, &table)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -854,6 +895,15 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
             "completed_at": {"type": "string", "format": "date-time"}}}}}}),
     );
     paths.insert("/api/v1/cases".into(), json!({"post": cases}));
+    let mut import = crate::import::openapi_operation(
+        "cases (the supervisor)",
+        &store::service::CASE_COLUMNS_IN_FILE.join(", "),
+    );
+    import["description"] = json!(
+        "Import cases from CSV (UTF-8 with or without BOM, or GB18030) or XLSX sent as the raw body; upsert by 办件编号; \
+         times in Beijing time as YYYY-MM-DD HH:MM. 200 with the counts and every refused row (row, column, reason)."
+    );
+    paths.insert("/api/v1/cases/import".into(), json!({"post": import}));
     paths.insert(
         "/api/v1/cases/figures".into(),
         json!({"get": operation("One-visit rate, on-time rate and average working days of completed cases.",

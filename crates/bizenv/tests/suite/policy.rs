@@ -585,6 +585,7 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             _ => Hidden,
         },
         ("POST", "/api/v1/service-items")
+        | ("POST", "/api/v1/cases/import")
         | ("GET", "/api/v1/rating-limits")
         | ("PUT", "/api/v1/rating-limits") => match user {
             "supervisor" | "other" => Open,

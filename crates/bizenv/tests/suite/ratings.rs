@@ -15,6 +15,7 @@ db_tests!(
     running_totals_equal_a_recount_after_random_changes,
     the_demo_plants_a_double_fall_in_the_last_full_month,
     the_window_records_a_case_and_the_limits_are_the_supervisors,
+    a_case_file_lands_its_good_rows_and_names_every_bad_one,
     an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures,
 );
 
@@ -851,4 +852,59 @@ async fn assert_totals_recount(app: &TestApp, tenant_id: &str) {
             "roll-up: {rollup}"
         );
     }
+}
+
+async fn a_case_file_lands_its_good_rows_and_names_every_bad_one(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, spj) = desk(&app, "2026-11-06 12:00").await;
+    let csv = "办件编号,事项编码,办理单位编码,办件状态,受理时间,办结时间,窗口编码,跑动次数\n\
+               IMP-1,SB-001,RSJ,办结,2026-11-02 09:30,2026-11-03 10:00,ZWFW-08,1\n\
+               IMP-2,SB-001,RSJ,完成,2026-11-02 09:30,,,1\n\
+               IMP-3,NOPE,RSJ,受理,2026-11-02 09:30,,,1\n\
+               IMP-4,SB-001,RSJ,受理,2026-11-31 09:30,,,1\n\
+               IMP-5,SB-001,XX,受理,2026-11-02 09:30,,,1\n\
+               IMP-6,SB-001,RSJ,受理,2026-11-02 09:30,,,两次\n";
+    let post = |user: &TestUser, body: &'static str| {
+        let user = user.clone();
+        async move {
+            user.post_body("/api/v1/cases/import", "text/csv", body.as_bytes().to_vec())
+                .await
+        }
+    };
+    let (status, _) = post(&spj, csv).await;
+    assert_eq!(status, 404, "the unit does not import cases");
+    let before = count(&app, "service_case").await;
+    let (status, report) = post(&supervisor, csv).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["created"], 1, "{report}");
+    let errors: Vec<(i64, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap(),
+                e["column"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "办件状态".to_owned()),
+            (4, "事项编码".to_owned()),
+            (5, "受理时间".to_owned()),
+            (6, "办理单位编码".to_owned()),
+            (7, "跑动次数".to_owned()),
+        ]
+    );
+    assert_eq!(count(&app, "service_case").await, before + 1);
+    // the same file again: unchanged
+    let (_, again) = post(&supervisor, csv).await;
+    assert_eq!(again["unchanged"], 1, "{again}");
+    assert_eq!(again["created"], 0);
+    // a file without a required column changes nothing
+    let (status, _) = post(&supervisor, "办件编号,事项编码\nIMP-9,SB-001\n").await;
+    assert_eq!(status, 422);
+    assert_eq!(count(&app, "service_case").await, before + 1);
 }
