@@ -31,8 +31,9 @@ pub const BURST_RATINGS: i64 = 3;
 /// The burst window in minutes.
 pub const BURST_MINUTES: i64 = 10;
 
-/// A new rating link token: 128 random bits, hex (a QR code's link; looked up, never parsed).
-pub(crate) fn link_token() -> String {
+/// 128 random bits as hex: a rating link's token (looked up, never parsed), a rating
+/// device's id.
+pub fn link_token() -> String {
     hex::encode(crate::crypto::random_bytes::<16>())
 }
 

@@ -1179,7 +1179,8 @@ struct FigureLine {
     score_value: Option<f64>,
 }
 
-fn percent(rate: Option<f64>) -> String {
+/// A rate as a percentage with one decimal, "—" without a denominator.
+pub(crate) fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
 

@@ -426,12 +426,6 @@ pub(crate) fn period(
     Ok((from, to))
 }
 
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(domain::calendar::shanghai()).single())
-        .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
-}
-
 async fn case_figures(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -449,8 +443,8 @@ async fn case_figures(
             r.tenant(),
             by,
             r.scope(),
-            start_of(from),
-            start_of(to + chrono::Duration::days(1)),
+            crate::appeal::day_start(from),
+            crate::appeal::day_start(to + chrono::Duration::days(1)),
         )
         .await?;
     let items: Vec<Value> = rows

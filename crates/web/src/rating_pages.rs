@@ -17,6 +17,7 @@ use domain::org::UnitKind;
 use domain::rating::{BadAction, BadState, Channel, Level, Reason};
 use store::rating::{NewRating, Rating, RatingTarget};
 
+use crate::appeal_pages::percent;
 use crate::auth::{MaybeUser, PageUser, PublicAudit};
 use crate::error::{Error, PageError, Result};
 use crate::list::local_minute;
@@ -233,7 +234,7 @@ async fn rate_form(
     page.comment = form_value(&form, "comment");
     page.name = form_value(&form, "rater_name");
     page.phone = form_value(&form, "rater_phone");
-    let device = device_of(&headers).unwrap_or_else(hex_token);
+    let device = device_of(&headers).unwrap_or_else(store::rating::link_token);
     let stored = async {
         let process = score_of(&form, "process")?;
         let result = score_of(&form, "result")?;
@@ -306,13 +307,6 @@ async fn rate_form(
     Ok(response)
 }
 
-fn hex_token() -> String {
-    store::crypto::random_bytes::<16>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 // ---- the dashboard ------------------------------------------------------------------------
 
 /// A line of the dashboard's table.
@@ -325,10 +319,6 @@ struct DashLine {
     result_index: String,
     index: String,
     bad: u64,
-}
-
-fn percent(r: Option<f64>) -> String {
-    r.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
 
 fn one_decimal(r: Option<f64>) -> String {
@@ -450,20 +440,14 @@ async fn dashboard_page(
         .rev()
         .map(|n| months_back(to, n).format("%Y-%m").to_string())
         .collect();
-    let start = |d: chrono::NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(domain::calendar::shanghai()).single())
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .ok_or_else(|| Error::bad_param("from", "日期无效"))
-    };
     let cases = state
         .store
         .case_figures(
             r.tenant(),
             "unit",
             r.scope(),
-            start(from)?,
-            start(to + chrono::Duration::days(1))?,
+            crate::appeal::day_start(from),
+            crate::appeal::day_start(to + chrono::Duration::days(1)),
         )
         .await?;
     let may_queue = allows(&r.user.account, Action::ReadRatings);
@@ -997,7 +981,7 @@ async fn case_form(
                 "CK{}{}",
                 now.with_timezone(&domain::calendar::shanghai())
                     .format("%Y%m%d%H%M%S"),
-                &hex_token()[..4].to_uppercase()
+                &store::rating::link_token()[..4].to_uppercase()
             )
         } else {
             page.number.trim().to_owned()
