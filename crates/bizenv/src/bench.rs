@@ -164,6 +164,19 @@ pub async fn search(database_url: Option<String>, n: usize, queries: usize) -> a
     result
 }
 
+/// Prints the rate of `times.len()` operations done in `secs` and their p50 and p99 (ms).
+fn print_rate(what: &str, unit: &str, times: &mut [f64], secs: f64) {
+    times.sort_by(f64::total_cmp);
+    if !times.is_empty() {
+        println!(
+            "{what}：{:.0} {unit}/秒，p50 {:.1} ms，p99 {:.1} ms",
+            times.len() as f64 / secs,
+            percentile(times, 0.5),
+            percentile(times, 0.99)
+        );
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -507,16 +520,12 @@ async fn run_appeals(
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let secs = t.elapsed().as_secs_f64();
-    times.sort_by(f64::total_cmp);
-    if !times.is_empty() {
-        println!(
-            "逐件受理（含校验、加密、编号、派发时限、通知、时间线、审计，每件一个事务）：{:.0} 件/秒，p50 {:.1} ms，p99 {:.1} ms",
-            intake as f64 / secs,
-            percentile(&times, 0.5),
-            percentile(&times, 0.99)
-        );
-    }
+    print_rate(
+        "逐件受理（含校验、加密、编号、派发时限、通知、时间线、审计，每件一个事务）",
+        "件",
+        &mut times,
+        t.elapsed().as_secs_f64(),
+    );
 
     // the bulk load: the unit's open queue among many others' closed appeals
     let mut rng = Rng(0x5851_f42d_4c95_7f2d);
@@ -683,16 +692,12 @@ async fn run_ratings(
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let secs = t.elapsed().as_secs_f64();
-    times.sort_by(f64::total_cmp);
-    if !times.is_empty() {
-        println!(
-            "逐条评价（含校验、加密、防刷、累计值、差评流程与时限、审计，每条一个事务）：{:.0} 条/秒，p50 {:.1} ms，p99 {:.1} ms",
-            intake as f64 / secs,
-            percentile(&times, 0.5),
-            percentile(&times, 0.99)
-        );
-    }
+    print_rate(
+        "逐条评价（含校验、加密、防刷、累计值、差评流程与时限、审计，每条一个事务）",
+        "条",
+        &mut times,
+        t.elapsed().as_secs_f64(),
+    );
     if sqlite {
         // the reference: fsync'd single-row inserts, nothing else
         use sqlx::ConnectOptions;
