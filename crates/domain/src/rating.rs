@@ -137,6 +137,37 @@ pub fn is_bad_rating(process: Level, result: Level) -> bool {
 /// Longest comment, in characters.
 pub const COMMENT_MAX_CHARS: usize = 500;
 
+/// A burst: this many ratings from one device within [`BURST_MINUTES`] are flagged.
+pub const BURST_RATINGS: u64 = 3;
+/// The burst window in minutes.
+pub const BURST_MINUTES: i64 = 10;
+
+/// The anti-gaming flags of a new rating: `burst` when, with it, the device gave
+/// [`BURST_RATINGS`] ratings within [`BURST_MINUTES`] (`earlier_from_device`: those before
+/// it); `own_staff` when the rater's phone is a staff member's of the rated window or unit.
+pub fn flags(earlier_from_device: u64, own_staff: bool) -> Vec<&'static str> {
+    let mut flags = Vec::new();
+    if earlier_from_device + 1 >= BURST_RATINGS {
+        flags.push("burst");
+    }
+    if own_staff {
+        flags.push("own_staff");
+    }
+    flags
+}
+
+/// What a window's rating device may send: ratings of its own window and that window's cases
+/// (`own_target`), through the `device` channel.
+pub fn check_device_rating(channel: Channel, own_target: bool) -> Result<(), FieldRefusal> {
+    if !own_target {
+        return refuse("target_id", "窗口评价器只能评价本窗口及其办件");
+    }
+    if channel != Channel::Device {
+        return refuse("channel", "窗口评价器的评价渠道应为 device（窗口评价器）");
+    }
+    Ok(())
+}
+
 /// Checks a rating's reasons and comment: reasons only on a bad rating, none twice; the
 /// comment at most [`COMMENT_MAX_CHARS`] characters.
 pub fn check_rating(
@@ -525,6 +556,31 @@ pub fn check_bad_actor(action: BadAction, actor: BadActor) -> Result<(), FieldRe
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_third_rating_from_one_device_in_the_window_is_a_burst() {
+        assert!(flags(0, false).is_empty());
+        assert!(flags(1, false).is_empty());
+        assert_eq!(flags(2, false), ["burst"]);
+        assert_eq!(flags(0, true), ["own_staff"]);
+        assert_eq!(flags(5, true), ["burst", "own_staff"]);
+    }
+
+    #[test]
+    fn a_window_device_rates_its_own_window_through_the_device_channel() {
+        assert!(check_device_rating(Channel::Device, true).is_ok());
+        assert_eq!(
+            check_device_rating(Channel::Device, false)
+                .unwrap_err()
+                .field,
+            "target_id"
+        );
+        assert_eq!(
+            check_device_rating(Channel::Qr, true).unwrap_err().field,
+            "channel"
+        );
+    }
+
     use super::BadAction as A;
     use super::BadRefusal as R;
     use super::BadState as S;

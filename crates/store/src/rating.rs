@@ -26,11 +26,6 @@ use crate::{Result, Store, StoreError, new_id};
 /// The tenant setting holding the bad-rating limits (JSON of `domain::rating::BadLimits`).
 pub const LIMITS_SETTING: &str = "rating.limits";
 
-/// A burst: this many ratings from one device within [`BURST_MINUTES`] are flagged.
-pub const BURST_RATINGS: i64 = 3;
-/// The burst window in minutes.
-pub const BURST_MINUTES: i64 = 10;
-
 /// 128 random bits as hex: a rating link's token (looked up, never parsed), a rating
 /// device's id.
 pub fn link_token() -> String {
@@ -724,7 +719,8 @@ impl Store {
             .filter(|d| !d.is_empty())
             .map(|d| self.index.of(&format!("device:{d}")));
         let phone_index = phone.as_deref().map(|p| self.index.of(p));
-        let mut flags = Vec::new();
+        // what the anti-gaming rules of the domain look at
+        let (mut burst_before, mut own_staff) = (0u64, false);
         if new.public {
             let day_start = {
                 let local = now.with_timezone(&domain::calendar::shanghai());
@@ -749,7 +745,7 @@ impl Store {
                       AND COALESCE(staff_id, window_id, unit_id) = $6), \
                      (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $4)",
                 )
-                .bind(tenant_id).bind(&device).bind(day_start).bind(now - Duration::minutes(BURST_MINUTES))
+                .bind(tenant_id).bind(&device).bind(day_start).bind(now - Duration::minutes(domain::rating::BURST_MINUTES))
                 .bind(kind).bind(&target_id).bind(&phone_index)
                 .fetch_one(pool)
                 .await?
@@ -757,9 +753,7 @@ impl Store {
             if resolved.case_id.is_none() && (by_device > 0 || by_phone > 0) {
                 return Err(StoreError::Conflict("今天已经评价过，感谢您的参与".into()));
             }
-            if burst + 1 >= BURST_RATINGS {
-                flags.push("burst".to_owned());
-            }
+            burst_before = u64::try_from(burst).unwrap_or(0);
         }
         if let Some(index) = &phone_index {
             let own: i64 = with_pool!(self, pool => {
@@ -773,9 +767,7 @@ impl Store {
                 .fetch_one(pool)
                 .await?
             });
-            if own > 0 {
-                flags.push("own_staff".to_owned());
-            }
+            own_staff = own > 0;
         }
         let bad = process.is_bad() || result.is_bad();
         let anonymous = phone.is_none();
@@ -783,7 +775,7 @@ impl Store {
         let month = month_of(now);
         let reasons: Vec<&str> = new.reasons.iter().map(|r| r.as_str()).collect();
         let reasons = reasons.join(",");
-        let flags_text = flags.join(",");
+        let flags_text = domain::rating::flags(burst_before, own_staff).join(",");
         let sealed_name = name.as_deref().map(|n| self.cipher.encrypt(n));
         let name_index = name.as_deref().map(|n| self.index.of(n));
         let sealed_phone = phone.as_deref().map(|p| self.cipher.encrypt(p));

@@ -560,18 +560,8 @@ async fn create_rating(
                 .is_some_and(|c| c.window_id.as_deref() == Some(own.as_str())),
             RatingTarget::Staff(_) | RatingTarget::Department(_) => false,
         };
-        if !mine {
-            return Err(Error::field(
-                "target_id",
-                "窗口评价器只能评价本窗口及其办件",
-            ));
-        }
-        if channel != Channel::Device {
-            return Err(Error::field(
-                "channel",
-                "窗口评价器的评价渠道应为 device（窗口评价器）",
-            ));
-        }
+        domain::rating::check_device_rating(channel, mine)
+            .map_err(|r| Error::field(r.field, r.message))?;
     }
     let new = NewRating {
         target,

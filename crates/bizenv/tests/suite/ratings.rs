@@ -273,6 +273,16 @@ async fn a_qr_bad_rating_is_verified_rectified_called_back_and_closed(backend: B
             .unwrap_or(0)
     };
     assert_eq!(spj_line(&figures), spj_line(&before) + 1);
+    // the same device rating three windows within 10 minutes: the third is a burst
+    for code in ["ZWFW-02", "ZWFW-03", "ZWFW-14"] {
+        let (_, other) = window_token(&app, code).await;
+        let (status, _) = rate(&app, &other, device, &[("process", "5"), ("result", "5")]).await;
+        assert_eq!(status, 200);
+    }
+    let flagged = app
+        .sql_rows("SELECT flags FROM rating WHERE flags <> '' ORDER BY rated_at, id")
+        .await;
+    assert_eq!(flagged, [["burst"]]);
 }
 
 async fn cases_arrive_in_batches_and_are_rated_through_their_receipt(backend: Backend) {
