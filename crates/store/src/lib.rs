@@ -28,6 +28,7 @@ pub mod notice;
 pub mod notification;
 pub mod page;
 pub mod rating;
+pub mod rating_queue;
 pub mod reorg;
 pub mod service;
 pub mod staff;
@@ -38,6 +39,7 @@ pub mod token;
 pub mod unit;
 
 pub use db::{DatabaseUrl, Store};
+pub use rating_queue::RatingQueue;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

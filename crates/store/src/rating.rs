@@ -391,6 +391,7 @@ macro_rules! adjust_total {
 }
 
 /// The verification deadline a new bad rating opens, planned before its transaction.
+#[derive(Debug)]
 struct PlannedVerify {
     deadline_id: String,
     step: String,
@@ -440,7 +441,56 @@ macro_rules! open_bad {
     }};
 }
 
+/// The refusal of a second rating of a case.
+const ONE_PER_CASE: &str = "该办件已评价，每个办件只能评价一次";
+
+/// A rating checked, resolved and sealed by [`Store::prepare_rating`], waiting for its
+/// transaction.
+#[derive(Debug)]
+pub struct PreparedRating {
+    ctx: AuditCtx,
+    tenant_id: String,
+    id: String,
+    kind: TargetKind,
+    channel: Channel,
+    process: Level,
+    result: Level,
+    reasons: String,
+    comment: String,
+    sealed_name: Option<String>,
+    name_index: Option<String>,
+    sealed_phone: Option<String>,
+    phone_index: Option<String>,
+    device: Option<String>,
+    own_staff: bool,
+    public: Option<PublicLimits>,
+    month: String,
+    now: DateTime<Utc>,
+    verify: Option<PlannedVerify>,
+    resolved: Resolved,
+}
+
+impl PreparedRating {
+    /// The id the rating will have.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its tenant.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
+/// What the per-device and per-phone limits of a public rating count.
+#[derive(Debug)]
+struct PublicLimits {
+    day_start: DateTime<Utc>,
+    target_id: String,
+}
+
 /// Who the rated thing resolves to.
+#[derive(Debug)]
 struct Resolved {
     case_id: Option<String>,
     window_id: Option<String>,
@@ -667,16 +717,34 @@ impl Store {
         }
     }
 
-    /// Stores a rating: checked against the domain's rules, the case's rating window and
-    /// one-rating rule, the per-device and per-phone limits of public QR ratings; flagged for
-    /// bursts and staff rating their own window; the running totals updated and, for a bad
-    /// rating, its workflow opened with the verification deadline — all in one transaction.
+    /// Stores a rating: [`Store::prepare_rating`] then [`Store::write_ratings`] as a batch of
+    /// one (the server batches many through [`crate::RatingQueue`]).
     pub async fn create_rating(
         &self,
         ctx: &AuditCtx,
         tenant_id: &str,
         new: &NewRating,
     ) -> Result<Rating> {
+        let prepared = self.prepare_rating(ctx, tenant_id, new).await?;
+        let id = prepared.id.clone();
+        let mut outcomes = self.write_ratings(std::slice::from_ref(&prepared)).await?;
+        outcomes.pop().unwrap_or(Err(StoreError::NotFound))?;
+        self.rating(tenant_id, &id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Checks a rating against the domain's rules, the case's rating window and one-rating
+    /// rule; resolves its target and responsible unit; seals the rater; looks up whether the
+    /// rater is staff of the rated unit; plans a bad rating's verification deadline. Reads
+    /// only: what must be decided inside the write lock (the per-device and per-phone limits
+    /// of public ratings, the burst count) is left to [`Store::write_ratings`].
+    pub async fn prepare_rating(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        new: &NewRating,
+    ) -> Result<PreparedRating> {
         let process = Level::new(new.process).map_err(|e| invalid("process", e.message))?;
         let result = Level::new(new.result).map_err(|e| invalid("result", e.message))?;
         domain::rating::check_rating(process, result, &new.reasons, &new.comment)
@@ -695,9 +763,7 @@ impl Store {
                 ));
             }
             if self.rating_of_case(tenant_id, case_id).await?.is_some() {
-                return Err(StoreError::Conflict(
-                    "该办件已评价，每个办件只能评价一次".into(),
-                ));
+                return Err(StoreError::Conflict(ONE_PER_CASE.into()));
             }
         }
         let name = match new.rater_name.as_deref().map(str::trim) {
@@ -719,42 +785,7 @@ impl Store {
             .filter(|d| !d.is_empty())
             .map(|d| self.index.of(&format!("device:{d}")));
         let phone_index = phone.as_deref().map(|p| self.index.of(p));
-        // what the anti-gaming rules of the domain look at
-        let (mut burst_before, mut own_staff) = (0u64, false);
-        if new.public {
-            let day_start = {
-                let local = now.with_timezone(&domain::calendar::shanghai());
-                let midnight = local
-                    .date_naive()
-                    .and_hms_opt(0, 0, 0)
-                    .and_then(|t| t.and_local_timezone(domain::calendar::shanghai()).single());
-                midnight.map_or(now, |m| m.with_timezone(&Utc))
-            };
-            let kind = new.target.kind().as_str();
-            let target_id = resolved
-                .staff_id
-                .clone()
-                .or(resolved.window_id.clone())
-                .unwrap_or(resolved.unit_id.clone());
-            let (by_device, by_phone, burst): (i64, i64, i64) = with_pool!(self, pool => {
-                sqlx::query_as(
-                    "SELECT \
-                     (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $3 AND target = $5 \
-                      AND COALESCE(staff_id, window_id, unit_id) = $6), \
-                     (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND rater_phone_index = $7 AND rated_at >= $3 AND target = $5 \
-                      AND COALESCE(staff_id, window_id, unit_id) = $6), \
-                     (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $4)",
-                )
-                .bind(tenant_id).bind(&device).bind(day_start).bind(now - Duration::minutes(domain::rating::BURST_MINUTES))
-                .bind(kind).bind(&target_id).bind(&phone_index)
-                .fetch_one(pool)
-                .await?
-            });
-            if resolved.case_id.is_none() && (by_device > 0 || by_phone > 0) {
-                return Err(StoreError::Conflict("今天已经评价过，感谢您的参与".into()));
-            }
-            burst_before = u64::try_from(burst).unwrap_or(0);
-        }
+        let mut own_staff = false;
         if let Some(index) = &phone_index {
             let own: i64 = with_pool!(self, pool => {
                 sqlx::query_scalar(
@@ -770,61 +801,155 @@ impl Store {
             own_staff = own > 0;
         }
         let bad = process.is_bad() || result.is_bad();
-        let anonymous = phone.is_none();
         let id = new_id();
-        let month = month_of(now);
         let reasons: Vec<&str> = new.reasons.iter().map(|r| r.as_str()).collect();
-        let reasons = reasons.join(",");
-        let flags_text = domain::rating::flags(burst_before, own_staff).join(",");
-        let sealed_name = name.as_deref().map(|n| self.cipher.encrypt(n));
-        let name_index = name.as_deref().map(|n| self.index.of(n));
-        let sealed_phone = phone.as_deref().map(|p| self.cipher.encrypt(p));
         let verify = if bad {
             Some(self.plan_verify(tenant_id, &id, 1, now).await?)
         } else {
             None
         };
-        let head = with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO rating (tenant_id, id, target, case_id, window_id, staff_id, unit_id, item_code, channel, process, \
-                 result, reasons, comment, rater_name_enc, rater_name_index, rater_phone_enc, rater_phone_index, device, flags, \
-                 counted, month, rated_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                 $14, $15, $16, $17, $18, $19, TRUE, $20, $21, $22, $21) ON CONFLICT DO NOTHING",
-            )
-            .bind(tenant_id).bind(&id).bind(new.target.kind().as_str()).bind(&resolved.case_id).bind(&resolved.window_id)
-            .bind(&resolved.staff_id).bind(&resolved.unit_id).bind(&resolved.item_code).bind(new.channel.as_str())
-            .bind(i64::from(process.get())).bind(i64::from(result.get())).bind(&reasons).bind(&comment)
-            .bind(&sealed_name).bind(&name_index).bind(&sealed_phone).bind(&phone_index).bind(&device).bind(&flags_text)
-            .bind(&month).bind(now).bind(&ctx.actor)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted != 1 {
-                return Err(StoreError::Conflict("该办件已评价，每个办件只能评价一次".into()));
-            }
-            adjust_total!(tx, tenant_id, &resolved.unit_id, &month, &resolved.item_code, new.channel.as_str(), process, result, 1);
-            if let Some(planned) = &verify {
-                open_bad!(tx, tenant_id, ctx, now, &id, planned, anonymous, &resolved.unit_id, &resolved.staff_id, process, result, &reasons);
-            }
-            let head = append!(self, tx, ctx, now, &AuditEntry {
-                tenant_id: Some(tenant_id),
-                action: "create",
-                entity: "rating",
-                entity_id: &id,
-                changes: json!({"target": new.target.kind().as_str(), "case_id": resolved.case_id,
-                    "window_id": resolved.window_id, "staff_id": resolved.staff_id, "unit_id": resolved.unit_id,
-                    "item_code": resolved.item_code, "channel": new.channel.as_str(), "process": process.get(),
-                    "result": result.get(), "reasons": reasons, "comment": comment, "rater_name": name_index,
-                    "rater_phone": phone_index, "flags": flags_text, "bad": bad}),
-            });
-            tx.commit().await?;
-            head
+        let public = new.public.then(|| PublicLimits {
+            day_start: {
+                let local = now.with_timezone(&domain::calendar::shanghai());
+                let midnight = local
+                    .date_naive()
+                    .and_hms_opt(0, 0, 0)
+                    .and_then(|t| t.and_local_timezone(domain::calendar::shanghai()).single());
+                midnight.map_or(now, |m| m.with_timezone(&Utc))
+            },
+            target_id: resolved
+                .staff_id
+                .clone()
+                .or(resolved.window_id.clone())
+                .unwrap_or(resolved.unit_id.clone()),
         });
-        self.advance_head(head);
-        self.rating(tenant_id, &id)
-            .await?
-            .ok_or(StoreError::NotFound)
+        Ok(PreparedRating {
+            ctx: ctx.clone(),
+            tenant_id: tenant_id.to_owned(),
+            id,
+            kind: new.target.kind(),
+            channel: new.channel,
+            process,
+            result,
+            reasons: reasons.join(","),
+            comment,
+            sealed_name: name.as_deref().map(|n| self.cipher.encrypt(n)),
+            name_index: name.as_deref().map(|n| self.index.of(n)),
+            sealed_phone: phone.as_deref().map(|p| self.cipher.encrypt(p)),
+            phone_index,
+            device,
+            own_staff,
+            public,
+            month: month_of(now),
+            now,
+            verify,
+            resolved,
+        })
+    }
+
+    /// Writes prepared ratings in one transaction — group commit: one fsync for the lot. Each
+    /// rating gets its own answer: stored, or refused (a case rated meanwhile; a public
+    /// rating over its per-device or per-phone limit) — decided inside the write lock, before
+    /// any of its rows is written, so a refusal leaves nothing behind. Each stored rating
+    /// updates the running totals, opens a bad rating's workflow and is audited in the same
+    /// transaction. Should the transaction itself fail, each rating is tried alone, so one
+    /// broken rating cannot take the others down with it.
+    pub async fn write_ratings(&self, batch: &[PreparedRating]) -> Result<Vec<Result<()>>> {
+        match self.write_rating_batch(batch).await {
+            Ok(outcomes) => Ok(outcomes),
+            Err(e) if batch.len() < 2 => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, n = batch.len(), "rating batch failed; writing one by one");
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for one in batch {
+                    let outcome = match self.write_rating_batch(std::slice::from_ref(one)).await {
+                        Ok(mut o) => o.pop().unwrap_or(Err(StoreError::NotFound)),
+                        Err(e) => Err(e),
+                    };
+                    outcomes.push(outcome);
+                }
+                Ok(outcomes)
+            }
+        }
+    }
+
+    async fn write_rating_batch(&self, batch: &[PreparedRating]) -> Result<Vec<Result<()>>> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let heads = with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut heads: Vec<crate::audit::AuditHead> = Vec::new();
+            for r in batch {
+                let tenant_id = r.tenant_id.as_str();
+                let (ctx, now, id, resolved) = (&r.ctx, r.now, r.id.as_str(), &r.resolved);
+                // the public limits, inside the write lock: no two ratings can both pass them
+                let mut burst_before = 0u64;
+                if let Some(limits) = &r.public {
+                    let (by_device, by_phone, burst): (i64, i64, i64) = sqlx::query_as(
+                        "SELECT \
+                         (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $3 AND target = $5 \
+                          AND COALESCE(staff_id, window_id, unit_id) = $6), \
+                         (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND rater_phone_index = $7 AND rated_at >= $3 AND target = $5 \
+                          AND COALESCE(staff_id, window_id, unit_id) = $6), \
+                         (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $4)",
+                    )
+                    .bind(tenant_id).bind(&r.device).bind(limits.day_start)
+                    .bind(now - Duration::minutes(domain::rating::BURST_MINUTES))
+                    .bind(r.kind.as_str()).bind(&limits.target_id).bind(&r.phone_index)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if resolved.case_id.is_none() && (by_device > 0 || by_phone > 0) {
+                        outcomes.push(Err(StoreError::Conflict("今天已经评价过，感谢您的参与".into())));
+                        continue;
+                    }
+                    burst_before = u64::try_from(burst).unwrap_or(0);
+                }
+                let flags_text = domain::rating::flags(burst_before, r.own_staff).join(",");
+                let inserted = sqlx::query(
+                    "INSERT INTO rating (tenant_id, id, target, case_id, window_id, staff_id, unit_id, item_code, channel, process, \
+                     result, reasons, comment, rater_name_enc, rater_name_index, rater_phone_enc, rater_phone_index, device, flags, \
+                     counted, month, rated_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                     $14, $15, $16, $17, $18, $19, TRUE, $20, $21, $22, $21) ON CONFLICT DO NOTHING",
+                )
+                .bind(tenant_id).bind(id).bind(r.kind.as_str()).bind(&resolved.case_id).bind(&resolved.window_id)
+                .bind(&resolved.staff_id).bind(&resolved.unit_id).bind(&resolved.item_code).bind(r.channel.as_str())
+                .bind(i64::from(r.process.get())).bind(i64::from(r.result.get())).bind(&r.reasons).bind(&r.comment)
+                .bind(&r.sealed_name).bind(&r.name_index).bind(&r.sealed_phone).bind(&r.phone_index).bind(&r.device)
+                .bind(&flags_text).bind(&r.month).bind(now).bind(&ctx.actor)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted != 1 {
+                    outcomes.push(Err(StoreError::Conflict(ONE_PER_CASE.into())));
+                    continue;
+                }
+                adjust_total!(tx, tenant_id, &resolved.unit_id, &r.month, &resolved.item_code, r.channel.as_str(), r.process, r.result, 1);
+                if let Some(planned) = &r.verify {
+                    let anonymous = r.sealed_phone.is_none();
+                    open_bad!(tx, tenant_id, ctx, now, id, planned, anonymous, &resolved.unit_id, &resolved.staff_id, r.process, r.result, &r.reasons);
+                }
+                let head = append!(self, tx, ctx, now, &AuditEntry {
+                    tenant_id: Some(tenant_id),
+                    action: "create",
+                    entity: "rating",
+                    entity_id: id,
+                    changes: json!({"target": r.kind.as_str(), "case_id": resolved.case_id,
+                        "window_id": resolved.window_id, "staff_id": resolved.staff_id, "unit_id": resolved.unit_id,
+                        "item_code": resolved.item_code, "channel": r.channel.as_str(), "process": r.process.get(),
+                        "result": r.result.get(), "reasons": r.reasons, "comment": r.comment, "rater_name": r.name_index,
+                        "rater_phone": r.phone_index, "flags": flags_text, "bad": r.verify.is_some()}),
+                });
+                // each tenant's chain: its newest entry
+                heads.retain(|h| h.chain != head.chain);
+                heads.push(head);
+                outcomes.push(Ok(()));
+            }
+            tx.commit().await?;
+            heads
+        });
+        for head in heads {
+            self.advance_head(head);
+        }
+        Ok(outcomes)
     }
 
     /// The rater of a case changes its rating within the rating window: the totals move with

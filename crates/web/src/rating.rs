@@ -576,8 +576,8 @@ async fn create_rating(
         public: false,
     };
     let rating = state
-        .store
-        .create_rating(&user.audit(), &user.tenant.id, &new)
+        .ratings
+        .create(&state.store, &user.audit(), &user.tenant.id, &new)
         .await?;
     let units = Units::load_for(&state, &user, Action::RecordRatings).await?;
     Ok(Json(rating_json(

@@ -266,8 +266,9 @@ async fn rate_form(
             _ => Channel::Qr,
         };
         state
-            .store
-            .create_rating(
+            .ratings
+            .create(
+                &state.store,
                 &public,
                 &tenant_id,
                 &NewRating {

@@ -67,6 +67,7 @@ impl Application {
             store: store.clone(),
             metrics: Arc::new(Metrics::default()),
             trusted_proxies: Arc::new(trusted_proxies),
+            ratings: store::RatingQueue::start(store.clone()),
         };
         let router = routes::router(state)
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

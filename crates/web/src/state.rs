@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use store::Store;
+use store::{RatingQueue, Store};
 
 use crate::metrics::Metrics;
 
@@ -15,4 +15,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client address.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Ratings are written through it, many per transaction (group commit).
+    pub ratings: RatingQueue,
 }

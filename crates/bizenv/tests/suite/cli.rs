@@ -124,7 +124,7 @@ async fn the_card_benchmark_runs_through_the_product_code(backend: Backend) {
 }
 
 /// A served binary that is killed if the test fails before stopping it.
-struct Served(std::process::Child);
+pub(crate) struct Served(pub(crate) std::process::Child);
 
 impl Drop for Served {
     fn drop(&mut self) {

@@ -17,6 +17,7 @@ db_tests!(
     the_window_records_a_case_and_the_limits_are_the_supervisors,
     a_case_file_lands_its_good_rows_and_names_every_bad_one,
     an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures,
+    kill_9_during_a_rating_load_loses_no_acknowledged_rating,
 );
 
 /// The canary rater: their name and phone must never reach the rated unit.
@@ -915,4 +916,127 @@ async fn a_case_file_lands_its_good_rows_and_names_every_bad_one(backend: Backen
     let (status, _) = post(&supervisor, "办件编号,事项编码\nIMP-9,SB-001\n").await;
     assert_eq!(status, 422);
     assert_eq!(count(&app, "service_case").await, before + 1);
+}
+
+/// The served binary takes ratings from 24 clients at once (so they land many to a
+/// transaction) and is killed with SIGKILL mid-load: every rating it acknowledged is in the
+/// database afterwards, and the running totals still equal a recount.
+async fn kill_9_during_a_rating_load_loses_no_acknowledged_rating(backend: Backend) {
+    use std::io::BufRead;
+    use std::sync::{Arc, Mutex};
+
+    let app = TestApp::spawn_demo(backend).await;
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let units = app.store.units(&tenant.id).await.unwrap();
+    let targets: Vec<String> = ["SPJ", "SCJ", "370104001", "370104003"]
+        .iter()
+        .map(|code| units.iter().find(|u| u.code == *code).unwrap().id.clone())
+        .collect();
+    let key = app
+        .store
+        .create_token(
+            &store::audit::AuditCtx::cli(),
+            &tenant.id,
+            "rating-load",
+            &[domain::account::Role::Supervisor],
+            None,
+        )
+        .await
+        .unwrap()
+        .1;
+    let before = count(&app, "rating").await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bizenv"))
+        .arg("--data-dir")
+        .arg(app.data_dir())
+        .arg("--database-url")
+        .arg(app.database_url().expose())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("BIZENV_CONFIG")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(crate::cli::Served)
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .split_once("http://")
+        .map(|(_, rest)| format!("http://{rest}api/v1/ratings"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let client = reqwest::Client::new();
+    let mut clients = Vec::new();
+    for c in 0..24usize {
+        let (client, url, key, targets, acknowledged) = (
+            client.clone(),
+            url.clone(),
+            key.clone(),
+            targets.clone(),
+            acknowledged.clone(),
+        );
+        clients.push(tokio::spawn(async move {
+            for i in 0usize.. {
+                let bad = (c + i) % 10 == 0;
+                let body = json!({"target": "department", "target_id": targets[(c + i) % targets.len()],
+                    "channel": "device", "process": if bad { 2 } else { 5 }, "result": if bad { 1 } else { 4 },
+                    "reasons": if bad { vec!["attitude"] } else { vec![] }});
+                let Ok(response) = client.post(&url).bearer_auth(&key).json(&body).send().await else {
+                    return;
+                };
+                if response.status() != 200 {
+                    return;
+                }
+                let Ok(rating) = response.json::<Value>().await else {
+                    return;
+                };
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push(rating["id"].as_str().unwrap().to_owned());
+            }
+        }));
+    }
+    // kill once the load is well under way, at no particular moment of a batch
+    for _ in 0..600 {
+        if acknowledged.lock().unwrap().len() >= 400 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(37)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for c in clients {
+        c.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() >= 400,
+        "the load was under way: {}",
+        acknowledged.len()
+    );
+    for id in &acknowledged {
+        assert!(
+            app.store.rating(&tenant.id, id).await.unwrap().is_some(),
+            "acknowledged rating {id} lost"
+        );
+    }
+    let stored = count(&app, "rating").await - before;
+    assert!(stored >= acknowledged.len() as i64);
+    let totals = app
+        .store
+        .rating_item_totals(&tenant.id, None, "0000-01", "9999-12")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.store
+            .recount_rating_totals(&tenant.id, false)
+            .await
+            .unwrap(),
+        totals
+    );
 }
