@@ -699,28 +699,7 @@ async fn run_ratings(
         t.elapsed().as_secs_f64(),
     );
     if sqlite {
-        // the reference: fsync'd single-row inserts, nothing else
-        use sqlx::ConnectOptions;
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(dir.join("reference.db"))
-            .create_if_missing(true)
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
-        let mut conn = options.connect().await?;
-        sqlx::query("CREATE TABLE r (id INTEGER PRIMARY KEY, unit TEXT NOT NULL, process INTEGER NOT NULL, result INTEGER NOT NULL)")
-            .execute(&mut conn)
-            .await?;
-        let t = Instant::now();
-        for i in 0..intake {
-            sqlx::query("INSERT INTO r (unit, process, result) VALUES (?1, 5, 4)")
-                .bind(format!("BM{:02}", i % 40))
-                .execute(&mut conn)
-                .await?;
-        }
-        println!(
-            "参照：同一磁盘上逐行插入（每行一次提交并 fsync，无校验、无审计）：{:.0} 行/秒",
-            intake as f64 / t.elapsed().as_secs_f64()
-        );
+        raw_fsync_inserts(dir, intake).await?;
     }
 
     // the dashboard over bulk-loaded ratings: 1,000,000 first, then the rest
@@ -839,4 +818,243 @@ async fn run_ratings(
     }
     store.close().await;
     Ok(())
+}
+
+/// The reference the rating benchmarks compare with: `n` single-row inserts into a bare
+/// SQLite table from Rust, each its own fsync'd commit (WAL, synchronous=FULL), on the same
+/// disk. Prints and answers the rate.
+async fn raw_fsync_inserts(dir: &Path, n: usize) -> anyhow::Result<f64> {
+    use sqlx::ConnectOptions;
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.join("reference.db"))
+        .create_if_missing(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
+    let mut conn = options.connect().await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS r (id INTEGER PRIMARY KEY, unit TEXT NOT NULL, process INTEGER NOT NULL, result INTEGER NOT NULL)")
+        .execute(&mut conn)
+        .await?;
+    let t = Instant::now();
+    for i in 0..n {
+        sqlx::query("INSERT INTO r (unit, process, result) VALUES (?1, 5, 4)")
+            .bind(format!("BM{:02}", i % 40))
+            .execute(&mut conn)
+            .await?;
+    }
+    let rate = n as f64 / t.elapsed().as_secs_f64();
+    println!("参照：同一磁盘上逐行插入（每行一次提交并 fsync，无校验、无审计）：{rate:.0} 行/秒");
+    Ok(rate)
+}
+
+pub async fn ratings_http(
+    database_url: Option<String>,
+    seconds: u64,
+    connections: &[usize],
+    wrk: &str,
+) -> anyhow::Result<()> {
+    let dir =
+        std::env::temp_dir().join(format!("bizenv-bench-ratings-http-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = run_ratings_http(&dir, database_url, seconds, connections, wrk).await;
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+/// What one wrk run reported.
+#[derive(Debug, Default, PartialEq)]
+struct WrkReport {
+    requests: u64,
+    not_ok: u64,
+    per_second: f64,
+    p50: String,
+    p99: String,
+}
+
+/// Reads wrk's `--latency` report.
+fn parse_wrk(out: &str) -> WrkReport {
+    let mut report = WrkReport::default();
+    for line in out.lines().map(str::trim) {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("50%"), Some(v)) => report.p50 = v.to_owned(),
+            (Some("99%"), Some(v)) => report.p99 = v.to_owned(),
+            (Some("Requests/sec:"), Some(v)) => report.per_second = v.parse().unwrap_or(0.0),
+            (Some(n), Some("requests")) => report.requests = n.parse().unwrap_or(0),
+            _ => {}
+        }
+        if let Some(n) = line.strip_prefix("Non-2xx or 3xx responses:") {
+            report.not_ok = n.trim().parse().unwrap_or(0);
+        }
+    }
+    report
+}
+
+/// Ratings over HTTP: the served product (the same router, the group-commit writer) on a
+/// loopback port, loaded by wrk with `POST /api/v1/ratings` under a system token — each answer
+/// sent only after its transaction's fsync'd commit.
+async fn run_ratings_http(
+    dir: &Path,
+    database_url: Option<String>,
+    seconds: u64,
+    connections: &[usize],
+    wrk: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let sqlite = database_url.is_none();
+    let url = match database_url {
+        Some(url) => DatabaseUrl::new(url),
+        None => DatabaseUrl::sqlite_in(dir),
+    };
+    let clock = Arc::new(ManualClock::new("2026-11-30T01:00:00Z".parse()?));
+    let store = Store::open_with_keys(&url, dir, None, clock).await?;
+    let ctx = AuditCtx::cli();
+    let tenant = store.create_tenant(&ctx, "999995", "基准测试区").await?;
+    let departments = forty_departments(&store, &ctx, &tenant.id).await?;
+    let (_, key) = store
+        .create_token(
+            &ctx,
+            &tenant.id,
+            "rating-bench",
+            &[domain::account::Role::Supervisor],
+            None,
+        )
+        .await?;
+    let cores = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let mode = if sqlite {
+        "（WAL，synchronous=FULL）"
+    } else {
+        ""
+    };
+    println!(
+        "好差评 HTTP 基准：wrk 与服务同机，{}{mode}，{cores} 核，每轮 {seconds} 秒",
+        store.backend()
+    );
+    if sqlite {
+        raw_fsync_inserts(dir, 2_000).await?;
+    }
+
+    let app = web::Application::build("127.0.0.1:0".parse()?, store.clone())
+        .await?
+        .without_background_jobs();
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    // each request: a random department of the 40, a rater's phone, 1 in 20 a bad rating
+    let ids: Vec<String> = departments.iter().map(|d| format!("\"{d}\"")).collect();
+    let script = format!(
+        r#"local ids = {{ {ids} }}
+local n = 0
+local headers = {{ ["Content-Type"] = "application/json", ["Authorization"] = "Bearer {key}" }}
+request = function()
+  n = n + 1
+  local scores = '"process":5,"result":4'
+  if n % 20 == 0 then scores = '"process":2,"result":1,"reasons":["attitude"]' end
+  local body = '{{"target":"department","target_id":"' .. ids[math.random(#ids)] ..
+    '","channel":"device","rater_phone":"139' .. string.format("%08d", math.random(0, 99999999)) ..
+    '",' .. scores .. '}}'
+  return wrk.format("POST", "/api/v1/ratings", headers, body)
+end
+"#,
+        ids = ids.join(", ")
+    );
+    let script_path = dir.join("ratings.lua");
+    std::fs::write(&script_path, script)?;
+    let mut acknowledged = 0;
+    for &c in connections {
+        let out = tokio::process::Command::new(wrk)
+            .args([
+                "-t2",
+                &format!("-c{c}"),
+                &format!("-d{seconds}s"),
+                "--latency",
+                "-s",
+            ])
+            .arg(&script_path)
+            .arg(format!("http://{addr}/"))
+            .output()
+            .await
+            .with_context(|| format!("running {wrk} (Debian package wrk)"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        anyhow::ensure!(
+            out.status.success(),
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report = parse_wrk(&text);
+        anyhow::ensure!(report.requests > 0, "wrk reported no requests: {text}");
+        println!(
+            "{c} 个连接：{:.0} 条/秒，p50 {}，p99 {}（{} 条应答，非 2xx {} 条）",
+            report.per_second, report.p50, report.p99, report.requests, report.not_ok
+        );
+        acknowledged += report.requests - report.not_ok;
+    }
+    let _ = stop.send(());
+    server.await??;
+    // requests wrk left in flight may still be in the writer's last batch: wait until it lands
+    let mut stored = 0;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = store.count_ratings(&tenant.id).await?;
+        if now == stored {
+            break;
+        }
+        stored = now;
+    }
+    // what was acknowledged is there, and the totals still equal a recount
+    let totals = store
+        .rating_totals(&tenant.id, None, "0000-01", "9999-12")
+        .await?;
+    anyhow::ensure!(
+        totals.iter().map(|t| t.process.n).sum::<u64>() == stored,
+        "the running totals do not count {stored} ratings"
+    );
+    anyhow::ensure!(
+        stored >= acknowledged,
+        "{stored} ratings stored, {acknowledged} acknowledged"
+    );
+    anyhow::ensure!(
+        store.recount_rating_totals(&tenant.id, true).await? == totals,
+        "the units' roll-ups differ from the recount"
+    );
+    println!(
+        "已应答 {acknowledged} 条，库中 {stored} 条（含 wrk 停止时在途的请求），累计值与重算一致"
+    );
+    store.close().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_wrk_latency_report() {
+        let out = "Running 10s test @ http://127.0.0.1:4000/
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     6.12ms    2.01ms  40.10ms   80.00%
+  Latency Distribution
+     50%    5.80ms
+     75%    6.90ms
+     90%    8.10ms
+     99%   14.20ms
+  104857 requests in 10.00s, 60.00MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:  10485.70
+Transfer/sec:      6.00MB
+";
+        assert_eq!(
+            parse_wrk(out),
+            WrkReport {
+                requests: 104_857,
+                not_ok: 3,
+                per_second: 10_485.7,
+                p50: "5.80ms".into(),
+                p99: "14.20ms".into(),
+            }
+        );
+    }
 }

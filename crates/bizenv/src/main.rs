@@ -172,6 +172,22 @@ enum BenchCommand {
         #[arg(long)]
         scratch_database_url: Option<String>,
     },
+    /// Ratings over HTTP: the served product loaded by wrk with `POST /api/v1/ratings`
+    /// (system token), each answer after its fsync'd group commit; beside raw fsync'd inserts.
+    RatingsHttp {
+        /// Seconds per wrk run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections, one wrk run each.
+        #[arg(long, value_delimiter = ',', default_value = "16,64,256")]
+        connections: Vec<usize>,
+        /// The wrk binary.
+        #[arg(long, default_value = "wrk")]
+        wrk: String,
+        /// An empty PostgreSQL database to use instead of a temporary SQLite file.
+        #[arg(long)]
+        scratch_database_url: Option<String>,
+    },
     /// Enterprise search by 2-character name fragments over a synthetic registry.
     Search {
         /// Enterprises to seed.
@@ -454,6 +470,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     scratch_database_url,
                 },
         } => bench::ratings(scratch_database_url, ratings, intake, queries).await,
+        Command::Bench {
+            command:
+                BenchCommand::RatingsHttp {
+                    seconds,
+                    connections,
+                    wrk,
+                    scratch_database_url,
+                },
+        } => bench::ratings_http(scratch_database_url, seconds, &connections, &wrk).await,
         Command::Token { command } => token_command(&config, command).await,
         Command::Audit {
             command: AuditCommand::Verify,

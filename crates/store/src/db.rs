@@ -202,6 +202,9 @@ impl Store {
                 .pragma("cache_size", "-65536");
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
+                // a local file's connection does not drop away: no ping (a round trip to the
+                // connection's thread) before each use
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .with_context(|| format!("opening {url}"))?;

@@ -15,7 +15,7 @@ use domain::rating::{
 };
 use serde_json::json;
 
-use crate::audit::{AuditCtx, AuditEntry, append};
+use crate::audit::{AuditCtx, AuditEntry, append, append_all};
 use crate::db::{BeginWrite, with_pool};
 use crate::deadline::{NewDeadline, StoredDeadline, insert_deadline, meet_deadline};
 use crate::history::{NewHistory, history};
@@ -456,6 +456,7 @@ pub struct PreparedRating {
     process: Level,
     result: Level,
     reasons: String,
+    reason_list: Vec<Reason>,
     comment: String,
     sealed_name: Option<String>,
     name_index: Option<String>,
@@ -471,6 +472,39 @@ pub struct PreparedRating {
 }
 
 impl PreparedRating {
+    /// The rating as [`Store::write_ratings`] stores it, when that needs no reading back: a
+    /// system's rating (its flags known now) that opens no workflow. `None` otherwise.
+    pub fn as_stored(&self) -> Option<Rating> {
+        if self.public.is_some() || self.verify.is_some() {
+            return None;
+        }
+        let resolved = &self.resolved;
+        Some(Rating {
+            id: self.id.clone(),
+            target: self.kind,
+            case_id: resolved.case_id.clone(),
+            window_id: resolved.window_id.clone(),
+            staff_id: resolved.staff_id.clone(),
+            unit_id: resolved.unit_id.clone(),
+            item_code: resolved.item_code.clone(),
+            channel: self.channel,
+            process: self.process,
+            result: self.result,
+            reasons: self.reason_list.clone(),
+            comment: self.comment.clone(),
+            has_rater: self.sealed_name.is_some() || self.sealed_phone.is_some(),
+            has_phone: self.sealed_phone.is_some(),
+            flags: domain::rating::flags(0, self.own_staff)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            counted: true,
+            month: self.month.clone(),
+            rated_at: self.now.trunc_subsecs(6),
+            bad: None,
+        })
+    }
+
     /// The id the rating will have.
     pub fn id(&self) -> &str {
         &self.id
@@ -487,6 +521,137 @@ impl PreparedRating {
 struct PublicLimits {
     day_start: DateTime<Utc>,
     target_id: String,
+}
+
+/// The columns a prepared rating is inserted with ([`bind_rating`] binds them).
+const RATING_INSERT: &str = "INSERT INTO rating (tenant_id, id, target, case_id, window_id, staff_id, unit_id, item_code, channel, \
+    process, result, reasons, comment, rater_name_enc, rater_name_index, rater_phone_enc, rater_phone_index, device, flags, \
+    counted, month, rated_at, created_by, updated_at) ";
+
+/// Binds a prepared rating's values in [`RATING_INSERT`]'s order (a query builder's row).
+macro_rules! bind_rating {
+    ($b:expr, $r:expr, $flags:expr) => {{
+        let r: &PreparedRating = $r;
+        let flags: &str = $flags;
+        let resolved = &r.resolved;
+        let mut b = $b;
+        b.push_bind(r.tenant_id.clone())
+            .push_bind(r.id.clone())
+            .push_bind(r.kind.as_str())
+            .push_bind(resolved.case_id.clone())
+            .push_bind(resolved.window_id.clone())
+            .push_bind(resolved.staff_id.clone())
+            .push_bind(resolved.unit_id.clone())
+            .push_bind(resolved.item_code.clone())
+            .push_bind(r.channel.as_str())
+            .push_bind(i64::from(r.process.get()))
+            .push_bind(i64::from(r.result.get()))
+            .push_bind(r.reasons.clone())
+            .push_bind(r.comment.clone())
+            .push_bind(r.sealed_name.clone())
+            .push_bind(r.name_index.clone())
+            .push_bind(r.sealed_phone.clone())
+            .push_bind(r.phone_index.clone())
+            .push_bind(r.device.clone())
+            .push_bind(flags.to_owned())
+            .push_bind(true)
+            .push_bind(r.month.clone())
+            .push_bind(r.now)
+            .push_bind(r.ctx.actor.clone())
+            .push_bind(r.now);
+    }};
+}
+
+impl PreparedRating {
+    /// The audit entry of its creation (personal fields as blind index only).
+    fn audit_entry(&self, flags_text: &str) -> AuditEntry<'_> {
+        let resolved = &self.resolved;
+        AuditEntry {
+            tenant_id: Some(&self.tenant_id),
+            action: "create",
+            entity: "rating",
+            entity_id: &self.id,
+            changes: json!({"target": self.kind.as_str(), "case_id": resolved.case_id,
+                "window_id": resolved.window_id, "staff_id": resolved.staff_id, "unit_id": resolved.unit_id,
+                "item_code": resolved.item_code, "channel": self.channel.as_str(), "process": self.process.get(),
+                "result": self.result.get(), "reasons": self.reasons, "comment": self.comment,
+                "rater_name": self.name_index, "rater_phone": self.phone_index, "flags": flags_text,
+                "bad": self.verify.is_some()}),
+        }
+    }
+}
+
+/// Running-total changes by tenant and (unit, month, item, channel): n, process satisfied,
+/// process points, result satisfied, result points, bad.
+type TotalDeltas = std::collections::BTreeMap<(String, TotalKey), [i64; 6]>;
+
+/// Adds one rating to the changes of its item's row and its unit's roll-up.
+#[allow(clippy::too_many_arguments)]
+fn tally(
+    totals: &mut TotalDeltas,
+    tenant_id: &str,
+    unit: &str,
+    month: &str,
+    item: &str,
+    channel: &str,
+    process: Level,
+    result: Level,
+) {
+    let values = [
+        1,
+        i64::from(process.is_satisfied()),
+        i64::from(process.points()),
+        i64::from(result.is_satisfied()),
+        i64::from(result.points()),
+        i64::from(process.is_bad() || result.is_bad()),
+    ];
+    for item in [item, ALL_ITEMS] {
+        let key = (
+            tenant_id.to_owned(),
+            (
+                unit.to_owned(),
+                month.to_owned(),
+                item.to_owned(),
+                channel.to_owned(),
+            ),
+        );
+        let t = totals.entry(key).or_default();
+        for (slot, v) in t.iter_mut().zip(values) {
+            *slot += v;
+        }
+    }
+}
+
+/// Adds the changes of [`TotalDeltas`] to the running totals in a transaction.
+macro_rules! upsert_totals {
+    ($tx:expr, $totals:expr) => {{
+        let rows: Vec<(&(String, TotalKey), &[i64; 6])> = $totals.iter().collect();
+        // 11 values a row: 1,000 rows stay under both databases' parameter limits
+        for part in rows.chunks(1_000) {
+            let mut upsert = sqlx::QueryBuilder::new(
+                "INSERT INTO rating_total (tenant_id, unit_id, month, item_code, channel, n, process_satisfied, \
+                 process_points, result_satisfied, result_points, bad) ",
+            );
+            upsert.push_values(part, |mut b, ((tenant, (unit, month, item, channel)), t)| {
+                b.push_bind(tenant)
+                    .push_bind(unit)
+                    .push_bind(month)
+                    .push_bind(item)
+                    .push_bind(channel);
+                for v in t.iter() {
+                    b.push_bind(*v);
+                }
+            });
+            upsert.push(
+                " ON CONFLICT (tenant_id, unit_id, month, item_code, channel) DO UPDATE SET n = rating_total.n + excluded.n, \
+                 process_satisfied = rating_total.process_satisfied + excluded.process_satisfied, \
+                 process_points = rating_total.process_points + excluded.process_points, \
+                 result_satisfied = rating_total.result_satisfied + excluded.result_satisfied, \
+                 result_points = rating_total.result_points + excluded.result_points, bad = rating_total.bad + excluded.bad",
+            );
+            upsert.build().execute(&mut *$tx).await?;
+        }
+    }};
 }
 
 /// Who the rated thing resolves to.
@@ -832,6 +997,7 @@ impl Store {
             process,
             result,
             reasons: reasons.join(","),
+            reason_list: new.reasons.clone(),
             comment,
             sealed_name: name.as_deref().map(|n| self.cipher.encrypt(n)),
             name_index: name.as_deref().map(|n| self.index.of(n)),
@@ -874,52 +1040,38 @@ impl Store {
     }
 
     async fn write_rating_batch(&self, batch: &[PreparedRating]) -> Result<Vec<Result<()>>> {
-        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut outcomes: Vec<Option<Result<()>>> = batch.iter().map(|_| None).collect();
         let heads = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let mut heads: Vec<crate::audit::AuditHead> = Vec::new();
-            for r in batch {
+            // public ratings one by one: each one's limits count the ratings stored before it
+            for (i, r) in batch.iter().enumerate() {
+                let Some(limits) = &r.public else { continue };
                 let tenant_id = r.tenant_id.as_str();
                 let (ctx, now, id, resolved) = (&r.ctx, r.now, r.id.as_str(), &r.resolved);
-                // the public limits, inside the write lock: no two ratings can both pass them
-                let mut burst_before = 0u64;
-                if let Some(limits) = &r.public {
-                    let (by_device, by_phone, burst): (i64, i64, i64) = sqlx::query_as(
-                        "SELECT \
-                         (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $3 AND target = $5 \
-                          AND COALESCE(staff_id, window_id, unit_id) = $6), \
-                         (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND rater_phone_index = $7 AND rated_at >= $3 AND target = $5 \
-                          AND COALESCE(staff_id, window_id, unit_id) = $6), \
-                         (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $4)",
-                    )
-                    .bind(tenant_id).bind(&r.device).bind(limits.day_start)
-                    .bind(now - Duration::minutes(domain::rating::BURST_MINUTES))
-                    .bind(r.kind.as_str()).bind(&limits.target_id).bind(&r.phone_index)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    if resolved.case_id.is_none() && (by_device > 0 || by_phone > 0) {
-                        outcomes.push(Err(StoreError::Conflict("今天已经评价过，感谢您的参与".into())));
-                        continue;
-                    }
-                    burst_before = u64::try_from(burst).unwrap_or(0);
-                }
-                let flags_text = domain::rating::flags(burst_before, r.own_staff).join(",");
-                let inserted = sqlx::query(
-                    "INSERT INTO rating (tenant_id, id, target, case_id, window_id, staff_id, unit_id, item_code, channel, process, \
-                     result, reasons, comment, rater_name_enc, rater_name_index, rater_phone_enc, rater_phone_index, device, flags, \
-                     counted, month, rated_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                     $14, $15, $16, $17, $18, $19, TRUE, $20, $21, $22, $21) ON CONFLICT DO NOTHING",
+                let (by_device, by_phone, burst): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT \
+                     (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $3 AND target = $5 \
+                      AND COALESCE(staff_id, window_id, unit_id) = $6), \
+                     (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND rater_phone_index = $7 AND rated_at >= $3 AND target = $5 \
+                      AND COALESCE(staff_id, window_id, unit_id) = $6), \
+                     (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $4)",
                 )
-                .bind(tenant_id).bind(id).bind(r.kind.as_str()).bind(&resolved.case_id).bind(&resolved.window_id)
-                .bind(&resolved.staff_id).bind(&resolved.unit_id).bind(&resolved.item_code).bind(r.channel.as_str())
-                .bind(i64::from(r.process.get())).bind(i64::from(r.result.get())).bind(&r.reasons).bind(&r.comment)
-                .bind(&r.sealed_name).bind(&r.name_index).bind(&r.sealed_phone).bind(&r.phone_index).bind(&r.device)
-                .bind(&flags_text).bind(&r.month).bind(now).bind(&ctx.actor)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if inserted != 1 {
-                    outcomes.push(Err(StoreError::Conflict(ONE_PER_CASE.into())));
+                .bind(tenant_id).bind(&r.device).bind(limits.day_start)
+                .bind(now - Duration::minutes(domain::rating::BURST_MINUTES))
+                .bind(r.kind.as_str()).bind(&limits.target_id).bind(&r.phone_index)
+                .fetch_one(&mut *tx)
+                .await?;
+                if resolved.case_id.is_none() && (by_device > 0 || by_phone > 0) {
+                    outcomes[i] = Some(Err(StoreError::Conflict("今天已经评价过，感谢您的参与".into())));
+                    continue;
+                }
+                let flags_text = domain::rating::flags(u64::try_from(burst).unwrap_or(0), r.own_staff).join(",");
+                let mut insert = sqlx::QueryBuilder::new(RATING_INSERT);
+                insert.push_values([r], |b, r| bind_rating!(b, r, &flags_text));
+                insert.push(" ON CONFLICT DO NOTHING");
+                if insert.build().execute(&mut *tx).await?.rows_affected() != 1 {
+                    outcomes[i] = Some(Err(StoreError::Conflict(ONE_PER_CASE.into())));
                     continue;
                 }
                 adjust_total!(tx, tenant_id, &resolved.unit_id, &r.month, &resolved.item_code, r.channel.as_str(), r.process, r.result, 1);
@@ -927,29 +1079,64 @@ impl Store {
                     let anonymous = r.sealed_phone.is_none();
                     open_bad!(tx, tenant_id, ctx, now, id, planned, anonymous, &resolved.unit_id, &resolved.staff_id, r.process, r.result, &r.reasons);
                 }
-                let head = append!(self, tx, ctx, now, &AuditEntry {
-                    tenant_id: Some(tenant_id),
-                    action: "create",
-                    entity: "rating",
-                    entity_id: id,
-                    changes: json!({"target": r.kind.as_str(), "case_id": resolved.case_id,
-                        "window_id": resolved.window_id, "staff_id": resolved.staff_id, "unit_id": resolved.unit_id,
-                        "item_code": resolved.item_code, "channel": r.channel.as_str(), "process": r.process.get(),
-                        "result": r.result.get(), "reasons": r.reasons, "comment": r.comment, "rater_name": r.name_index,
-                        "rater_phone": r.phone_index, "flags": flags_text, "bad": r.verify.is_some()}),
-                });
-                // each tenant's chain: its newest entry
-                heads.retain(|h| h.chain != head.chain);
-                heads.push(head);
-                outcomes.push(Ok(()));
+                heads.push(append!(self, tx, ctx, now, &r.audit_entry(&flags_text)));
+                outcomes[i] = Some(Ok(()));
+            }
+            // the systems' ratings together: one insert, one upsert of the totals, one audit append
+            let system: Vec<(usize, &PreparedRating)> =
+                batch.iter().enumerate().filter(|(_, r)| r.public.is_none()).collect();
+            let flags: Vec<String> = system
+                .iter()
+                .map(|(_, r)| domain::rating::flags(0, r.own_staff).join(","))
+                .collect();
+            let mut stored = std::collections::HashSet::new();
+            // 22 values a row: 500 rows stay under both databases' parameter limits
+            for (part, part_flags) in system.chunks(500).zip(flags.chunks(500)) {
+                let mut insert = sqlx::QueryBuilder::new(RATING_INSERT);
+                insert.push_values(part.iter().zip(part_flags), |b, ((_, r), flags)| bind_rating!(b, r, flags));
+                insert.push(" ON CONFLICT DO NOTHING RETURNING id");
+                let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
+                stored.extend(ids);
+            }
+            let mut totals = TotalDeltas::new();
+            let mut entries: std::collections::BTreeMap<&str, Vec<_>> = Default::default();
+            for ((i, r), flags_text) in system.iter().zip(&flags) {
+                if !stored.contains(&r.id) {
+                    // a case rated meanwhile (or twice in this batch)
+                    outcomes[*i] = Some(Err(StoreError::Conflict(ONE_PER_CASE.into())));
+                    continue;
+                }
+                let (tenant_id, resolved) = (r.tenant_id.as_str(), &r.resolved);
+                tally(&mut totals, tenant_id, &resolved.unit_id, &r.month, &resolved.item_code, r.channel.as_str(), r.process, r.result);
+                if let Some(planned) = &r.verify {
+                    let anonymous = r.sealed_phone.is_none();
+                    open_bad!(tx, tenant_id, &r.ctx, r.now, &r.id, planned, anonymous, &resolved.unit_id, &resolved.staff_id, r.process, r.result, &r.reasons);
+                }
+                entries.entry(tenant_id).or_default().push((&r.ctx, r.now, r.audit_entry(flags_text)));
+                outcomes[*i] = Some(Ok(()));
+            }
+            upsert_totals!(tx, &totals);
+            for (tenant_id, entries) in entries {
+                heads.extend(append_all!(self, tx, tenant_id, entries));
             }
             tx.commit().await?;
             heads
         });
+        // each chain's newest entry
+        let mut newest: std::collections::BTreeMap<String, crate::audit::AuditHead> =
+            Default::default();
         for head in heads {
+            if newest.get(&head.chain).is_none_or(|h| h.seq < head.seq) {
+                newest.insert(head.chain.clone(), head);
+            }
+        }
+        for head in newest.into_values() {
             self.advance_head(head);
         }
-        Ok(outcomes)
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(Err(StoreError::NotFound)))
+            .collect())
     }
 
     /// The rater of a case changes its rating within the rating window: the totals move with
@@ -1563,6 +1750,17 @@ impl Store {
         Ok(rows.into_iter().map(TotalRow::into_total).collect())
     }
 
+    /// How many of the tenant's ratings count in the figures.
+    pub async fn count_ratings(&self, tenant_id: &str) -> Result<u64> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND counted")
+                .bind(tenant_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The totals recounted from the counted ratings themselves — per item, or (`rollup`)
     /// per unit over all items — in the order of [`Self::rating_item_totals`] and
     /// [`Self::rating_totals`]: the check of the running totals.
@@ -1692,33 +1890,19 @@ impl Store {
         let mut done = 0;
         for chunk in all.chunks(crate::deadline::BULK_CHUNK) {
             let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
-            let mut totals: std::collections::BTreeMap<TotalKey, [i64; 6]> = Default::default();
-            for (r, item) in chunk
-                .iter()
-                .filter(|r| r.bad_state != BadState::Invalid)
-                .flat_map(|r| [(r, r.item_code.as_str()), (r, ALL_ITEMS)])
-            {
-                let key = (
-                    r.unit_id.clone(),
-                    month_of(r.rated_at),
-                    item.to_owned(),
-                    r.channel.as_str().to_owned(),
+            let mut totals = TotalDeltas::new();
+            for r in chunk.iter().filter(|r| r.bad_state != BadState::Invalid) {
+                let month = month_of(r.rated_at);
+                tally(
+                    &mut totals,
+                    tenant_id,
+                    &r.unit_id,
+                    &month,
+                    &r.item_code,
+                    r.channel.as_str(),
+                    r.process,
+                    r.result,
                 );
-                let t = totals.entry(key).or_default();
-                let bad = r.process.is_bad() || r.result.is_bad();
-                for (i, v) in [
-                    1,
-                    i64::from(r.process.is_satisfied()),
-                    i64::from(r.process.points()),
-                    i64::from(r.result.is_satisfied()),
-                    i64::from(r.result.points()),
-                    i64::from(bad),
-                ]
-                .into_iter()
-                .enumerate()
-                {
-                    t[i] += v;
-                }
             }
             let digests: Vec<serde_json::Value> = chunk
                 .iter()
@@ -1795,31 +1979,7 @@ impl Store {
                         insert.build().execute(&mut *tx).await?;
                     }
                 }
-                let rows: Vec<(&TotalKey, &[i64; 6])> = totals.iter().collect();
-                for part in rows.chunks(1_000) {
-                    let mut upsert = sqlx::QueryBuilder::new(
-                        "INSERT INTO rating_total (tenant_id, unit_id, month, item_code, channel, n, process_satisfied, \
-                         process_points, result_satisfied, result_points, bad) ",
-                    );
-                    upsert.push_values(part, |mut b, ((unit, month, item, channel), t)| {
-                        b.push_bind(tenant_id)
-                            .push_bind(unit)
-                            .push_bind(month)
-                            .push_bind(item)
-                            .push_bind(channel);
-                        for v in t.iter() {
-                            b.push_bind(*v);
-                        }
-                    });
-                    upsert.push(
-                        " ON CONFLICT (tenant_id, unit_id, month, item_code, channel) DO UPDATE SET n = rating_total.n + excluded.n, \
-                         process_satisfied = rating_total.process_satisfied + excluded.process_satisfied, \
-                         process_points = rating_total.process_points + excluded.process_points, \
-                         result_satisfied = rating_total.result_satisfied + excluded.result_satisfied, \
-                         result_points = rating_total.result_points + excluded.result_points, bad = rating_total.bad + excluded.bad",
-                    );
-                    upsert.build().execute(&mut *tx).await?;
-                }
+                upsert_totals!(tx, &totals);
                 let head = append!(self, tx, ctx, now, &AuditEntry {
                     tenant_id: Some(tenant_id),
                     action: "create_bulk",

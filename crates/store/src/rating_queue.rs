@@ -76,6 +76,7 @@ impl RatingQueue {
     ) -> Result<Rating> {
         let rating = store.prepare_rating(ctx, tenant_id, new).await?;
         let id = rating.id().to_owned();
+        let stored = rating.as_stored();
         let (reply, answer) = oneshot::channel();
         let stopped = || StoreError::Other(anyhow::anyhow!("the rating writer has stopped"));
         self.sender
@@ -83,6 +84,9 @@ impl RatingQueue {
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())??;
+        if let Some(rating) = stored {
+            return Ok(rating);
+        }
         store
             .rating(tenant_id, &id)
             .await?

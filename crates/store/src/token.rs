@@ -8,6 +8,7 @@ use crate::account::Account;
 use crate::audit::{AuditCtx, AuditEntry, append};
 use crate::crypto::{random_token, sm3_hex};
 use crate::db::{BeginWrite, with_pool};
+use crate::tenant::Tenant;
 use crate::{Result, Store, StoreError, new_id};
 
 /// A token as listed (never the token itself).
@@ -27,6 +28,27 @@ pub struct ApiToken {
     pub expires_at: Option<DateTime<Utc>>,
     /// Revoked at, if revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What a bearer token acts as.
+#[derive(Debug, Clone)]
+pub struct TokenSession {
+    /// The token's account (`token:<id>`, its roles).
+    pub account: Account,
+    /// Its tenant.
+    pub tenant: Tenant,
+    /// The tenant is the demo district.
+    pub demo: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenSessionRow {
+    #[sqlx(flatten)]
+    token: TokenRow,
+    tenant_code: String,
+    tenant_name: String,
+    tenant_created_at: DateTime<Utc>,
+    demo: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -202,17 +224,37 @@ impl Store {
 
     /// The account a bearer token acts as, or why it is refused.
     pub async fn token_account(&self, secret: &str) -> Result<Result<Account, TokenRefused>> {
+        Ok(self
+            .token_session(secret)
+            .await?
+            .map(|session| session.account))
+    }
+
+    /// What a request with a bearer token acts as — the account, its tenant and whether that
+    /// is the demo district — read in one query (every API call of a system starts here), or
+    /// why the token is refused.
+    pub async fn token_session(&self, secret: &str) -> Result<Result<TokenSession, TokenRefused>> {
         let row = with_pool!(self, pool => {
-            sqlx::query_as::<_, TokenRow>(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM api_token WHERE token_hash = $1"
-            )))
+            sqlx::query_as::<_, TokenSessionRow>(
+                "SELECT k.id, k.tenant_id, k.name, k.roles, k.created_at, k.expires_at, k.revoked_at, \
+                 t.code AS tenant_code, t.name AS tenant_name, t.created_at AS tenant_created_at, \
+                 EXISTS (SELECT 1 FROM demo_seed d WHERE d.tenant_id = k.tenant_id) AS demo \
+                 FROM api_token k JOIN tenant t ON t.id = k.tenant_id WHERE k.token_hash = $1",
+            )
             .bind(sm3_hex(secret.as_bytes()))
             .fetch_optional(pool)
             .await?
         });
-        let Some(token) = row.map(TokenRow::into_token).transpose()? else {
+        let Some(row) = row else {
             return Ok(Err(TokenRefused::Unknown));
         };
+        let tenant = Tenant {
+            id: row.token.tenant_id.clone(),
+            code: row.tenant_code,
+            name: row.tenant_name,
+            created_at: row.tenant_created_at,
+        };
+        let token = row.token.into_token()?;
         let now = self.clock.now();
         if token.revoked_at.is_some() {
             return Ok(Err(TokenRefused::Revoked));
@@ -220,21 +262,25 @@ impl Store {
         if token.expires_at.is_some_and(|e| e <= now) {
             return Ok(Err(TokenRefused::Expired));
         }
-        Ok(Ok(Account {
-            tenant_id: token.tenant_id,
-            id: format!("token:{}", token.id),
-            username: format!("token:{}", token.name),
-            display_name: token.name,
-            roles: token.roles,
-            unit_id: None,
-            uscc: None,
-            state: LoginState {
-                failed_count: 0,
-                locked_until: None,
-                password_changed_at: token.created_at,
-                must_change_password: false,
-                disabled: false,
+        Ok(Ok(TokenSession {
+            account: Account {
+                tenant_id: token.tenant_id,
+                id: format!("token:{}", token.id),
+                username: format!("token:{}", token.name),
+                display_name: token.name,
+                roles: token.roles,
+                unit_id: None,
+                uscc: None,
+                state: LoginState {
+                    failed_count: 0,
+                    locked_until: None,
+                    password_changed_at: token.created_at,
+                    must_change_password: false,
+                    disabled: false,
+                },
             },
+            tenant,
+            demo: row.demo,
         }))
     }
 }

@@ -165,9 +165,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         if let Some(bearer) = bearer_token(&parts.headers) {
-            let account = state
+            // the account, its tenant and the demo flag in one read
+            let session = state
                 .store
-                .token_account(&bearer)
+                .token_session(&bearer)
                 .await?
                 .map_err(|refused| {
                     Error::client(
@@ -176,16 +177,10 @@ impl FromRequestParts<AppState> for CurrentUser {
                         refused.to_string(),
                     )
                 })?;
-            let tenant = state
-                .store
-                .tenant(&account.tenant_id)
-                .await?
-                .ok_or_else(|| Error::Internal(anyhow::anyhow!("token without tenant")))?;
-            let demo = state.store.is_demo_tenant(&tenant.id).await?;
             return Ok(CurrentUser {
-                tenant,
-                demo,
-                account,
+                tenant: session.tenant,
+                demo: session.demo,
+                account: session.account,
                 csrf_token: String::new(),
                 token: String::new(),
                 client_ip: client_ip(parts, state),

@@ -579,7 +579,8 @@ async fn create_rating(
         .ratings
         .create(&state.store, &user.audit(), &user.tenant.id, &new)
         .await?;
-    let units = Units::load_for(&state, &user, Action::RecordRatings).await?;
+    // the answer names one unit: the responsible one
+    let units = Units::named(&state, &user.tenant.id, &rating.unit_id).await?;
     Ok(Json(rating_json(
         &units,
         &rating,

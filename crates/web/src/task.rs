@@ -194,6 +194,15 @@ impl Units {
         })
     }
 
+    /// Just the unit `id`, for naming it in an answer about one record.
+    pub(crate) async fn named(state: &AppState, tenant_id: &str, id: &str) -> Result<Self> {
+        let unit = state.store.unit(tenant_id, id).await?;
+        Ok(Self {
+            by_id: unit.into_iter().map(|u| (u.id.clone(), u)).collect(),
+            scope: None,
+        })
+    }
+
     pub(crate) fn name(&self, id: &str) -> String {
         self.by_id
             .get(id)

@@ -18,6 +18,7 @@ db_tests!(
     a_case_file_lands_its_good_rows_and_names_every_bad_one,
     an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures,
     kill_9_during_a_rating_load_loses_no_acknowledged_rating,
+    one_batch_answers_each_rating_on_its_own,
 );
 
 /// The canary rater: their name and phone must never reach the rated unit.
@@ -920,7 +921,7 @@ async fn a_case_file_lands_its_good_rows_and_names_every_bad_one(backend: Backen
 
 /// The served binary takes ratings from 24 clients at once (so they land many to a
 /// transaction) and is killed with SIGKILL mid-load: every rating it acknowledged is in the
-/// database afterwards, and the running totals still equal a recount.
+/// database afterwards, the running totals still equal a recount and the audit chain verifies.
 async fn kill_9_during_a_rating_load_loses_no_acknowledged_rating(backend: Backend) {
     use std::io::BufRead;
     use std::sync::{Arc, Mutex};
@@ -1039,4 +1040,104 @@ async fn kill_9_during_a_rating_load_loses_no_acknowledged_rating(backend: Backe
             .unwrap(),
         totals
     );
+    // the batches' audit entries chain as one-by-one entries would
+    let report = app.store.verify_audit().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let audited = app
+        .sql_rows("SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE entity = 'rating' AND action = 'create'")
+        .await[0][0]
+        .parse::<i64>()
+        .unwrap();
+    assert!(
+        audited >= stored,
+        "each stored rating audited: {audited} < {stored}"
+    );
+}
+
+/// One group-commit batch: a system's good and bad ratings land together (the bad one with its
+/// workflow), two QR ratings from one device of one window in the same batch — the second is
+/// refused by the per-device rule decided inside the write lock — and each answer stands in
+/// its rating's place; the totals and the audit chain agree with what landed.
+async fn one_batch_answers_each_rating_on_its_own(backend: Backend) {
+    use store::rating::{NewRating, RatingTarget};
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-02 09:00").await;
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let ctx = store::audit::AuditCtx::cli();
+    let department = supervisor.unit_id("SPJ").await;
+    let window = supervisor.unit_id("ZWFW-04").await;
+    let rating = |target: RatingTarget, process: i64, public: bool| NewRating {
+        target,
+        channel: if public {
+            domain::rating::Channel::Qr
+        } else {
+            domain::rating::Channel::Device
+        },
+        process,
+        result: process,
+        reasons: if process <= 2 {
+            vec![domain::rating::Reason::Attitude]
+        } else {
+            vec![]
+        },
+        comment: String::new(),
+        rater_name: None,
+        rater_phone: None,
+        device: public.then(|| "batch-device".to_owned()),
+        public,
+    };
+    let (ratings_before, bad_before) =
+        (count(&app, "rating").await, count(&app, "bad_rating").await);
+    let mut batch = Vec::new();
+    for new in [
+        rating(RatingTarget::Department(department.clone()), 5, false),
+        rating(RatingTarget::Window(window.clone()), 4, true),
+        rating(RatingTarget::Department(department.clone()), 1, false),
+        rating(RatingTarget::Window(window.clone()), 5, true),
+    ] {
+        batch.push(
+            app.store
+                .prepare_rating(&ctx, &tenant.id, &new)
+                .await
+                .unwrap(),
+        );
+    }
+    let outcomes = app.store.write_ratings(&batch).await.unwrap();
+    assert_eq!(outcomes.len(), 4);
+    assert!(outcomes[0].is_ok() && outcomes[1].is_ok() && outcomes[2].is_ok());
+    assert!(
+        matches!(&outcomes[3], Err(store::StoreError::Conflict(m)) if m.contains("今天已经评价过")),
+        "{:?}",
+        outcomes[3]
+    );
+    assert!(
+        app.store
+            .rating(&tenant.id, batch[3].id())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let bad = app
+        .store
+        .rating(&tenant.id, batch[2].id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bad.bad.unwrap().state.as_str(), "verifying");
+    assert_eq!(count(&app, "rating").await, ratings_before + 3);
+    assert_eq!(count(&app, "bad_rating").await, bad_before + 1);
+    let totals = app
+        .store
+        .rating_item_totals(&tenant.id, None, "0000-01", "9999-12")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.store
+            .recount_rating_totals(&tenant.id, false)
+            .await
+            .unwrap(),
+        totals
+    );
+    let report = app.store.verify_audit().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
 }
