@@ -231,6 +231,9 @@ pub struct BadFilter {
     pub states: Vec<BadState>,
     /// Only those whose running step is overdue.
     pub overdue: bool,
+    /// Only those whose running step is due within its warning time (yellow card) or overdue:
+    /// the "due and overdue" list.
+    pub due: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -272,11 +275,13 @@ struct RatingRow {
 }
 
 /// The conditions of a bad-rating list: tenant ($1), units ($2), states ($3), overdue only ($4)
-/// as of $5.
+/// as of $5, due or overdue only ($6).
 const BAD_FILTER: &str = "b.tenant_id = $1 AND ($2 IS NULL OR ',' || $2 || ',' LIKE '%,' || b.unit_id || ',%') \
      AND ($3 IS NULL OR ',' || $3 || ',' LIKE '%,' || b.state || ',%') \
      AND (NOT $4 OR EXISTS (SELECT 1 FROM deadline d WHERE d.tenant_id = b.tenant_id AND d.record_type = 'bad_rating' \
-       AND d.record_id = b.rating_id AND d.open AND d.due_at < $5))";
+       AND d.record_id = b.rating_id AND d.open AND d.due_at < $5)) \
+     AND (NOT $6 OR EXISTS (SELECT 1 FROM deadline d WHERE d.tenant_id = b.tenant_id AND d.record_type = 'bad_rating' \
+       AND d.record_id = b.rating_id AND d.open AND (d.card <> 'none' OR d.due_at < $5)))";
 
 const COLUMNS: &str = "r.id, r.target, r.case_id, r.window_id, r.staff_id, r.unit_id, r.item_code, r.channel, r.process, \
      r.result, r.reasons, r.comment, (r.rater_name_enc IS NOT NULL OR r.rater_phone_enc IS NOT NULL) AS has_rater, \
@@ -1344,13 +1349,14 @@ impl Store {
         let rows = with_pool!(self, pool => {
             sqlx::query_as::<_, RatingRow>(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM bad_rating b JOIN rating r ON r.tenant_id = b.tenant_id AND r.id = b.rating_id \
-                 WHERE {BAD_FILTER} ORDER BY b.created_at, b.rating_id LIMIT $6"
+                 WHERE {BAD_FILTER} ORDER BY b.created_at, b.rating_id LIMIT $7"
             )))
             .bind(tenant_id)
             .bind(&units)
             .bind(&states)
             .bind(filter.overdue)
             .bind(now)
+            .bind(filter.due)
             .bind(limit)
             .fetch_all(pool)
             .await?
@@ -1375,14 +1381,14 @@ impl Store {
         let now = self.clock.now();
         let n: i64 = with_pool!(self, pool => {
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM bad_rating b WHERE {BAD_FILTER} AND $6 = $6"
+                "SELECT COUNT(*) FROM bad_rating b WHERE {BAD_FILTER}"
             )))
             .bind(tenant_id)
             .bind(&units)
             .bind(&states)
             .bind(filter.overdue)
             .bind(now)
-            .bind(0_i64)
+            .bind(filter.due)
             .fetch_one(pool)
             .await?
         });

@@ -697,6 +697,7 @@ pub(crate) struct BadQuery {
     pub(crate) state: Option<String>,
     pub(crate) open: Option<bool>,
     pub(crate) overdue: Option<bool>,
+    pub(crate) due: Option<bool>,
 }
 
 /// The filter of a bad-rating list.
@@ -718,6 +719,7 @@ pub(crate) fn bad_filter(r: &RatingReader, q: &BadQuery) -> Result<BadFilter> {
         unit_ids: r.scope().map(<[String]>::to_vec),
         states,
         overdue: q.overdue == Some(true),
+        due: q.due == Some(true),
     })
 }
 
@@ -918,7 +920,8 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         json!({"get": operation("The bad ratings the user sees, oldest first.",
             &[query("state", false, codes(BadState::ALL.iter().map(|s| s.as_str()).collect()), "state"),
               query("open", false, codes(vec!["true", "false"]), "not ended"),
-              query("overdue", false, codes(vec!["true", "false"]), "the running step is overdue")], obj.clone())}),
+              query("overdue", false, codes(vec!["true", "false"]), "the running step is overdue"),
+              query("due", false, codes(vec!["true", "false"]), "the running step carries a yellow card (due within its warning time) or is overdue")], obj.clone())}),
     );
     let id = path("id", "the rating's id");
     paths.insert(

@@ -534,6 +534,7 @@ struct QueuePage {
     states: Vec<(&'static str, &'static str)>,
     state: String,
     overdue: bool,
+    due: bool,
 }
 
 fn reason_text(r: &Rating) -> String {
@@ -552,10 +553,12 @@ async fn queue_page(
     let r = RatingReader::load(&state, user, Action::ReadRatings).await?;
     let chosen = q.get("state").cloned().unwrap_or_default();
     let overdue = q.get("overdue").is_some_and(|v| v == "true");
+    let due = q.get("due").is_some_and(|v| v == "true");
     let query = BadQuery {
         state: Some(chosen.clone()).filter(|s| !s.is_empty()),
         open: Some(chosen.is_empty()),
         overdue: Some(overdue),
+        due: Some(due),
     };
     let filter = bad_filter(&r, &query)?;
     let items = state.store.bad_ratings(r.tenant(), &filter, 500).await?;
@@ -586,6 +589,7 @@ async fn queue_page(
             .collect(),
         state: chosen,
         overdue,
+        due,
     })
 }
 

@@ -19,6 +19,7 @@ db_tests!(
     an_objection_pauses_rectification_and_an_upheld_one_leaves_the_figures,
     kill_9_during_a_rating_load_loses_no_acknowledged_rating,
     one_batch_answers_each_rating_on_its_own,
+    the_due_and_overdue_list_follows_the_cards,
 );
 
 /// The canary rater: their name and phone must never reach the rated unit.
@@ -1140,4 +1141,73 @@ async fn one_batch_answers_each_rating_on_its_own(backend: Backend) {
     );
     let report = app.store.verify_audit().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+/// The "due and overdue" list (临期与超期): a bad rating joins it when its running step's
+/// yellow card is up and stays when it is overdue; the overdue list takes it only then.
+async fn the_due_and_overdue_list_follows_the_cards(backend: Backend) {
+    use store::rating::{NewRating, RatingTarget};
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-02 09:00").await;
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let ctx = store::audit::AuditCtx::cli();
+    let department = supervisor.unit_id("SPJ").await;
+    let rating = app
+        .store
+        .create_rating(
+            &ctx,
+            &tenant.id,
+            &NewRating {
+                target: RatingTarget::Department(department),
+                channel: domain::rating::Channel::Device,
+                process: 1,
+                result: 2,
+                reasons: vec![domain::rating::Reason::Attitude],
+                comment: "临期测试".into(),
+                rater_name: None,
+                rater_phone: None,
+                device: None,
+                public: false,
+            },
+        )
+        .await
+        .unwrap();
+    let due = rating.bad.unwrap().deadline().unwrap().due_at;
+    let listed = |body: &Value| {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == rating.id.as_str())
+    };
+    let lists = |supervisor: TestUser| async move {
+        let (status, due) = supervisor.get_json("/api/v1/bad-ratings?due=true").await;
+        assert_eq!(status, 200, "{due}");
+        let (status, overdue) = supervisor
+            .get_json("/api/v1/bad-ratings?overdue=true")
+            .await;
+        assert_eq!(status, 200, "{overdue}");
+        let (status, page) = supervisor.get_text("/bad-ratings?due=true").await;
+        assert_eq!(status, 200);
+        (due, overdue, page)
+    };
+    let (due_list, overdue_list, page) = lists(supervisor).await;
+    assert!(!listed(&due_list) && !listed(&overdue_list));
+    assert!(page.contains("临期与超期"), "{page}");
+
+    // a minute before the due time the sweep has raised the yellow card
+    app.clock.set(due - chrono::Duration::minutes(1));
+    app.store.sweep_cards(&ctx).await.unwrap();
+    let supervisor = app.demo_user("supervisor").await;
+    let (due_list, overdue_list, page) = lists(supervisor).await;
+    assert!(listed(&due_list), "{due_list}");
+    assert!(!listed(&overdue_list), "{overdue_list}");
+    assert!(page.contains(&rating.id), "{page}");
+
+    // overdue: on both lists
+    app.clock.set(due + chrono::Duration::minutes(1));
+    app.store.sweep_cards(&ctx).await.unwrap();
+    let supervisor = app.demo_user("supervisor").await;
+    let (due_list, overdue_list, _) = lists(supervisor).await;
+    assert!(listed(&due_list) && listed(&overdue_list));
 }
