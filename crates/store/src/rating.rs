@@ -1310,6 +1310,64 @@ impl Store {
         }
     }
 
+    /// A staff member's ratings whose responsible unit is in `unit_ids` (`None`: any): the
+    /// tally of each month from `from_month` on (`unit_id` holds the staff id, item and
+    /// channel are empty) and the newest `limit` with their bad-rating workflows.
+    pub async fn staff_ratings(
+        &self,
+        tenant_id: &str,
+        staff_id: &str,
+        unit_ids: Option<&[String]>,
+        from_month: &str,
+        limit: i64,
+    ) -> Result<(Vec<RatingTotal>, Vec<Rating>)> {
+        let units = unit_ids.map(|u| u.join(","));
+        let in_scope = "r.tenant_id = $1 AND r.staff_id = $2 AND ($3 IS NULL OR ',' || $3 || ',' LIKE '%,' || r.unit_id || ',%')";
+        let (months, rows): (Vec<TotalRow>, Vec<RatingRow>) = with_pool!(self, pool => {
+            let months = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT r.staff_id AS unit_id, r.month, '' AS item_code, '' AS channel, COUNT(*) AS n, \
+                 CAST(SUM(CASE WHEN r.process >= 3 THEN 1 ELSE 0 END) AS BIGINT) AS process_satisfied, \
+                 CAST(SUM((r.process - 1) * 25) AS BIGINT) AS process_points, \
+                 CAST(SUM(CASE WHEN r.result >= 3 THEN 1 ELSE 0 END) AS BIGINT) AS result_satisfied, \
+                 CAST(SUM((r.result - 1) * 25) AS BIGINT) AS result_points, \
+                 CAST(SUM(CASE WHEN r.process <= 2 OR r.result <= 2 THEN 1 ELSE 0 END) AS BIGINT) AS bad \
+                 FROM rating r WHERE {in_scope} AND r.counted AND r.month >= $4 GROUP BY r.staff_id, r.month ORDER BY r.month"
+            )))
+            .bind(tenant_id)
+            .bind(staff_id)
+            .bind(&units)
+            .bind(from_month)
+            .fetch_all(pool)
+            .await?;
+            let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM rating r LEFT JOIN bad_rating b ON b.tenant_id = r.tenant_id AND b.rating_id = r.id \
+                 WHERE {in_scope} ORDER BY r.rated_at DESC, r.id DESC LIMIT $4"
+            )))
+            .bind(tenant_id)
+            .bind(staff_id)
+            .bind(&units)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
+            (months, rows)
+        });
+        let ids: Vec<String> = rows.iter().map(|r: &RatingRow| r.id.clone()).collect();
+        let mut deadlines = self
+            .deadlines_of_many(tenant_id, "bad_rating", &ids)
+            .await?;
+        let ratings = rows
+            .into_iter()
+            .map(|r| {
+                let d = deadlines.remove(&r.id).unwrap_or_default();
+                r.into_rating(d)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((
+            months.into_iter().map(TotalRow::into_total).collect(),
+            ratings,
+        ))
+    }
+
     /// The newest ratings of `unit_ids` (`None`: all), at most `limit`.
     pub async fn recent_ratings(
         &self,

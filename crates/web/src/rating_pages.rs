@@ -37,6 +37,7 @@ pub(crate) fn pages() -> Routes {
         .get("/rate/{token}", rate_page)
         .post("/rate/{token}", rate_form)
         .get("/ratings", dashboard_page)
+        .get("/ratings/staff/{id}", staff_page)
         .get("/bad-ratings", queue_page)
         .get("/bad-ratings/{id}", bad_page)
         .post("/bad-ratings/{id}/action", action_form)
@@ -306,6 +307,102 @@ async fn rate_form(
         response.headers_mut().insert(SET_COOKIE, cookie);
     }
     Ok(response)
+}
+
+// ---- a staff member's ratings -------------------------------------------------------------
+
+/// One rating on a staff member's page: scores, reasons, comment, the case's item — never who
+/// gave it.
+struct StaffRatingLine {
+    id: String,
+    rated: String,
+    item: String,
+    process: &'static str,
+    result: &'static str,
+    reasons: String,
+    comment: String,
+    state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "staff_ratings.html")]
+struct StaffRatingsPage {
+    layout: Layout,
+    staff_id: String,
+    unit: String,
+    total: DashLine,
+    months: Vec<DashLine>,
+    recent: Vec<StaffRatingLine>,
+}
+
+/// `GET /ratings/staff/{id}`: a staff member's ratings over the last 12 months — month by
+/// month and the newest 50 — for readers of ratings whose scope holds one of the member's
+/// posts or the unit staffing the member's window (else 404); only the ratings whose
+/// responsible unit is in that scope.
+async fn staff_page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let r = RatingReader::load(&state, user, Action::ReadRatings).await?;
+    let staff = state
+        .store
+        .staff(r.tenant(), &id)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    if let Some(scope) = r.scope() {
+        // a post in the scope, or a window staffed by a unit in it (its ratings count there)
+        let mut posts = std::iter::once(&staff.unit_id).chain(&staff.part_time_unit_ids);
+        let staffed_by = |u: &String| {
+            r.units
+                .by_id
+                .get(u)
+                .and_then(|unit| unit.staffed_by_id.as_ref())
+        };
+        if !posts.any(|u| scope.contains(u) || staffed_by(u).is_some_and(|s| scope.contains(s))) {
+            return Err(Error::not_found().into());
+        }
+    }
+    let (_, to) = period(&state, None, None)?;
+    let from = months_back(to, 11).format("%Y-%m").to_string();
+    let (months, recent) = state
+        .store
+        .staff_ratings(r.tenant(), &id, r.scope(), &from, 50)
+        .await?;
+    let (by_month, total) = group_totals(&months, "month");
+    let items: HashMap<String, String> = state
+        .store
+        .service_items(r.tenant())
+        .await?
+        .into_iter()
+        .map(|i| (i.code, i.name))
+        .collect();
+    let layout = Layout::for_user("rating.staff.title", "ratings", &r.user);
+    let title = format!("{}：{}", layout.t("rating.staff.title"), staff.name);
+    render(&StaffRatingsPage {
+        layout: layout.titled(title),
+        staff_id: staff.id.clone(),
+        unit: r.units.name(&staff.unit_id),
+        total: dash_line(String::new(), &total),
+        months: by_month
+            .iter()
+            .rev()
+            .map(|l| dash_line(l.key.clone(), l))
+            .collect(),
+        recent: recent
+            .iter()
+            .map(|x| StaffRatingLine {
+                id: x.id.clone(),
+                rated: local_minute(x.rated_at),
+                item: items.get(&x.item_code).cloned().unwrap_or_default(),
+                process: x.process.label(),
+                result: x.result.label(),
+                reasons: reason_text(x),
+                comment: x.comment.clone(),
+                state: x.bad.as_ref().map_or("", |b| b.state.label()),
+            })
+            .collect(),
+    })
 }
 
 // ---- the dashboard ------------------------------------------------------------------------

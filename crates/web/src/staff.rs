@@ -596,6 +596,8 @@ struct DetailPage {
     unit_name: String,
     part_time: Vec<(String, String)>,
     manage: bool,
+    /// The user reads ratings: a link to the member's 好差评 page.
+    ratings: bool,
     /// The user may ask for the phone in clear.
     may_read_phone: bool,
     /// The phone in clear, after the user asked (a POST, audited; never in a URL).
@@ -648,6 +650,7 @@ async fn detail(
             .map(|u| (u.clone(), view.name(u)))
             .collect(),
         manage: allows(&user.account, Action::ManageOrg),
+        ratings: allows(&user.account, Action::ReadRatings),
         staff,
     })
 }

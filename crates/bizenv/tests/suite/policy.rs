@@ -605,6 +605,13 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "street" if target == Target::Own => Open,
             _ => Hidden,
         },
+        // a staff member's ratings: readers of ratings whose scope holds one of the member's posts
+        ("GET", "/ratings/staff/{id}") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "other" => Open,
+            "street" if target == Target::Own => Open,
+            _ => Hidden,
+        },
         ("POST", "/bad-ratings/{id}/action") | ("POST", "/api/v1/bad-ratings/{id}/actions") => {
             match user {
                 _ if foreign => Hidden,

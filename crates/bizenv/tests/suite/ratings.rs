@@ -20,6 +20,7 @@ db_tests!(
     kill_9_during_a_rating_load_loses_no_acknowledged_rating,
     one_batch_answers_each_rating_on_its_own,
     the_due_and_overdue_list_follows_the_cards,
+    a_staff_members_page_shows_their_ratings_never_their_raters,
 );
 
 /// The canary rater: their name and phone must never reach the rated unit.
@@ -1210,4 +1211,77 @@ async fn the_due_and_overdue_list_follows_the_cards(backend: Backend) {
     let supervisor = app.demo_user("supervisor").await;
     let (due_list, overdue_list, _) = lists(supervisor).await;
     assert!(listed(&due_list) && listed(&overdue_list));
+}
+
+/// A window clerk's 好差评 page: the supervisor and the department staffing the window read the
+/// clerk's ratings (month by month, the newest with scores, reasons and comment) but never who
+/// gave them; a street that neither employs the clerk nor staffs the window gets a 404.
+async fn a_staff_members_page_shows_their_ratings_never_their_raters(backend: Backend) {
+    use store::rating::{NewRating, RatingTarget};
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, spj) = desk(&app, "2026-11-02 09:00").await;
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let clerk = app
+        .sql_rows(
+            "SELECT s.id FROM staff s JOIN unit u ON u.id = s.unit_id WHERE u.code = 'ZWFW-01' AND s.name = '孙丽'",
+        )
+        .await[0][0]
+        .clone();
+    for (process, result, comment) in [(5, 5, ""), (4, 3, ""), (1, 2, "窗口态度冷淡")] {
+        app.store
+            .create_rating(
+                &store::audit::AuditCtx::cli(),
+                &tenant.id,
+                &NewRating {
+                    target: RatingTarget::Staff(clerk.clone()),
+                    channel: domain::rating::Channel::Device,
+                    process,
+                    result,
+                    reasons: if process <= 2 {
+                        vec![domain::rating::Reason::Attitude]
+                    } else {
+                        vec![]
+                    },
+                    comment: comment.into(),
+                    rater_name: Some(CANARY_NAME.into()),
+                    rater_phone: Some(CANARY_PHONE.into()),
+                    device: None,
+                    public: false,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let n = app
+        .sql_rows(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM rating WHERE staff_id = '{clerk}' AND counted AND month >= '2025-12'"
+        ))
+        .await[0][0]
+        .clone();
+    assert!(n.parse::<i64>().unwrap() >= 3);
+    let path = format!("/ratings/staff/{clerk}");
+    for user in [&supervisor, &spj] {
+        let (status, page) = user.get_text(&path).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("孙丽"), "{page}");
+        assert!(
+            page.contains(&format!("<dd id=\"staff-n\">{n}</dd>")),
+            "{page}"
+        );
+        assert!(
+            page.contains("窗口态度冷淡") && page.contains("态度"),
+            "{page}"
+        );
+        assert!(page.contains("2026-11"), "{page}");
+        assert!(
+            !page.contains(CANARY_NAME) && !page.contains(CANARY_PHONE),
+            "the page shows the rater"
+        );
+    }
+    let (status, record) = supervisor.get_text(&format!("/staff/{clerk}")).await;
+    assert_eq!(status, 200);
+    assert!(record.contains(&path), "{record}");
+    let street = app.demo_user("street").await;
+    assert_eq!(street.get(&path).await.status(), 404);
+    assert_eq!(supervisor.get("/ratings/staff/nope").await.status(), 404);
 }
