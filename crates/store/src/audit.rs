@@ -76,6 +76,32 @@ impl AuditEntry<'_> {
     pub(crate) fn chain(&self) -> &str {
         self.tenant_id.unwrap_or("*")
     }
+
+    /// Its keyed hash as entry `seq` of its chain after `prev_hash` ([`entry_hash`]).
+    pub(crate) fn hash(
+        &self,
+        key: &[u8],
+        seq: i64,
+        ctx: &AuditCtx,
+        at: DateTime<Utc>,
+        changes: &str,
+        prev_hash: &str,
+    ) -> String {
+        entry_hash(
+            key,
+            self.chain(),
+            seq,
+            self.tenant_id,
+            at,
+            &ctx.actor,
+            ctx.client_ip.as_deref(),
+            self.action,
+            self.entity,
+            self.entity_id,
+            changes,
+            prev_hash,
+        )
+    }
 }
 
 /// The digest of one row of a batch, for the batch's single audit entry.
@@ -178,20 +204,7 @@ macro_rules! append {
         .fetch_one(&mut *$tx)
         .await?;
         let changes = entry.changes.to_string();
-        let hash = $crate::audit::entry_hash(
-            &$store.keys.audit,
-            chain,
-            seq,
-            entry.tenant_id,
-            at,
-            &ctx.actor,
-            ctx.client_ip.as_deref(),
-            entry.action,
-            entry.entity,
-            entry.entity_id,
-            &changes,
-            &prev_hash,
-        );
+        let hash = entry.hash(&$store.keys.audit, seq, ctx, at, &changes, &prev_hash);
         sqlx::query("UPDATE audit_chain SET hash = $2 WHERE chain = $1")
             .bind(chain)
             .bind(&hash)
@@ -256,20 +269,7 @@ macro_rules! append_all {
                 let seq = last - n + 1 + i64::try_from(i).unwrap_or(0);
                 let at = chrono::SubsecRound::trunc_subsecs(*at, 6);
                 let changes = entry.changes.to_string();
-                let hash = $crate::audit::entry_hash(
-                    &$store.keys.audit,
-                    chain,
-                    seq,
-                    entry.tenant_id,
-                    at,
-                    &ctx.actor,
-                    ctx.client_ip.as_deref(),
-                    entry.action,
-                    entry.entity,
-                    entry.entity_id,
-                    &changes,
-                    &prev_hash,
-                );
+                let hash = entry.hash(&$store.keys.audit, seq, ctx, at, &changes, &prev_hash);
                 rows.push((seq, at, *ctx, entry, changes, std::mem::replace(&mut prev_hash, hash.clone()), hash));
             }
             sqlx::query("UPDATE audit_chain SET hash = $2 WHERE chain = $1")
