@@ -795,7 +795,7 @@ pub fn plan_staff(
 // ---------------------------------------------------------------------------------------
 // Templates
 
-fn template(sheet: &str, headers: &[&str], example: &[&str]) -> Result<Vec<u8>> {
+pub(crate) fn template(sheet: &str, headers: &[&str], example: &[&str]) -> Result<Vec<u8>> {
     xlsx_sheet(
         sheet,
         headers,

@@ -674,6 +674,28 @@ pub const CASE_COLUMNS_IN_FILE: [&str; 12] = [
     "办理结果",
 ];
 
+/// The case sheet to fill in: the columns of [`CASE_COLUMNS_IN_FILE`] and one example row.
+pub fn cases_template() -> Result<Vec<u8>> {
+    crate::import::template(
+        "办件",
+        &CASE_COLUMNS_IN_FILE,
+        &[
+            "SP-20261102-0001",
+            "SB-001",
+            "RSJ",
+            "办结",
+            "2026-11-02 09:30",
+            "2026-11-03 10:00",
+            "ZWFW-08",
+            "区级",
+            "窗口",
+            "1",
+            "",
+            "准予许可",
+        ],
+    )
+}
+
 /// The file column a field of [`NewCase`] comes from.
 fn column_of(field: &str) -> &'static str {
     let c = &CASE_COLUMNS_IN_FILE;

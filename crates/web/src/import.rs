@@ -38,6 +38,8 @@ pub(crate) fn body_limit() -> DefaultBodyLimit {
 enum Subject {
     Units,
     Staff,
+    /// 办件: the provincial platform's export (CSV or XLSX).
+    Cases,
 }
 
 impl Subject {
@@ -46,6 +48,7 @@ impl Subject {
         match self {
             Subject::Units => "/units/import",
             Subject::Staff => "/staff/import",
+            Subject::Cases => "/cases/import",
         }
     }
 
@@ -53,6 +56,7 @@ impl Subject {
         match self {
             Subject::Units => "import.units.title",
             Subject::Staff => "import.staff.title",
+            Subject::Cases => "import.cases.title",
         }
     }
 
@@ -60,6 +64,7 @@ impl Subject {
         match self {
             Subject::Units => "units-import-template.xlsx",
             Subject::Staff => "staff-import-template.xlsx",
+            Subject::Cases => "cases-import-template.xlsx",
         }
     }
 
@@ -69,6 +74,8 @@ impl Subject {
         let read = match self {
             Subject::Units => Action::ReadOrg,
             Subject::Staff => Action::ReadStaff,
+            // as the import API: the supervisor's alone, 404 for everyone else
+            Subject::Cases => return crate::policy::visible_to(user, Action::ManageRatings),
         };
         if !allows(&user.account, read) {
             return Err(Error::not_found());
@@ -96,6 +103,22 @@ impl Subject {
                     .import_staff(&user.audit(), &user.tenant.id, bytes)
                     .await?
             }
+            Subject::Cases => {
+                let table = store::enterprise_import::read_enterprise_file(
+                    bytes,
+                    store::enterprise_import::FileKind::Unknown,
+                )
+                .map_err(|e| {
+                    Error::field(
+                        "file",
+                        e.to_string().trim_start_matches("invalid: ").to_owned(),
+                    )
+                })?;
+                state
+                    .store
+                    .import_cases(&user.audit(), &user.tenant.id, &table)
+                    .await?
+            }
         };
         Ok(report)
     }
@@ -104,6 +127,7 @@ impl Subject {
         Ok(match self {
             Subject::Units => store::import::units_template()?,
             Subject::Staff => store::import::staff_template()?,
+            Subject::Cases => store::service::cases_template()?,
         })
     }
 }
@@ -115,6 +139,7 @@ struct ImportPage {
     csrf: String,
     action: &'static str,
     units: bool,
+    cases: bool,
     error: Option<String>,
     report: Option<ImportReport>,
     /// Never for units and staff (their errors are on the page only).
@@ -124,10 +149,19 @@ struct ImportPage {
 impl ImportPage {
     fn new(subject: Subject, user: &CurrentUser) -> Self {
         Self {
-            layout: Layout::for_user(subject.title(), "units", user),
+            layout: Layout::for_user(
+                subject.title(),
+                if subject == Subject::Cases {
+                    "ratings"
+                } else {
+                    "units"
+                },
+                user,
+            ),
             csrf: user.csrf_token.clone(),
             action: subject.path(),
             units: subject == Subject::Units,
+            cases: subject == Subject::Cases,
             error: None,
             report: None,
             report_url: None,
@@ -165,7 +199,14 @@ async fn upload(
     let mut page = ImportPage::new(subject, &user);
     let outcome = match uploaded_file(multipart).await {
         Ok(Some(bytes)) => subject.import(&state, &user, &bytes).await,
-        Ok(None) => Err(Error::field("file", "请选择要导入的 XLSX 文件")),
+        Ok(None) => Err(Error::field(
+            "file",
+            if subject == Subject::Cases {
+                "请选择要导入的 CSV 或 XLSX 文件"
+            } else {
+                "请选择要导入的 XLSX 文件"
+            },
+        )),
         Err(e) => Err(e),
     };
     match outcome {
@@ -275,6 +316,25 @@ pub(crate) async fn staff_api(
 }
 
 /// The OpenAPI operation of an import route.
+/// `GET /cases/import`
+pub(crate) async fn cases_page(PageUser(user): PageUser) -> Result<Response, PageError> {
+    page(Subject::Cases, user).await
+}
+
+/// `POST /cases/import`
+pub(crate) async fn cases_upload(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    upload(Subject::Cases, state, user, multipart).await
+}
+
+/// `GET /cases/import/template.xlsx`
+pub(crate) async fn cases_template(PageUser(user): PageUser) -> Result<Response, PageError> {
+    template(Subject::Cases, user).await
+}
+
 pub(crate) fn openapi_operation(what: &str, columns: &str) -> Value {
     let report = json!({"type": "object", "required": ["created", "updated", "unchanged", "errors"], "properties": {
         "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},

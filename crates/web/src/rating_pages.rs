@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::handler::Handler;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +46,12 @@ pub(crate) fn pages() -> Routes {
         .get("/windows/{id}/qr.svg", qr_svg)
         .get("/windows/{id}/qr.png", qr_png)
         .get("/windows/{id}/card", card_page)
+        .get("/cases/import", crate::import::cases_page)
+        .post(
+            "/cases/import",
+            crate::import::cases_upload.layer(crate::import::body_limit()),
+        )
+        .get("/cases/import/template.xlsx", crate::import::cases_template)
         .get("/cases/new", case_form_page)
         .post("/cases/new", case_form)
         .get("/cases/{id}/receipt", case_receipt)
@@ -459,6 +466,8 @@ struct DashboardPage {
     open_bad: i64,
     overdue_bad: i64,
     may_queue: bool,
+    /// The supervisor: a link to the case upload.
+    may_import: bool,
 }
 
 /// A trend chart: two polylines (process, result index) over the months.
@@ -604,6 +613,7 @@ async fn dashboard_page(
         trend: trend(&by_month, &month_keys),
         open_bad,
         overdue_bad,
+        may_import: allows(&r.user.account, Action::ManageRatings),
         may_queue,
     };
     render(&page)

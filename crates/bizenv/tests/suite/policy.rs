@@ -628,6 +628,13 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
                 _ => Hidden,
             }
         }
+        // the case import page and its template: the supervisor, as the import API
+        ("GET", "/cases/import")
+        | ("POST", "/cases/import")
+        | ("GET", "/cases/import/template.xlsx") => match user {
+            "supervisor" | "other" => Open,
+            _ => Hidden,
+        },
         // the window's case entry and a case's receipt: window staff and the supervisor
         ("GET", "/cases/new") | ("POST", "/cases/new") => match user {
             "supervisor" | "window" | "other" => Open,

@@ -21,6 +21,7 @@ db_tests!(
     one_batch_answers_each_rating_on_its_own,
     the_due_and_overdue_list_follows_the_cards,
     a_staff_members_page_shows_their_ratings_never_their_raters,
+    the_supervisor_uploads_a_case_file_on_a_page,
 );
 
 /// The canary rater: their name and phone must never reach the rated unit.
@@ -1284,4 +1285,66 @@ async fn a_staff_members_page_shows_their_ratings_never_their_raters(backend: Ba
     let street = app.demo_user("street").await;
     assert_eq!(street.get(&path).await.status(), 404);
     assert_eq!(supervisor.get("/ratings/staff/nope").await.status(), 404);
+}
+
+/// The case upload page: the supervisor downloads the template, fills it (its example row is
+/// a valid case of the demo) and uploads it — one case created; a CSV with a bad row shows the
+/// row, column and reason and lands its good row; an empty form is a clear 422; the unit
+/// gets a 404 as from the import API.
+async fn the_supervisor_uploads_a_case_file_on_a_page(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, spj) = desk(&app, "2026-11-06 12:00").await;
+    let (_, dashboard) = supervisor.get_text("/ratings").await;
+    assert!(dashboard.contains("href=\"/cases/import\""), "{dashboard}");
+    let (status, page) = supervisor.get_text("/cases/import").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("导入办件") && page.contains("办件编号"),
+        "{page}"
+    );
+    let response = supervisor.get("/cases/import/template.xlsx").await;
+    assert_eq!(response.status(), 200);
+    let template = response.bytes().await.unwrap().to_vec();
+    assert!(template.starts_with(b"PK"), "an XLSX file");
+
+    let before = count(&app, "service_case").await;
+    let (status, page) = supervisor
+        .post_multipart("/cases/import", &[], "办件模板.xlsx", &template)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("<strong id=\"import-created\">1</strong>"),
+        "{page}"
+    );
+    assert_eq!(count(&app, "service_case").await, before + 1);
+
+    let csv = "办件编号,事项编码,办理单位编码,办件状态,受理时间\n\
+               PAGE-1,SB-001,RSJ,受理,2026-11-05 09:30\n\
+               PAGE-2,SB-001,RSJ,受理,2026-13-05 09:30\n";
+    let (status, page) = supervisor
+        .post_multipart("/cases/import", &[], "cases.csv", csv.as_bytes())
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("<strong id=\"import-created\">1</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td>3</td><td>受理时间</td>") && page.contains("YYYY-MM-DD HH:MM"),
+        "{page}"
+    );
+    assert_eq!(count(&app, "service_case").await, before + 2);
+
+    let (status, page) = supervisor
+        .post_multipart("/cases/import", &[], "empty.csv", b"")
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("请选择要导入的 CSV 或 XLSX 文件"), "{page}");
+    assert_eq!(count(&app, "service_case").await, before + 2);
+
+    assert_eq!(spj.get("/cases/import").await.status(), 404);
+    let (status, _) = spj
+        .post_multipart("/cases/import", &[], "cases.csv", csv.as_bytes())
+        .await;
+    assert_eq!(status, 404);
 }
