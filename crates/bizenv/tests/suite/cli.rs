@@ -13,7 +13,41 @@ db_tests!(
     the_card_benchmark_runs_through_the_product_code,
     the_appeal_benchmark_runs_through_the_product_code,
     the_rating_benchmark_runs_through_the_product_code,
+    the_http_rating_benchmark_runs_under_wrk,
 );
+
+/// `bizenv bench ratings-http` serves the product and loads it with wrk: a one-second run per
+/// connection count on both databases, every acknowledged rating stored, totals = recount.
+async fn the_http_rating_benchmark_runs_under_wrk(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.database_url().expose().to_owned();
+    let mut args = vec![
+        "bench",
+        "ratings-http",
+        "--seconds",
+        "1",
+        "--connections",
+        "4,16",
+    ];
+    if matches!(backend, Backend::Postgres) {
+        args.extend(["--scratch-database-url", url.as_str()]);
+    }
+    let out = bizenv(&app, &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "4 个连接：",
+        "16 个连接：",
+        "非 2xx 0 条",
+        "累计值与重算一致",
+    ] {
+        assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+}
 
 /// `bizenv bench ratings` stores ratings one by one, loads more in bulk, reads the dashboard's
 /// totals and checks them against a recount: a small run on both databases.
