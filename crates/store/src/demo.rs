@@ -383,6 +383,14 @@ pub struct DemoSummary {
     pub rating_falls: Vec<String>,
     /// That month (YYYY-MM).
     pub rating_fall_month: String,
+    /// Appeals per state (the planted ones: some reopened, some still open).
+    pub appeals: std::collections::BTreeMap<String, i64>,
+    /// Open appeals whose running step carries the red card (planted: this month's that were
+    /// never accepted or answered in time; the card sweep — `serve` runs it every minute —
+    /// raises the cards).
+    pub appeals_overdue: i64,
+    /// Bad ratings still open, and those whose running step is overdue.
+    pub bad_ratings: (i64, i64),
     /// Parts seeded by this run (empty when the demo was already complete).
     pub seeded_now: Vec<String>,
 }
@@ -531,6 +539,54 @@ impl Store {
                 .await?;
             findings.insert(state.as_str().to_owned(), page.total);
         }
+        let everything = crate::appeal::AppealVisibility {
+            all: true,
+            units: None,
+            account_id: None,
+        };
+        let one = crate::page::PageRequest {
+            page: 1,
+            per_page: 1,
+        };
+        let mut appeals = std::collections::BTreeMap::new();
+        for state in domain::appeal::AppealState::ALL {
+            let filter = crate::appeal::AppealFilter {
+                state: Some(*state),
+                ..Default::default()
+            };
+            let page = self
+                .list_appeals(&tenant.id, &everything, &filter, one)
+                .await?;
+            appeals.insert(state.as_str().to_owned(), page.total);
+        }
+        let overdue = crate::appeal::AppealFilter {
+            open: true,
+            overdue: true,
+            ..Default::default()
+        };
+        let appeals_overdue = self
+            .list_appeals(&tenant.id, &everything, &overdue, one)
+            .await?
+            .total;
+        let open_bad = crate::rating::BadFilter {
+            states: domain::rating::BadState::ALL
+                .iter()
+                .copied()
+                .filter(|s| !crate::rating::is_final(*s))
+                .collect(),
+            ..Default::default()
+        };
+        let bad_ratings = (
+            self.count_bad_ratings(&tenant.id, &open_bad).await?,
+            self.count_bad_ratings(
+                &tenant.id,
+                &crate::rating::BadFilter {
+                    overdue: true,
+                    ..open_bad.clone()
+                },
+            )
+            .await?,
+        );
         let mut per_kind = std::collections::BTreeMap::new();
         for unit in self.units(&tenant.id).await? {
             *per_kind.entry(unit.kind.as_str().to_owned()).or_insert(0) += 1;
@@ -552,6 +608,9 @@ impl Store {
                 .map(|c| (*c).to_owned())
                 .collect(),
             rating_fall_month: fall_month,
+            appeals,
+            appeals_overdue,
+            bad_ratings,
             enterprises: (enterprises, key),
             findings,
             tenant_code: tenant.code,

@@ -13,6 +13,7 @@ db_tests!(
     who_sees_what_of_appeals_and_the_submitter_stays_hidden,
     the_three_rates_on_a_hand_computed_fixture,
     bad_appeal_input_changes_nothing,
+    the_demo_manifest_names_what_the_queues_show,
 );
 
 const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0];
@@ -809,4 +810,44 @@ async fn bad_appeal_input_changes_nothing(backend: Backend) {
     let (_, unit) = desk(&app, "2026-12-03 09:00").await;
     let (status, answer) = act(&unit, &late, json!({"action": "return", "reason": "晚了"})).await;
     assert_eq!(status, 422, "{answer}");
+}
+
+/// The demo's manifest (what it planted, for tests) agrees with what the supervisor's queues
+/// show: appeals per state, the overdue open appeals, the open and overdue bad ratings.
+async fn the_demo_manifest_names_what_the_queues_show(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    // what `serve` does within its first minute: the card sweep raises the planted red cards
+    app.store
+        .sweep_cards(&store::audit::AuditCtx::cli())
+        .await
+        .unwrap();
+    let summary = app.store.seed_demo().await.unwrap();
+    let supervisor = app.demo_user("supervisor").await;
+    let total = |body: &Value| body["total"].as_i64().unwrap();
+    assert!(
+        summary.appeals_overdue > 0,
+        "the demo plants overdue appeals"
+    );
+    let (status, overdue) = supervisor
+        .get_json("/api/v1/appeals?open=true&overdue=true")
+        .await;
+    assert_eq!(status, 200, "{overdue}");
+    assert_eq!(total(&overdue), summary.appeals_overdue);
+    for (state, n) in &summary.appeals {
+        let (status, list) = supervisor
+            .get_json(&format!("/api/v1/appeals?state={state}"))
+            .await;
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(total(&list), *n, "{state}");
+    }
+    assert!(summary.appeals["closed"] > 0 && summary.appeals.values().sum::<i64>() > 0);
+    let (_, open) = supervisor.get_json("/api/v1/bad-ratings?open=true").await;
+    let (_, late) = supervisor
+        .get_json("/api/v1/bad-ratings?open=true&overdue=true")
+        .await;
+    assert_eq!((total(&open), total(&late)), summary.bad_ratings);
+    assert!(
+        summary.bad_ratings.0 > 0,
+        "the demo plants open bad ratings"
+    );
 }
