@@ -736,11 +736,7 @@ impl Store {
 
     /// The tenant's step limits (SPEC defaults unless set).
     pub async fn appeal_limits(&self, tenant_id: &str) -> Result<Limits> {
-        match self.tenant_setting(tenant_id, LIMITS_SETTING).await? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Other(anyhow::anyhow!("{LIMITS_SETTING}: {e}"))),
-            None => Ok(Limits::default()),
-        }
+        self.tenant_json(tenant_id, LIMITS_SETTING).await
     }
 
     /// Sets the tenant's step limits (effective for deadlines opened from now on).
@@ -751,8 +747,7 @@ impl Store {
         limits: &Limits,
     ) -> Result<()> {
         limits.validate().map_err(|r| invalid(r.field, r.message))?;
-        let json = serde_json::to_string(limits).map_err(|e| StoreError::Other(e.into()))?;
-        self.set_tenant_setting(ctx, tenant_id, LIMITS_SETTING, &json)
+        self.set_tenant_json(ctx, tenant_id, LIMITS_SETTING, limits)
             .await
     }
 

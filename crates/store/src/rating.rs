@@ -673,11 +673,7 @@ struct Resolved {
 impl Store {
     /// The tenant's bad-rating limits (SPEC defaults unless set).
     pub async fn rating_limits(&self, tenant_id: &str) -> Result<BadLimits> {
-        match self.tenant_setting(tenant_id, LIMITS_SETTING).await? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Other(anyhow::anyhow!("{LIMITS_SETTING}: {e}"))),
-            None => Ok(BadLimits::default()),
-        }
+        self.tenant_json(tenant_id, LIMITS_SETTING).await
     }
 
     /// Sets the tenant's bad-rating limits (effective for deadlines opened from now on).
@@ -688,8 +684,7 @@ impl Store {
         limits: &BadLimits,
     ) -> Result<()> {
         limits.validate().map_err(|r| invalid(r.field, r.message))?;
-        let json = serde_json::to_string(limits).map_err(|e| StoreError::Other(e.into()))?;
-        self.set_tenant_setting(ctx, tenant_id, LIMITS_SETTING, &json)
+        self.set_tenant_json(ctx, tenant_id, LIMITS_SETTING, limits)
             .await
     }
 
@@ -1048,12 +1043,11 @@ impl Store {
         let mut outcomes: Vec<Option<Result<()>>> = batch.iter().map(|_| None).collect();
         let heads = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let mut heads: Vec<crate::audit::AuditHead> = Vec::new();
+            // the ratings that land, by their place in the batch, with their flags
+            let mut landed: Vec<(usize, String)> = Vec::with_capacity(batch.len());
             // public ratings one by one: each one's limits count the ratings stored before it
             for (i, r) in batch.iter().enumerate() {
                 let Some(limits) = &r.public else { continue };
-                let tenant_id = r.tenant_id.as_str();
-                let (ctx, now, id, resolved) = (&r.ctx, r.now, r.id.as_str(), &r.resolved);
                 let (by_device, by_phone, burst): (i64, i64, i64) = sqlx::query_as(
                     "SELECT \
                      (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $3 AND target = $5 \
@@ -1062,85 +1056,76 @@ impl Store {
                       AND COALESCE(staff_id, window_id, unit_id) = $6), \
                      (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $4)",
                 )
-                .bind(tenant_id).bind(&r.device).bind(limits.day_start)
-                .bind(now - Duration::minutes(domain::rating::BURST_MINUTES))
+                .bind(&r.tenant_id).bind(&r.device).bind(limits.day_start)
+                .bind(r.now - Duration::minutes(domain::rating::BURST_MINUTES))
                 .bind(r.kind.as_str()).bind(&limits.target_id).bind(&r.phone_index)
                 .fetch_one(&mut *tx)
                 .await?;
-                if resolved.case_id.is_none() && (by_device > 0 || by_phone > 0) {
+                if r.resolved.case_id.is_none() && (by_device > 0 || by_phone > 0) {
                     outcomes[i] = Some(Err(StoreError::Conflict("今天已经评价过，感谢您的参与".into())));
                     continue;
                 }
-                let flags_text = domain::rating::flags(u64::try_from(burst).unwrap_or(0), r.own_staff).join(",");
+                let flags = domain::rating::flags(u64::try_from(burst).unwrap_or(0), r.own_staff).join(",");
                 let mut insert = sqlx::QueryBuilder::new(RATING_INSERT);
-                insert.push_values([r], |b, r| bind_rating!(b, r, &flags_text));
+                insert.push_values([r], |b, r| bind_rating!(b, r, &flags));
                 insert.push(" ON CONFLICT DO NOTHING");
-                if insert.build().execute(&mut *tx).await?.rows_affected() != 1 {
-                    outcomes[i] = Some(Err(StoreError::Conflict(ONE_PER_CASE.into())));
-                    continue;
+                if insert.build().execute(&mut *tx).await?.rows_affected() == 1 {
+                    landed.push((i, flags));
                 }
-                adjust_total!(tx, tenant_id, &resolved.unit_id, &r.month, &resolved.item_code, r.channel.as_str(), r.process, r.result, 1);
-                if let Some(planned) = &r.verify {
-                    let anonymous = r.sealed_phone.is_none();
-                    open_bad!(tx, tenant_id, ctx, now, id, planned, anonymous, &resolved.unit_id, &resolved.staff_id, r.process, r.result, &r.reasons);
-                }
-                heads.push(append!(self, tx, ctx, now, &r.audit_entry(&flags_text)));
-                outcomes[i] = Some(Ok(()));
             }
-            // the systems' ratings together: one insert, one upsert of the totals, one audit append
-            let system: Vec<(usize, &PreparedRating)> =
-                batch.iter().enumerate().filter(|(_, r)| r.public.is_none()).collect();
-            let flags: Vec<String> = system
+            // the systems' ratings with one insert
+            let system: Vec<(usize, &PreparedRating, String)> = batch
                 .iter()
-                .map(|(_, r)| domain::rating::flags(0, r.own_staff).join(","))
+                .enumerate()
+                .filter(|(_, r)| r.public.is_none())
+                .map(|(i, r)| (i, r, domain::rating::flags(0, r.own_staff).join(",")))
                 .collect();
             let mut stored = std::collections::HashSet::new();
             // 22 values a row: 500 rows stay under both databases' parameter limits
-            for (part, part_flags) in system.chunks(500).zip(flags.chunks(500)) {
+            for part in system.chunks(500) {
                 let mut insert = sqlx::QueryBuilder::new(RATING_INSERT);
-                insert.push_values(part.iter().zip(part_flags), |b, ((_, r), flags)| bind_rating!(b, r, flags));
+                insert.push_values(part, |b, (_, r, flags)| bind_rating!(b, r, flags));
                 insert.push(" ON CONFLICT DO NOTHING RETURNING id");
                 let ids: Vec<String> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
                 stored.extend(ids);
             }
+            landed.extend(
+                system
+                    .into_iter()
+                    .filter(|(_, r, _)| stored.contains(&r.id))
+                    .map(|(i, _, flags)| (i, flags)),
+            );
+            landed.sort_by_key(|(i, _)| *i);
+            // for all that landed: one upsert of the totals, the bad ones' workflows, one audit
+            // append per tenant
             let mut totals = TotalDeltas::new();
             let mut entries: std::collections::BTreeMap<&str, Vec<_>> = Default::default();
-            for ((i, r), flags_text) in system.iter().zip(&flags) {
-                if !stored.contains(&r.id) {
-                    // a case rated meanwhile (or twice in this batch)
-                    outcomes[*i] = Some(Err(StoreError::Conflict(ONE_PER_CASE.into())));
-                    continue;
-                }
+            for (i, flags) in &landed {
+                let r = &batch[*i];
                 let (tenant_id, resolved) = (r.tenant_id.as_str(), &r.resolved);
                 tally(&mut totals, tenant_id, &resolved.unit_id, &r.month, &resolved.item_code, r.channel.as_str(), r.process, r.result);
                 if let Some(planned) = &r.verify {
                     let anonymous = r.sealed_phone.is_none();
                     open_bad!(tx, tenant_id, &r.ctx, r.now, &r.id, planned, anonymous, &resolved.unit_id, &resolved.staff_id, r.process, r.result, &r.reasons);
                 }
-                entries.entry(tenant_id).or_default().push((&r.ctx, r.now, r.audit_entry(flags_text)));
+                entries.entry(tenant_id).or_default().push((&r.ctx, r.now, r.audit_entry(flags)));
                 outcomes[*i] = Some(Ok(()));
             }
             upsert_totals!(tx, &totals);
+            let mut heads = Vec::new();
             for (tenant_id, entries) in entries {
                 heads.extend(append_all!(self, tx, tenant_id, entries));
             }
             tx.commit().await?;
             heads
         });
-        // each chain's newest entry
-        let mut newest: std::collections::BTreeMap<String, crate::audit::AuditHead> =
-            Default::default();
         for head in heads {
-            if newest.get(&head.chain).is_none_or(|h| h.seq < head.seq) {
-                newest.insert(head.chain.clone(), head);
-            }
-        }
-        for head in newest.into_values() {
             self.advance_head(head);
         }
+        // what did not land: a case rated meanwhile, or twice in this batch
         Ok(outcomes
             .into_iter()
-            .map(|o| o.unwrap_or(Err(StoreError::NotFound)))
+            .map(|o| o.unwrap_or_else(|| Err(StoreError::Conflict(ONE_PER_CASE.into()))))
             .collect())
     }
 

@@ -121,6 +121,31 @@ impl Store {
         Ok(value)
     }
 
+    /// A tenant's setting kept as JSON (step limits and the like), or `T`'s default when unset.
+    pub async fn tenant_json<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        tenant_id: &str,
+        key: &str,
+    ) -> Result<T> {
+        match self.tenant_setting(tenant_id, key).await? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Other(anyhow::anyhow!("{key}: {e}"))),
+            None => Ok(T::default()),
+        }
+    }
+
+    /// Sets a tenant's setting kept as JSON (checked by the caller).
+    pub async fn set_tenant_json<T: serde::Serialize>(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<()> {
+        let json = serde_json::to_string(value).map_err(|e| StoreError::Other(e.into()))?;
+        self.set_tenant_setting(ctx, tenant_id, key, &json).await
+    }
+
     /// Sets a tenant's setting.
     #[tracing::instrument(skip(self, ctx))]
     pub async fn set_tenant_setting(
