@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::clock::ManualClock;
+use domain::clock::{Clock, ManualClock};
 use domain::deadline::Limit;
 use indicatif::{ProgressBar, ProgressStyle};
 use store::audit::AuditCtx;
@@ -62,6 +62,24 @@ async fn forty_departments(
     Ok(ids[1..].to_vec())
 }
 
+/// The benchmarks' start: Monday 2026-11-30 09:00 in Shanghai.
+const BENCH_START: &str = "2026-11-30T01:00:00Z";
+
+/// A scratch store for a benchmark — `database_url` (an empty PostgreSQL database) or SQLite
+/// in `dir` — with a manual clock at [`BENCH_START`].
+async fn scratch_store(
+    dir: &Path,
+    database_url: Option<String>,
+) -> anyhow::Result<(Store, Arc<ManualClock>)> {
+    let url = match database_url {
+        Some(url) => DatabaseUrl::new(url),
+        None => DatabaseUrl::sqlite_in(dir),
+    };
+    let clock = Arc::new(ManualClock::new(BENCH_START.parse()?));
+    let store = Store::open_with_keys(&url, dir, None, clock.clone()).await?;
+    Ok((store, clock))
+}
+
 fn ms(since: Instant) -> String {
     format!("{:.1} ms", since.elapsed().as_secs_f64() * 1000.0)
 }
@@ -79,14 +97,8 @@ pub async fn cards(database_url: Option<String>, n: usize) -> anyhow::Result<()>
 }
 
 async fn run_cards(dir: &Path, database_url: Option<String>, n: usize) -> anyhow::Result<()> {
-    let url = match database_url {
-        Some(url) => DatabaseUrl::new(url),
-        None => DatabaseUrl::sqlite_in(dir),
-    };
-    // Monday 2026-11-30 09:00 in Shanghai
-    let start: DateTime<Utc> = "2026-11-30T01:00:00Z".parse()?;
-    let clock = Arc::new(ManualClock::new(start));
-    let store = Store::open_with_keys(&url, dir, None, clock.clone()).await?;
+    let (store, clock) = scratch_store(dir, database_url).await?;
+    let start = clock.now();
     let ctx = AuditCtx::cli();
     let tenant = store.create_tenant(&ctx, "999999", "基准测试区").await?;
     println!(
@@ -191,12 +203,7 @@ async fn run_search(
     use store::enterprise::EnterpriseFilter;
     use store::page::PageRequest;
 
-    let url = match database_url {
-        Some(url) => DatabaseUrl::new(url),
-        None => DatabaseUrl::sqlite_in(dir),
-    };
-    let clock = Arc::new(ManualClock::new("2026-11-30T01:00:00Z".parse()?));
-    let store = Store::open_with_keys(&url, dir, None, clock).await?;
+    let (store, _) = scratch_store(dir, database_url).await?;
     let ctx = AuditCtx::cli();
     let tenant = store.create_tenant(&ctx, "999998", "基准测试区").await?;
     println!(
@@ -458,13 +465,8 @@ async fn run_appeals(
     use store::appeal::{AppealFilter, AppealVisibility, BulkAppeal, Category, NewAppeal};
     use store::page::PageRequest;
 
-    let url = match database_url {
-        Some(url) => DatabaseUrl::new(url),
-        None => DatabaseUrl::sqlite_in(dir),
-    };
-    let start: DateTime<Utc> = "2026-11-30T01:00:00Z".parse()?;
-    let clock = Arc::new(ManualClock::new(start));
-    let store = Store::open_with_keys(&url, dir, None, clock).await?;
+    let (store, clock) = scratch_store(dir, database_url).await?;
+    let start = clock.now();
     let ctx = AuditCtx::cli();
     let tenant = store.create_tenant(&ctx, "999997", "基准测试区").await?;
     let departments = forty_departments(&store, &ctx, &tenant.id).await?;
@@ -639,13 +641,8 @@ async fn run_ratings(
     use store::rating::{BulkRating, NewRating, RatingTarget};
 
     let sqlite = database_url.is_none();
-    let url = match database_url {
-        Some(url) => DatabaseUrl::new(url),
-        None => DatabaseUrl::sqlite_in(dir),
-    };
-    let start: DateTime<Utc> = "2026-11-30T01:00:00Z".parse()?;
-    let clock = Arc::new(ManualClock::new(start));
-    let store = Store::open_with_keys(&url, dir, None, clock).await?;
+    let (store, clock) = scratch_store(dir, database_url).await?;
+    let start = clock.now();
     let ctx = AuditCtx::cli();
     let tenant = store.create_tenant(&ctx, "999996", "基准测试区").await?;
     let departments = forty_departments(&store, &ctx, &tenant.id).await?;
@@ -901,12 +898,7 @@ async fn run_ratings_http(
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     let sqlite = database_url.is_none();
-    let url = match database_url {
-        Some(url) => DatabaseUrl::new(url),
-        None => DatabaseUrl::sqlite_in(dir),
-    };
-    let clock = Arc::new(ManualClock::new("2026-11-30T01:00:00Z".parse()?));
-    let store = Store::open_with_keys(&url, dir, None, clock).await?;
+    let (store, _) = scratch_store(dir, database_url).await?;
     let ctx = AuditCtx::cli();
     let tenant = store.create_tenant(&ctx, "999995", "基准测试区").await?;
     let departments = forty_departments(&store, &ctx, &tenant.id).await?;
