@@ -783,11 +783,13 @@ impl Store {
         let now = self.clock.now();
         let mut sweep = Sweep::default();
         loop {
-            // red first: a deadline past both thresholds goes straight to red
+            // red first: a deadline past both thresholds goes straight to red; the earliest due
+            // first, so supervision notices are numbered in the order the deadlines passed
+            // (whatever order the database keeps its rows in)
             let rows: Vec<Crossing> = with_pool!(self, pool => {
                 let mut rows: Vec<Crossing> = sqlx::query_as(
                     "SELECT tenant_id, id, record_type, record_id, step, unit_id, due_at, 'red' AS card FROM deadline \
-                     WHERE open AND NOT paused AND card <> 'red' AND due_at <= $1 LIMIT $2",
+                     WHERE open AND NOT paused AND card <> 'red' AND due_at <= $1 ORDER BY due_at, id LIMIT $2",
                 )
                 .bind(now)
                 .bind(SWEEP_BATCH)
@@ -796,7 +798,7 @@ impl Store {
                 if rows.is_empty() {
                     rows = sqlx::query_as(
                         "SELECT tenant_id, id, record_type, record_id, step, unit_id, due_at, 'yellow' AS card FROM deadline \
-                         WHERE open AND NOT paused AND card = 'none' AND yellow_at <= $1 LIMIT $2",
+                         WHERE open AND NOT paused AND card = 'none' AND yellow_at <= $1 ORDER BY yellow_at, id LIMIT $2",
                     )
                     .bind(now)
                     .bind(SWEEP_BATCH)
