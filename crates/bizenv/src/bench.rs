@@ -445,12 +445,24 @@ pub async fn appeals(
     open: usize,
     intake: usize,
     queries: usize,
+    http: &HttpLoad,
 ) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("bizenv-bench-appeals-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let result = run_appeals(&dir, database_url, n, open, intake, queries).await;
+    let result = run_appeals(&dir, database_url, n, open, intake, queries, http).await;
     std::fs::remove_dir_all(&dir).ok();
     result
+}
+
+/// A wrk load: connection counts (one run each, none: no HTTP phase), seconds per run, the
+/// wrk binary.
+pub struct HttpLoad {
+    /// Connections per run.
+    pub connections: Vec<usize>,
+    /// Seconds per run.
+    pub seconds: u64,
+    /// The wrk binary.
+    pub wrk: String,
 }
 
 async fn run_appeals(
@@ -460,6 +472,7 @@ async fn run_appeals(
     open: usize,
     intake: usize,
     queries: usize,
+    http: &HttpLoad,
 ) -> anyhow::Result<()> {
     use domain::appeal::{AppealState, Kind, Source};
     use store::appeal::{AppealFilter, AppealVisibility, BulkAppeal, Category, NewAppeal};
@@ -608,7 +621,89 @@ async fn run_appeals(
             times.last().copied().unwrap_or_default()
         );
     }
+    if !http.connections.is_empty() {
+        appeals_over_http(dir, &store, &tenant.id, http).await?;
+    }
     store.close().await;
+    Ok(())
+}
+
+/// The same unit's queue page (`GET /appeals`, HTML, as its contact's browser asks for it)
+/// and the public intake (`POST /api/v1/public/appeals`) served by the product's router on
+/// loopback and loaded with wrk on the same machine.
+async fn appeals_over_http(
+    dir: &Path,
+    store: &Store,
+    tenant_id: &str,
+    http: &HttpLoad,
+) -> anyhow::Result<()> {
+    use domain::account::Role;
+    let ctx = AuditCtx::cli();
+    let password = "Bench-Queue-2026";
+    store
+        .create_account(
+            &ctx,
+            &store::account::NewAccount {
+                tenant_id: tenant_id.to_owned(),
+                username: "bench-unit".into(),
+                display_name: "基准单位联络员".into(),
+                password: password.into(),
+                must_change_password: false,
+                roles: vec![Role::UnitAdmin],
+                unit_code: Some("BM00".into()),
+                uscc: None,
+            },
+        )
+        .await?;
+    let session = store
+        .login("bench-unit", password, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("the benchmark's contact cannot sign in: {e:?}"))?;
+    let app = web::Application::build("127.0.0.1:0".parse()?, store.clone())
+        .await?
+        .without_background_jobs();
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let queue = dir.join("queue.lua");
+    std::fs::write(
+        &queue,
+        format!(
+            r#"local headers = {{ ["Cookie"] = "bizenv_session={}" }}
+request = function()
+  return wrk.format("GET", "/appeals", headers)
+end
+"#,
+            session.token
+        ),
+    )?;
+    let intake = dir.join("intake.lua");
+    std::fs::write(
+        &intake,
+        r#"local headers = { ["Content-Type"] = "application/json" }
+request = function()
+  local body = '{"kind":"demand","category_code":"BENCH","title":"路灯不亮","content":"小区门口路灯已坏一周，请尽快维修。","submitter_phone":"139' ..
+    string.format("%08d", math.random(0, 99999999)) .. '"}'
+  return wrk.format("POST", "/api/v1/public/appeals", headers, body)
+end
+"#,
+    )?;
+    for (script, what, unit) in [
+        (&queue, "单位待办页面（HTML，最新 50 件未办结）", "次"),
+        (&intake, "公众提交诉求（接口，逐件事务）", "件"),
+    ] {
+        for &c in &http.connections {
+            let r = run_wrk(&http.wrk, script, addr, c, http.seconds).await?;
+            println!(
+                "{what} {c} 个连接：{:.0} {unit}/秒，p50 {}，p99 {}（{} 次应答，非 2xx {} 次）",
+                r.per_second, r.p50, r.p99, r.requests, r.not_ok
+            );
+        }
+    }
+    let _ = stop.send(());
+    server.await??;
     Ok(())
 }
 
@@ -867,6 +962,40 @@ struct WrkReport {
     p99: String,
 }
 
+/// Runs wrk with `script` against the server at `addr`: `connections` connections for
+/// `seconds`, two threads, latency percentiles.
+async fn run_wrk(
+    wrk: &str,
+    script: &Path,
+    addr: std::net::SocketAddr,
+    connections: usize,
+    seconds: u64,
+) -> anyhow::Result<WrkReport> {
+    use anyhow::Context;
+    let out = tokio::process::Command::new(wrk)
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(format!("http://{addr}/"))
+        .output()
+        .await
+        .with_context(|| format!("running {wrk} (Debian package wrk)"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = parse_wrk(&text);
+    anyhow::ensure!(report.requests > 0, "wrk reported no requests: {text}");
+    Ok(report)
+}
+
 /// Reads wrk's `--latency` report.
 fn parse_wrk(out: &str) -> WrkReport {
     let mut report = WrkReport::default();
@@ -896,7 +1025,6 @@ async fn run_ratings_http(
     connections: &[usize],
     wrk: &str,
 ) -> anyhow::Result<()> {
-    use anyhow::Context;
     let sqlite = database_url.is_none();
     let (store, _) = scratch_store(dir, database_url).await?;
     let ctx = AuditCtx::cli();
@@ -956,27 +1084,7 @@ end
     std::fs::write(&script_path, script)?;
     let mut acknowledged = 0;
     for &c in connections {
-        let out = tokio::process::Command::new(wrk)
-            .args([
-                "-t2",
-                &format!("-c{c}"),
-                &format!("-d{seconds}s"),
-                "--latency",
-                "-s",
-            ])
-            .arg(&script_path)
-            .arg(format!("http://{addr}/"))
-            .output()
-            .await
-            .with_context(|| format!("running {wrk} (Debian package wrk)"))?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        anyhow::ensure!(
-            out.status.success(),
-            "wrk failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let report = parse_wrk(&text);
-        anyhow::ensure!(report.requests > 0, "wrk reported no requests: {text}");
+        let report = run_wrk(wrk, &script_path, addr, c, seconds).await?;
         println!(
             "{c} 个连接：{:.0} 条/秒，p50 {}，p99 {}（{} 条应答，非 2xx {} 条）",
             report.per_second, report.p50, report.p99, report.requests, report.not_ok

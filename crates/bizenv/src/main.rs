@@ -152,6 +152,16 @@ enum BenchCommand {
         /// Queue readings to time.
         #[arg(long, default_value_t = 500)]
         queries: usize,
+        /// Concurrent connections for the HTTP runs (the queue page, the public intake), one
+        /// wrk run each; empty: none.
+        #[arg(long, value_delimiter = ',', default_value = "10,100")]
+        connections: Vec<usize>,
+        /// Seconds per wrk run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// The wrk binary.
+        #[arg(long, default_value = "wrk")]
+        wrk: String,
         /// An empty PostgreSQL database to use instead of a temporary SQLite file.
         #[arg(long)]
         scratch_database_url: Option<String>,
@@ -458,9 +468,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     open,
                     intake,
                     queries,
+                    connections,
+                    seconds,
+                    wrk,
                     scratch_database_url,
                 },
-        } => bench::appeals(scratch_database_url, appeals, open, intake, queries).await,
+        } => {
+            let http = bench::HttpLoad {
+                connections,
+                seconds,
+                wrk,
+            };
+            bench::appeals(scratch_database_url, appeals, open, intake, queries, &http).await
+        }
         Command::Bench {
             command:
                 BenchCommand::Ratings {

@@ -104,6 +104,10 @@ async fn the_appeal_benchmark_runs_through_the_product_code(backend: Backend) {
         "10",
         "--queries",
         "5",
+        "--seconds",
+        "1",
+        "--connections",
+        "4",
     ];
     if matches!(backend, Backend::Postgres) {
         args.extend(["--scratch-database-url", url.as_str()]);
@@ -119,8 +123,16 @@ async fn the_appeal_benchmark_runs_through_the_product_code(backend: Backend) {
         "逐件受理",
         "批量写入 400 件诉求",
         "单位待办首页（最新 50 件未办结，共 120 件",
+        "单位待办页面（HTML，最新 50 件未办结） 4 个连接：",
+        "公众提交诉求（接口，逐件事务） 4 个连接：",
     ] {
         assert!(stdout.contains(line), "{line}: {stdout}");
+    }
+    for line in stdout.lines().filter(|l| l.contains("个连接")) {
+        assert!(
+            line.contains("非 2xx 0 次"),
+            "every request answered: {line}"
+        );
     }
 }
 
