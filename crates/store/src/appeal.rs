@@ -450,7 +450,13 @@ fn count(value: i64) -> u32 {
 
 /// The condition and its text binds (from `$2`; `$1` is the tenant) of a visibility and a
 /// filter. Only fixed SQL is written into the text; every value is bound.
-fn condition(vis: &AppealVisibility, filter: &AppealFilter) -> (String, Vec<String>) {
+/// On PostgreSQL the co-handled ids come as an array, which its planner joins to the lead
+/// unit's range in one bitmap (an `IN (subquery)` under an `OR` makes it scan every row).
+fn condition(
+    vis: &AppealVisibility,
+    filter: &AppealFilter,
+    postgres: bool,
+) -> (String, Vec<String>) {
     let mut binds: Vec<String> = Vec::new();
     let bind = |value: String, binds: &mut Vec<String>| {
         binds.push(value);
@@ -465,9 +471,14 @@ fn condition(vis: &AppealVisibility, filter: &AppealFilter) -> (String, Vec<Stri
                 let list = list.join(", ");
                 // two indexable terms (the lead unit's index, the primary key), so both
                 // databases read the union of two index ranges rather than every row
+                let (open, close) = if postgres {
+                    ("= ANY(ARRAY(", "))")
+                } else {
+                    ("IN (", ")")
+                };
                 who.push(format!(
-                    "(a.lead_unit_id IN ({list}) OR a.id IN (SELECT c.appeal_id FROM appeal_cohandler c \
-                     WHERE c.tenant_id = $1 AND c.unit_id IN ({list})))"
+                    "(a.lead_unit_id IN ({list}) OR a.id {open}SELECT c.appeal_id FROM appeal_cohandler c \
+                     WHERE c.tenant_id = $1 AND c.unit_id IN ({list}){close})"
                 ));
             }
         }
@@ -734,6 +745,21 @@ impl Store {
         Ok(category.unit_id.clone())
     }
 
+    /// The routes set (category × street → lead unit): `(category_code, street_id, unit_id)`
+    /// by category and street.
+    pub async fn appeal_routes(&self, tenant_id: &str) -> Result<Vec<(String, String, String)>> {
+        let rows = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT category_code, street_id, unit_id FROM appeal_route WHERE tenant_id = $1 \
+                 ORDER BY category_code, street_id",
+            )
+            .bind(tenant_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
     /// The tenant's step limits (SPEC defaults unless set).
     pub async fn appeal_limits(&self, tenant_id: &str) -> Result<Limits> {
         self.tenant_json(tenant_id, LIMITS_SETTING).await
@@ -930,11 +956,12 @@ impl Store {
         id: &str,
         step: &AppealStep,
     ) -> Result<Appeal> {
-        self.act_on_appeal_at(ctx, tenant_id, id, step, self.clock.now())
+        self.take_appeal_step(ctx, tenant_id, id, step, self.clock.now(), true)
             .await
     }
 
-    /// As [`Self::act_on_appeal`], taken at `now` (the demo's past steps).
+    /// As [`Self::act_on_appeal`], taken at `now` (the demo's past steps: nobody is sent an
+    /// SMS about them).
     pub(crate) async fn act_on_appeal_at(
         &self,
         ctx: &AuditCtx,
@@ -942,6 +969,20 @@ impl Store {
         id: &str,
         step: &AppealStep,
         now: DateTime<Utc>,
+    ) -> Result<Appeal> {
+        self.take_appeal_step(ctx, tenant_id, id, step, now, false)
+            .await
+    }
+
+    /// Takes a step at `now`; `live` steps tell the submitter of a reply by SMS.
+    async fn take_appeal_step(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        id: &str,
+        step: &AppealStep,
+        now: DateTime<Utc>,
+        live: bool,
     ) -> Result<Appeal> {
         let appeal = self
             .appeal(tenant_id, id)
@@ -1253,6 +1294,23 @@ impl Store {
                 }
                 _ => {}
             }
+            if live && action == AppealAction::Reply {
+                // the submitter hears of the reply on the phone they gave (sealed as stored)
+                let text = format!(
+                    "您提交的诉求（编号{}）已有答复，请凭查询码{}查看办理结果。",
+                    appeal.number, appeal.tracking_code
+                );
+                sqlx::query(
+                    "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, url, \
+                     state, created_at, next_at, to_enc) \
+                     SELECT tenant_id, $3, '', 'sms', 'replied_submitter', 'appeal', id, $4, $5, 'queued', $6, $6, submitter_phone_enc \
+                     FROM appeal WHERE tenant_id = $1 AND id = $2 AND submitter_phone_enc IS NOT NULL",
+                )
+                .bind(tenant_id).bind(id).bind(new_id()).bind(&text)
+                .bind(format!("/track/{}", appeal.tracking_code)).bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
             if let Some(office) = &office {
                 let message = format!("书记直通车诉求{}：{title}", action.label());
                 notify!(tx, tenant_id, "secretary", "appeal", id, &message, &url, Some(office.as_str()), false, now);
@@ -1466,7 +1524,7 @@ impl Store {
                 total: 0,
             });
         }
-        let (condition, binds) = condition(visibility, filter);
+        let (condition, binds) = condition(visibility, filter, self.backend() == "postgres");
         let n = binds.len() + 2;
         let times = format!(
             " AND (${n} IS NULL OR a.received_at >= ${n}) AND (${0} IS NULL OR a.received_at < ${0})",
@@ -1479,10 +1537,14 @@ impl Store {
             )
             .fetch_one(pool)
             .await?;
+            // the page's keys first (sorting ten thousand keys, not ten thousand whole rows),
+            // then its rows; on SQLite the row number breaks ties
+            let key = if self.backend() == "postgres" { "a.id" } else { "a.rowid" };
             let rows = bind_all!(
                 sqlx::query_as::<_, AppealRow>(sqlx::AssertSqlSafe(format!(
-                    "SELECT {COLUMNS} FROM appeal a WHERE {condition}{times} \
-                     ORDER BY a.received_at DESC, a.id DESC LIMIT ${} OFFSET ${}", n + 2, n + 3
+                    "SELECT {COLUMNS} FROM appeal a WHERE a.tenant_id = $1 AND {key} IN (SELECT {key} FROM appeal a \
+                     WHERE {condition}{times} ORDER BY a.received_at DESC, {key} DESC LIMIT ${} OFFSET ${}) \
+                     ORDER BY a.received_at DESC, {key} DESC", n + 2, n + 3
                 ))),
                 tenant_id, &binds, filter
             )
@@ -1689,7 +1751,7 @@ impl Store {
         if !visibility.reads_any() {
             return Ok(out);
         }
-        let (condition, binds) = condition(visibility, filter);
+        let (condition, binds) = condition(visibility, filter, self.backend() == "postgres");
         let n = binds.len() + 2;
         type Due = (
             Option<String>,

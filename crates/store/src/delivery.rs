@@ -103,6 +103,8 @@ pub struct Delivery {
     pub url: String,
     /// Attempts, this one included.
     pub attempts: i32,
+    /// The sealed phone of a recipient without an account (then `title` is the whole text).
+    pub to_enc: Option<String>,
 }
 
 /// What one run of the sender did.
@@ -310,7 +312,7 @@ impl Store {
         let now = self.clock.now();
         let candidates = with_pool!(self, pool => {
             sqlx::query_as::<_, Delivery>(
-                "SELECT tenant_id, id, account_id, channel, title, url, attempts FROM notification \
+                "SELECT tenant_id, id, account_id, channel, title, url, attempts, to_enc FROM notification \
                  WHERE state = 'queued' AND channel <> 'inbox' AND next_at <= $1 ORDER BY next_at LIMIT $2",
             )
             .bind(now)
@@ -423,6 +425,18 @@ impl Store {
         tenant_name: &str,
         settings: &ChannelSettings,
     ) -> Result<Result<(), SendError>> {
+        if let Some(sealed) = &delivery.to_enc {
+            // someone without an account: an SMS with its own text, not the staff template
+            let phone = self.open_sealed(Some(sealed))?.unwrap_or_default();
+            return Ok(match (delivery.channel.as_str(), Phone::parse(&phone)) {
+                ("sms", Ok(to)) => {
+                    let text = format!("【{tenant_name}】{}", delivery.title);
+                    send_sms(&settings.sms_gateway, &delivery.id, &to, &text).await
+                }
+                ("sms", Err(_)) => Err(SendError::Permanent("收件人手机号码无效".into())),
+                (other, _) => Err(SendError::Permanent(format!("unknown channel {other}"))),
+            });
+        }
         let preferences = self
             .notification_preferences(&delivery.tenant_id, &delivery.account_id)
             .await?;

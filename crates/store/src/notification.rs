@@ -74,6 +74,8 @@ pub fn record_noun(record_type: &str) -> &'static str {
     match record_type {
         "task" => "督查任务",
         "finding" => "整改问题",
+        "appeal" => "诉求",
+        "bad_rating" => "差评",
         _ => "事项",
     }
 }
@@ -83,6 +85,8 @@ pub fn record_url(record_type: &str, record_id: &str) -> String {
     match record_type {
         "task" => format!("/tasks/{record_id}"),
         "finding" => format!("/findings/{record_id}"),
+        "appeal" => format!("/appeals/{record_id}"),
+        "bad_rating" => format!("/bad-ratings/{record_id}"),
         _ => "/".to_owned(),
     }
 }

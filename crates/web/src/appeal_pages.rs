@@ -549,6 +549,8 @@ struct AppealsPage {
     unit_choices: Vec<(String, String)>,
     streets: Vec<(String, String)>,
     may_record: bool,
+    /// The supervisor: the link to the settings page.
+    manages: bool,
     may_submit: bool,
     reads_figures: bool,
 }
@@ -633,6 +635,7 @@ async fn appeals_page(
         unit_choices: unit_choices(&r.units),
         streets: street_choices(r.units.by_id.values()),
         may_record: allows(a, Action::RecordAppeals),
+        manages: allows(a, Action::ManageAppeals),
         may_submit: allows(a, Action::SubmitAppeals),
         reads_figures: allows(a, Action::ReadAppealFigures),
     })

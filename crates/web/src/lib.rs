@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod appeal;
 pub mod appeal_pages;
+pub mod appeal_settings;
 pub mod assets;
 pub mod attachment;
 pub mod audit;

@@ -103,7 +103,19 @@ async fn notice_json(
                 .unwrap_or_default(),
             format!("/findings/{}", n.record_id),
         ),
-        other => (other.to_owned(), String::new()),
+        "appeal" => (
+            state
+                .store
+                .appeal(&user.tenant.id, &n.record_id)
+                .await?
+                .map(|a| format!("{} {}", a.number, a.title))
+                .unwrap_or_default(),
+            format!("/appeals/{}", n.record_id),
+        ),
+        other => (
+            store::notification::record_noun(other).to_owned(),
+            store::notification::record_url(other, &n.record_id),
+        ),
     };
     let unit = n.unit_id.as_deref().and_then(|u| units.by_id.get(u));
     // level 1 the unit's head, 2 its 分管区领导, 3 the supervisor; a missing person passes it up

@@ -112,6 +112,7 @@ fn pages() -> Routes {
         .merge(crate::enterprise::pages())
         .merge(crate::inspection::pages())
         .merge(crate::appeal_pages::pages())
+        .merge(crate::appeal_settings::pages())
         .merge(crate::rating_pages::pages())
 }
 

@@ -5,6 +5,7 @@
 //! rates on a hand-computed fixture; bad input changing nothing.
 
 use serde_json::{Value, json};
+use test_support::sinks::HttpSink;
 use test_support::{Backend, TestApp, TestUser, at_local as at, db_tests};
 
 db_tests!(
@@ -14,6 +15,9 @@ db_tests!(
     the_three_rates_on_a_hand_computed_fixture,
     bad_appeal_input_changes_nothing,
     the_demo_manifest_names_what_the_queues_show,
+    the_submitter_hears_of_each_reply_by_sms,
+    an_appeal_left_unaccepted_gets_its_cards_and_a_supervision_notice,
+    the_supervisor_sets_categories_routes_and_limits_on_a_page,
 );
 
 const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0];
@@ -850,4 +854,356 @@ async fn the_demo_manifest_names_what_the_queues_show(backend: Backend) {
         summary.bad_ratings.0 > 0,
         "the demo plants open bad ratings"
     );
+}
+
+async fn the_submitter_hears_of_each_reply_by_sms(backend: Backend) {
+    let sms = HttpSink::start().await;
+    let app = TestApp::spawn_demo(backend).await;
+    // the demo's past replies queued nothing for their (synthetic) submitters
+    let submitter_rows = "SELECT CAST(COUNT(*) AS TEXT) FROM notification WHERE account_id = ''";
+    assert_eq!(app.sql_rows(submitter_rows).await, [["0"]]);
+    let admin = app.demo_user("admin").await;
+    let (_, mut settings) = admin.get_json("/api/v1/settings/notifications").await;
+    settings["sms_gateway"] = json!(sms.url("/sms/send"));
+    let (status, settings) = admin
+        .send_json("PUT", "/api/v1/settings/notifications", settings)
+        .await;
+    assert_eq!(status, 200, "{settings}");
+    let (supervisor, unit) = desk(&app, "2026-11-30 10:00").await;
+    category(&supervisor, "SPJ-01", "SPJ").await;
+    let (number, code) = public_appeal(&app, "consultation", "SPJ-01", "个体户变更咨询").await;
+    let id = id_of(&supervisor, &number).await;
+    // a hall entry without a phone: replied, nobody to tell
+    let (status, quiet) = supervisor
+        .post_json(
+            "/api/v1/appeals",
+            &json!({"kind": "suggestion", "source": "hall", "category_code": "SPJ-01",
+                    "title": "窗口登记建议", "content": "建议增加自助机。"}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 201, "{quiet}");
+    let quiet = quiet["id"].as_str().unwrap().to_owned();
+    for appeal in [&id, &quiet] {
+        ok(&supervisor, appeal, json!({"action": "dispatch"})).await;
+        ok(&unit, appeal, json!({"action": "accept"})).await;
+    }
+    assert_eq!(
+        app.sql_rows(submitter_rows).await,
+        [["0"]],
+        "nothing before the reply"
+    );
+    for appeal in [&id, &quiet] {
+        ok(
+            &unit,
+            appeal,
+            json!({"action": "reply", "reply": "已答复。"}),
+        )
+        .await;
+    }
+
+    // one SMS queued, in the reply's transaction, the phone sealed in the row
+    let queued = app
+        .sql_rows(
+            "SELECT record_id, channel, state, title, COALESCE(to_enc, '') FROM notification WHERE account_id = ''",
+        )
+        .await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0][..3], [id.as_str(), "sms", "queued"]);
+    assert!(
+        queued[0][3].contains(&number) && queued[0][3].contains(&code),
+        "{queued:?}"
+    );
+    assert!(
+        !queued[0][4].is_empty() && !queued[0][4].contains(CANARY_PHONE),
+        "{queued:?}"
+    );
+
+    // the sender delivers it to the submitter's phone with the district's name
+    app.store.tick("live").await.unwrap();
+    // (the demo's contacts get their own SMS about the demo's overdue items)
+    let sent: Vec<_> = sms
+        .requests()
+        .into_iter()
+        .filter(|r| r.body.contains(&code))
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let body: Value = serde_json::from_str(&sent[0].body).unwrap();
+    assert_eq!(body["phone"], CANARY_PHONE);
+    let text = body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with('【') && text.contains(&number) && text.contains(&code),
+        "{text}"
+    );
+    assert_eq!(
+        app.sql_rows("SELECT state FROM notification WHERE account_id = ''")
+            .await,
+        [["sent"]]
+    );
+    // the unit's inbox never carries the submitter's SMS or phone
+    let (_, inbox) = unit.get_json("/api/v1/notifications").await;
+    assert!(!inbox.to_string().contains(CANARY_PHONE), "{inbox}");
+    assert!(!inbox.to_string().contains(&code), "{inbox}");
+}
+
+async fn an_appeal_left_unaccepted_gets_its_cards_and_a_supervision_notice(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-30 10:00").await;
+    category(&supervisor, "SPJ-01", "SPJ").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let (number, code) = public_appeal(&app, "complaint", "SPJ-01", "办证窗口排队过长").await;
+    let id = id_of(&supervisor, &number).await;
+    // dispatched Monday 11:00: to be accepted by Tuesday's close
+    let (supervisor, _) = desk(&app, "2026-11-30 11:00").await;
+    let dispatched = ok(&supervisor, &id, json!({"action": "dispatch"})).await;
+    assert_eq!(dispatched["due_at"], "2026-12-01T17:30:00+08:00");
+    assert_eq!(dispatched["card"], "none");
+    let card_of = |who: TestUser| {
+        let id = id.clone();
+        async move {
+            let (status, appeal) = who.get_json(&format!("/api/v1/appeals/{id}")).await;
+            assert_eq!(status, 200, "{appeal}");
+            appeal["card"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // Tuesday 16:00, in the last half of its working day: the sweep shows yellow and tells
+    // the unit
+    app.clock.set(at("2026-12-01 16:00"));
+    app.store.tick("test").await.unwrap();
+    let (supervisor, unit) = desk(&app, "2026-12-01 16:00").await;
+    assert_eq!(card_of(supervisor.clone()).await, "yellow");
+    let (_, inbox) = unit.get_json("/api/v1/notifications").await;
+    let told = |inbox: &Value, event: &str| {
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["url"] == format!("/appeals/{id}") && n["event"] == event)
+    };
+    assert!(told(&inbox, "due_soon"), "{inbox}");
+    let (_, notices) = supervisor.get_json("/api/v1/notices?state=open").await;
+    assert!(
+        !notices.to_string().contains(&id),
+        "no notice before the due time"
+    );
+
+    // Wednesday 09:00, not accepted: red, on the overdue list, and a supervision notice to
+    // the unit, which it reads; a street does not
+    app.clock.set(at("2026-12-02 09:00"));
+    app.store.tick("test").await.unwrap();
+    let (supervisor, unit) = desk(&app, "2026-12-02 09:00").await;
+    assert_eq!(card_of(unit.clone()).await, "red");
+    let (_, overdue) = unit.get_json("/api/v1/appeals?overdue=true").await;
+    assert!(overdue.to_string().contains(&id), "{overdue}");
+    let (_, inbox) = unit.get_json("/api/v1/notifications").await;
+    assert!(told(&inbox, "overdue") && told(&inbox, "notice"), "{inbox}");
+    let (_, notices) = supervisor.get_json("/api/v1/notices?state=open").await;
+    let notice = notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["record_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("a notice for the appeal: {notices}"))
+        .clone();
+    assert_eq!(notice["record_type"], "appeal");
+    assert_eq!(notice["step"], "accept");
+    assert_eq!(notice["unit_id"], spj.as_str());
+    assert_eq!(notice["level"], 1);
+    assert_eq!(notice["due_at"], "2026-12-01T17:30:00+08:00");
+    let number_text = notice["number"].as_str().unwrap().to_owned();
+    assert!(number_text.contains("〔2026〕"), "{notice}");
+    let notice_id = notice["id"].as_str().unwrap().to_owned();
+    let (status, sheet) = unit.get_text(&format!("/notices/{notice_id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        sheet.contains(&number_text) && sheet.contains("办证窗口排队过长"),
+        "{sheet}"
+    );
+    let street = app.demo_user("street").await;
+    let (status, _) = street
+        .get_json(&format!("/api/v1/notices/{notice_id}"))
+        .await;
+    assert_eq!(status, 404);
+
+    // the submitter's timeline shows neither the cards nor the notice
+    let (_, tracked) = app
+        .get_json(&format!("/api/v1/public/appeals/{code}"))
+        .await;
+    let text = tracked.to_string();
+    for internal in [
+        "card_yellow",
+        "card_red",
+        "notice_issued",
+        number_text.as_str(),
+    ] {
+        assert!(!text.contains(internal), "{internal} in {text}");
+    }
+
+    // accepted late: measured as late, the notice closed, the reply step starts clean
+    let accepted = ok(&unit, &id, json!({"action": "accept"})).await;
+    assert_eq!(accepted["accept_on_time"], false);
+    assert_eq!(accepted["card"], "none");
+    let (_, open) = supervisor.get_json("/api/v1/notices?state=open").await;
+    assert!(!open.to_string().contains(&notice_id), "{open}");
+}
+
+async fn the_supervisor_sets_categories_routes_and_limits_on_a_page(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, unit) = desk(&app, "2026-11-30 10:00").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let street = supervisor.unit_id("370104001").await;
+    let (status, page) = supervisor.get_text("/appeals/settings").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("category-form")
+            && page.contains("route-form")
+            && page.contains("limits-form")
+    );
+    let (_, queue) = supervisor.get_text("/appeals").await;
+    assert!(queue.contains("/appeals/settings"), "linked from the queue");
+    let csrf = supervisor.csrf_token.clone();
+    let form = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let supervisor = supervisor.clone();
+        let csrf = csrf.clone();
+        async move {
+            let mut all: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
+            all.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+            let response = supervisor.post_form(path, &all).await;
+            let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, location, response.text().await.unwrap())
+        }
+    };
+    let categories = "SELECT CAST(COUNT(*) AS TEXT) FROM appeal_category";
+    let before = app.sql_rows(categories).await;
+
+    // a bad code: the page again with the message, nothing saved
+    let (status, _, body) = form(
+        "/appeals/settings/category",
+        vec![
+            ("code", "坏 代码".into()),
+            ("name", "测试类别".into()),
+            ("active", "on".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("类别代码应为") && body.contains("测试类别"),
+        "{body}"
+    );
+    assert_eq!(app.sql_rows(categories).await, before);
+
+    // a new category led by SPJ by default
+    let (status, location, _) = form(
+        "/appeals/settings/category",
+        vec![
+            ("code", "PAGE-1".into()),
+            ("name", "页面类别".into()),
+            ("unit_id", spj.clone()),
+            ("sort_order", "5".into()),
+            ("active", "on".into()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/appeals/settings?saved=category")
+    );
+    let (_, listed) = supervisor
+        .get_json("/api/v1/appeal-categories?all=true")
+        .await;
+    let saved = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "PAGE-1")
+        .unwrap_or_else(|| panic!("{listed}"))
+        .clone();
+    assert_eq!(saved["name"], "页面类别");
+    assert_eq!(saved["unit_id"], spj.as_str());
+    assert_eq!(saved["active"], true);
+
+    // in the street the category goes to the street itself
+    let (status, _, body) = form(
+        "/appeals/settings/route",
+        vec![
+            ("category_code", "PAGE-1".into()),
+            ("street_id", "".into()),
+            ("unit_id", street.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("请选择街道"), "{body}");
+    let (status, location, _) = form(
+        "/appeals/settings/route",
+        vec![
+            ("category_code", "PAGE-1".into()),
+            ("street_id", street.clone()),
+            ("unit_id", street.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/appeals/settings?saved=route")
+    );
+    let (_, page) = supervisor.get_text("/appeals/settings?saved=route").await;
+    assert!(
+        page.contains("route-list") && page.contains("页面类别") && page.contains("settings-saved"),
+        "{page}"
+    );
+    let body = json!({"kind": "demand", "category_code": "PAGE-1", "street_id": street, "title": "路面破损",
+        "content": "路面破损请修复。", "submitter_phone": CANARY_PHONE});
+    let (status, receipt) = app
+        .post_raw_json("/api/v1/public/appeals", body.to_string())
+        .await;
+    assert_eq!(status, 201, "{receipt}");
+    let id = id_of(&supervisor, receipt["number"].as_str().unwrap()).await;
+    let (_, appeal) = supervisor.get_json(&format!("/api/v1/appeals/{id}")).await;
+    assert_eq!(
+        appeal["proposed_unit"]["id"],
+        street.as_str(),
+        "the route wins over the default"
+    );
+
+    // limits: a zero is refused with its field's message and changes nothing; then two days
+    let limits = |accept: &str| {
+        vec![
+            ("dispatch_minutes", "120".to_owned()),
+            ("accept_days", accept.to_owned()),
+            ("return_days", "2".into()),
+            ("reply_days", "5".into()),
+            ("consultation_reply_days", "1".into()),
+            ("extension_max_days", "10".into()),
+            ("callback_days", "2".into()),
+        ]
+    };
+    let (status, _, body) = form("/appeals/settings/limits", limits("0")).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("时限应为 1 至 366 个工作日"), "{body}");
+    let (_, stored) = supervisor.get_json("/api/v1/appeal-limits").await;
+    assert_eq!(stored["accept_days"], 1);
+    let (status, _, body) = form("/appeals/settings/limits", limits("两天")).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("请输入正整数"), "{body}");
+    let (status, location, _) = form("/appeals/settings/limits", limits("2")).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/appeals/settings?saved=limits")
+    );
+    let (_, stored) = supervisor.get_json("/api/v1/appeal-limits").await;
+    assert_eq!(stored["accept_days"], 2);
+
+    // nobody else has the page
+    let (status, _) = unit.get_text("/appeals/settings").await;
+    assert_eq!(status, 404);
+    let (_, queue) = unit.get_text("/appeals").await;
+    assert!(!queue.contains("/appeals/settings"));
 }

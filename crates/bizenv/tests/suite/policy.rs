@@ -500,7 +500,11 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         ("POST", "/api/v1/appeal-categories")
         | ("POST", "/api/v1/appeal-routes")
         | ("GET", "/api/v1/appeal-limits")
-        | ("PUT", "/api/v1/appeal-limits") => match user {
+        | ("PUT", "/api/v1/appeal-limits")
+        | ("GET", "/appeals/settings")
+        | ("POST", "/appeals/settings/category")
+        | ("POST", "/appeals/settings/route")
+        | ("POST", "/appeals/settings/limits") => match user {
             "supervisor" | "other" => Open,
             _ => Hidden,
         },
