@@ -46,6 +46,15 @@ pub(crate) fn pages() -> Routes {
         .get("/appeals/new", new_appeal_page)
         .post("/appeals/new", new_appeal_form)
         .get("/appeals/figures", figures_page)
+        .get("/appeals/import", crate::import::appeals_page)
+        .post(
+            "/appeals/import",
+            crate::import::appeals_upload.layer(crate::import::body_limit()),
+        )
+        .get(
+            "/appeals/import/template.xlsx",
+            crate::import::appeals_template,
+        )
         .get("/appeals/{id}", appeal_page)
         .post("/appeals/{id}/action", action_form)
         .post("/appeals/{id}/cohandle", cohandle_form)
@@ -551,6 +560,8 @@ struct AppealsPage {
     may_record: bool,
     may_submit: bool,
     reads_figures: bool,
+    /// The supervisor imports 12345 hotline work orders.
+    may_import: bool,
 }
 
 /// `GET /appeals`: the queue of the appeals the reader sees, filtered and paged.
@@ -635,6 +646,7 @@ async fn appeals_page(
         may_record: allows(a, Action::RecordAppeals),
         may_submit: allows(a, Action::SubmitAppeals),
         reads_figures: allows(a, Action::ReadAppealFigures),
+        may_import: allows(a, Action::ManageAppeals),
     })
 }
 
