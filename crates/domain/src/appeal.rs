@@ -96,6 +96,21 @@ named!(
     }
 );
 
+impl Kind {
+    /// The kind a 12345 hotline export names: our codes and labels, and the hotline's own
+    /// words for them (求助 is a demand, 举报 a complaint, 意见建议 a suggestion, 纠纷 a dispute).
+    pub fn from_hotline(text: &str) -> Option<Self> {
+        Self::from_code_or_label(text).or(match text {
+            "求助" | "诉求求助" => Some(Kind::Demand),
+            "举报" | "投诉举报" => Some(Kind::Complaint),
+            "意见建议" | "意见" => Some(Kind::Suggestion),
+            "咨询求助" => Some(Kind::Consultation),
+            "纠纷" | "矛盾调解" | "纠纷调解" => Some(Kind::Dispute),
+            _ => None,
+        })
+    }
+}
+
 impl Satisfaction {
     /// Whether it counts as satisfied in the figures (满意 and 基本满意, like rating levels 3–5).
     pub fn counts_satisfied(self) -> bool {
@@ -484,6 +499,24 @@ mod tests {
     use super::AppealRefusal as R;
     use super::AppealState::*;
     use super::*;
+
+    #[test]
+    fn hotline_kinds_are_read_by_label_code_or_the_hotline_s_word() {
+        for (text, kind) in [
+            ("投诉", Some(Kind::Complaint)),
+            ("complaint", Some(Kind::Complaint)),
+            ("举报", Some(Kind::Complaint)),
+            ("求助", Some(Kind::Demand)),
+            ("诉求", Some(Kind::Demand)),
+            ("咨询", Some(Kind::Consultation)),
+            ("意见建议", Some(Kind::Suggestion)),
+            ("纠纷", Some(Kind::Dispute)),
+            ("表扬", None),
+            ("", None),
+        ] {
+            assert_eq!(Kind::from_hotline(text), kind, "{text}");
+        }
+    }
 
     #[test]
     fn every_state_and_action_has_the_written_outcome() {

@@ -438,6 +438,20 @@ const COLUMNS: &str = "a.id, a.number, a.tracking_code, a.kind, a.source, a.cate
      a.reply_minutes, a.reply_on_time, a.called_back_at, a.callback_contacted, a.callback_resolved, \
      a.callback_process, a.callback_result, a.closed_at, a.created_by";
 
+/// The timeline's detail of a received appeal (with the hotline's time, when it has one).
+fn received_detail(
+    new: &NewAppeal,
+    number: &str,
+    hotline_at: Option<DateTime<Utc>>,
+) -> serde_json::Value {
+    let mut detail =
+        json!({"source": new.source.as_str(), "kind": new.kind.as_str(), "number": number});
+    if let Some(at) = hotline_at {
+        detail["hotline_received_at"] = json!(at);
+    }
+    detail
+}
+
 fn satisfaction(value: Option<String>, id: &str) -> Result<Option<Satisfaction>> {
     value
         .map(|v| v.parse().map_err(|e| corrupt("appeal", id, e)))
@@ -797,6 +811,31 @@ impl Store {
         new: &NewAppeal,
         now: DateTime<Utc>,
     ) -> Result<Appeal> {
+        self.receive_appeal(ctx, tenant_id, new, now, None).await
+    }
+
+    /// As [`Self::create_appeal`], for a row of a hotline export: `hotline_at`, when the
+    /// hotline took the call, is kept on the timeline's entry and in the audit; the deadlines
+    /// run from the import, when the district receives it.
+    pub(crate) async fn create_hotline_appeal(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        new: &NewAppeal,
+        hotline_at: Option<DateTime<Utc>>,
+    ) -> Result<Appeal> {
+        self.receive_appeal(ctx, tenant_id, new, self.clock.now(), hotline_at)
+            .await
+    }
+
+    async fn receive_appeal(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        new: &NewAppeal,
+        now: DateTime<Utc>,
+        hotline_at: Option<DateTime<Utc>>,
+    ) -> Result<Appeal> {
         let category = self
             .appeal_category(tenant_id, new.category_code.trim())
             .await?
@@ -907,7 +946,7 @@ impl Store {
                 record_id: &id,
                 event: "received",
                 audience: Audience::Public,
-                detail: json!({"source": new.source.as_str(), "kind": new.kind.as_str(), "number": number}),
+                detail: received_detail(new, &number, hotline_at),
             });
             let url = format!("/appeals/{id}");
             let message = format!("新诉求待派发：{}", short(&title));
@@ -921,12 +960,18 @@ impl Store {
                 action: "create",
                 entity: "appeal",
                 entity_id: &id,
-                changes: json!({"number": number, "kind": new.kind.as_str(), "source": new.source.as_str(),
+                changes: {
+                    let mut changes = json!({"number": number, "kind": new.kind.as_str(), "source": new.source.as_str(),
                     "category_code": category.code, "street_id": new.street_id, "enterprise_id": new.enterprise_id,
                     "title": title, "content": content, "address": address, "publish": new.publish,
                     "submitter_name": name_index, "submitter_phone": phone_index,
                     "submitter_account_id": new.submitter_account_id, "external_id": external_id,
-                    "secretary": secretary, "proposed_unit_id": proposed, "deadline_id": deadline_id}),
+                    "secretary": secretary, "proposed_unit_id": proposed, "deadline_id": deadline_id});
+                    if let Some(at) = hotline_at {
+                        changes["hotline_received_at"] = json!(at);
+                    }
+                    changes
+                },
             });
             tx.commit().await?;
             head

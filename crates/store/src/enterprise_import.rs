@@ -179,28 +179,7 @@ impl Directory {
 
     /// The street a cell names: its full name, the name without 办事处 or 街道, or its code.
     fn street(&self, text: &str) -> std::result::Result<String, String> {
-        let found: Vec<&String> = self
-            .streets
-            .iter()
-            .filter(|(_, name, code)| {
-                name == text
-                    || name.strip_suffix("办事处") == Some(text)
-                    || name.strip_suffix("街道办事处") == Some(text)
-                    || name.strip_suffix("街道") == Some(text)
-                    || code == text
-            })
-            .map(|(id, ..)| id)
-            .collect();
-        match found.as_slice() {
-            [id] => Ok((*id).clone()),
-            [] => Err(format!(
-                "“{text}”不是本区的街道（写街道名称，如“振兴街街道”）"
-            )),
-            _ => Err(format!(
-                "有 {} 个街道都叫“{text}”，请写街道代码",
-                found.len()
-            )),
-        }
+        street_named(&self.streets, text)
     }
 
     /// The leader a cell names, with their unit: `张三`, or `张三（区发改局）` to tell apart
@@ -239,6 +218,35 @@ impl Directory {
             }
         }
         String::new()
+    }
+}
+
+/// The street a cell names among `streets` ((id, name, code) of each active street): its
+/// full name, the name without 办事处 or 街道, or its code (also the hotline import's rule).
+pub(crate) fn street_named(
+    streets: &[(String, String, String)],
+    text: &str,
+) -> std::result::Result<String, String> {
+    let found: Vec<&String> = streets
+        .iter()
+        .filter(|(_, name, code)| {
+            name == text
+                || name.strip_suffix("办事处") == Some(text)
+                || name.strip_suffix("街道办事处") == Some(text)
+                || name.strip_suffix("街道") == Some(text)
+                || code == text
+        })
+        .map(|(id, ..)| id)
+        .collect();
+    match found.as_slice() {
+        [id] => Ok((*id).clone()),
+        [] => Err(format!(
+            "“{text}”不是本区的街道（写街道名称，如“振兴街街道”）"
+        )),
+        _ => Err(format!(
+            "有 {} 个街道都叫“{text}”，请写街道代码",
+            found.len()
+        )),
     }
 }
 

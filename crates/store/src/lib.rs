@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod appeal;
+pub mod appeal_import;
 pub mod attachment;
 pub mod audit;
 pub mod calendar;

@@ -717,7 +717,7 @@ fn column_of(field: &str) -> &'static str {
 }
 
 /// A Beijing time written `YYYY-MM-DD HH:MM[:SS]` (or with a `T`).
-fn beijing_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn beijing_time(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim().replace('T', " ");
     let naive = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M"))

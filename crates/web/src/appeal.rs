@@ -41,6 +41,10 @@ pub(crate) fn api() -> Routes {
         .get("/api/v1/appeals", list_appeals)
         .post("/api/v1/appeals", create_appeal)
         .get("/api/v1/appeals/figures", figures)
+        .post(
+            "/api/v1/appeals/import",
+            import_hotline.layer(crate::import::body_limit()),
+        )
         .get("/api/v1/appeals/{id}", show_appeal)
         .post("/api/v1/appeals/{id}/actions", act)
         .post("/api/v1/appeals/{id}/cohandle", cohandle)
@@ -1166,6 +1170,39 @@ impl Figures {
     }
 }
 
+/// `POST /api/v1/appeals/import`: a 12345 hotline export (CSV in UTF-8 or GB18030, or XLSX)
+/// as the raw body, each work order received as an appeal of source `hotline`; every bad row
+/// answered with its row, column and reason, the good rows landed, work orders imported before
+/// counted as `unchanged` (the supervisor).
+async fn import_hotline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<store::import::ImportReport>> {
+    let user = visible_to(user, Action::ManageAppeals)?;
+    // who may act is decided before the body is read, so a refused body tells nothing
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::client(e.status(), "too_large", "文件太大")
+        } else {
+            Error::bad_request("无法读取请求体")
+        }
+    })?;
+    let claimed = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(store::enterprise_import::FileKind::from_media_type)
+        .unwrap_or(store::enterprise_import::FileKind::Unknown);
+    let table = crate::import::read_file(&body, claimed)?;
+    Ok(Json(
+        state
+            .store
+            .import_hotline(&user.audit(), &user.tenant.id, &table)
+            .await?,
+    ))
+}
+
 /// `GET /api/v1/appeals/figures?by=unit|street|kind|month&from=&to=`: the three rates with
 /// their denominators, and the weighted score.
 async fn figures(
@@ -1290,6 +1327,23 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         "/api/v1/appeals".into(),
         json!({"get": operation("The appeals the user sees, newest first.", &filters, list_of(appeal.clone())), "post": create}),
     );
+    let mut import = crate::import::openapi_operation(
+        "12345 hotline work orders as appeals (the supervisor)",
+        &store::appeal_import::HOTLINE_COLUMNS.join(", "),
+    );
+    import["description"] = json!(
+        "Import a 12345 hotline export from CSV (UTF-8 with or without BOM, or GB18030) or XLSX sent as the raw body \
+         (the supervisor; others 404): each work order becomes an appeal of source hotline, received like any other \
+         (dispatch deadline, caller sealed, lead unit proposed by category × street). Columns: 工单编号, 诉求类型, 诉求分类 \
+         and 诉求内容 required; 所属街道, 标题, 诉求地址, 来电人, 来电号码, 受理时间 optional. Idempotent on 工单编号: \
+         `unchanged` counts the work orders imported before (nothing is created for them); a number twice in the file \
+         is refused on its later rows. 200 with the counts and every refused row (row, column, reason); 422 for a \
+         file-level error (not a table, a required column missing, no rows): nothing changed."
+    );
+    import["requestBody"] = json!({"required": true, "content": {
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
+        (crate::import::XLSX): {"schema": {"type": "string", "format": "binary"}}}});
+    paths.insert("/api/v1/appeals/import".into(), json!({"post": import}));
     paths.insert(
         "/api/v1/appeals/figures".into(),
         json!({"get": operation("The three rates (response, resolution, satisfaction) with their denominators and the weighted score.",

@@ -46,6 +46,15 @@ pub(crate) fn pages() -> Routes {
         .get("/appeals/new", new_appeal_page)
         .post("/appeals/new", new_appeal_form)
         .get("/appeals/figures", figures_page)
+        .get("/appeals/import", crate::import::appeals_page)
+        .post(
+            "/appeals/import",
+            crate::import::appeals_upload.layer(crate::import::body_limit()),
+        )
+        .get(
+            "/appeals/import/template.xlsx",
+            crate::import::appeals_template,
+        )
         .get("/appeals/{id}", appeal_page)
         .post("/appeals/{id}/action", action_form)
         .post("/appeals/{id}/cohandle", cohandle_form)
@@ -549,7 +558,7 @@ struct AppealsPage {
     unit_choices: Vec<(String, String)>,
     streets: Vec<(String, String)>,
     may_record: bool,
-    /// The supervisor: the link to the settings page.
+    /// The supervisor: the links to the settings and import pages.
     manages: bool,
     may_submit: bool,
     reads_figures: bool,

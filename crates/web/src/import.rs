@@ -1,6 +1,8 @@
-//! Import of units and staff from XLSX (sysadmin): the upload pages with their result (counts
-//! and a table of row errors), the templates to download, and the raw-body API. Routes are
-//! registered by `org` and `staff`; the parsing and the rules are `store::import`'s.
+//! Import of units and staff from XLSX (sysadmin), of cases and of 12345 hotline work orders
+//! (as appeals) from CSV or XLSX (supervisor): the upload pages with their result (counts and
+//! a table of row errors), the templates to download, and the raw-body API of units and
+//! staff. Routes are registered by `org`, `staff`, `rating_pages` and `appeal_pages`; the
+//! parsing and the rules are the store's.
 //!
 //! Who may act is decided before the body is read: 404 for who may not read the
 //! organisation (or staff), 403 for other readers, so a refused upload reveals nothing.
@@ -40,6 +42,8 @@ enum Subject {
     Staff,
     /// 办件: the provincial platform's export (CSV or XLSX).
     Cases,
+    /// 12345 hotline work orders, received as appeals (CSV or XLSX).
+    Appeals,
 }
 
 impl Subject {
@@ -49,6 +53,7 @@ impl Subject {
             Subject::Units => "/units/import",
             Subject::Staff => "/staff/import",
             Subject::Cases => "/cases/import",
+            Subject::Appeals => "/appeals/import",
         }
     }
 
@@ -57,6 +62,7 @@ impl Subject {
             Subject::Units => "import.units.title",
             Subject::Staff => "import.staff.title",
             Subject::Cases => "import.cases.title",
+            Subject::Appeals => "import.appeals.title",
         }
     }
 
@@ -65,6 +71,7 @@ impl Subject {
             Subject::Units => "units-import-template.xlsx",
             Subject::Staff => "staff-import-template.xlsx",
             Subject::Cases => "cases-import-template.xlsx",
+            Subject::Appeals => "hotline-import-template.xlsx",
         }
     }
 
@@ -76,6 +83,8 @@ impl Subject {
             Subject::Staff => Action::ReadStaff,
             // as the import API: the supervisor's alone, 404 for everyone else
             Subject::Cases => return crate::policy::visible_to(user, Action::ManageRatings),
+            // as the import API: the supervisor's alone, 404 for everyone else
+            Subject::Appeals => return crate::policy::visible_to(user, Action::ManageAppeals),
         };
         if !allows(&user.account, read) {
             return Err(Error::not_found());
@@ -104,19 +113,17 @@ impl Subject {
                     .await?
             }
             Subject::Cases => {
-                let table = store::enterprise_import::read_enterprise_file(
-                    bytes,
-                    store::enterprise_import::FileKind::Unknown,
-                )
-                .map_err(|e| {
-                    Error::field(
-                        "file",
-                        e.to_string().trim_start_matches("invalid: ").to_owned(),
-                    )
-                })?;
+                let table = read_file(bytes, store::enterprise_import::FileKind::Unknown)?;
                 state
                     .store
                     .import_cases(&user.audit(), &user.tenant.id, &table)
+                    .await?
+            }
+            Subject::Appeals => {
+                let table = read_file(bytes, store::enterprise_import::FileKind::Unknown)?;
+                state
+                    .store
+                    .import_hotline(&user.audit(), &user.tenant.id, &table)
                     .await?
             }
         };
@@ -128,8 +135,22 @@ impl Subject {
             Subject::Units => store::import::units_template()?,
             Subject::Staff => store::import::staff_template()?,
             Subject::Cases => store::service::cases_template()?,
+            Subject::Appeals => store::appeal_import::hotline_template()?,
         })
     }
+}
+
+/// A CSV or XLSX file as a table; a file that is not one is the `file` field's 422.
+pub(crate) fn read_file(
+    bytes: &[u8],
+    claimed: store::enterprise_import::FileKind,
+) -> Result<store::import::Table> {
+    store::enterprise_import::read_enterprise_file(bytes, claimed).map_err(|e| {
+        Error::field(
+            "file",
+            e.to_string().trim_start_matches("invalid: ").to_owned(),
+        )
+    })
 }
 
 #[derive(Template)]
@@ -140,6 +161,8 @@ struct ImportPage {
     action: &'static str,
     units: bool,
     cases: bool,
+    /// Hotline work orders: `unchanged` counts the ones imported before.
+    appeals: bool,
     error: Option<String>,
     report: Option<ImportReport>,
     /// Never for units and staff (their errors are on the page only).
@@ -151,10 +174,10 @@ impl ImportPage {
         Self {
             layout: Layout::for_user(
                 subject.title(),
-                if subject == Subject::Cases {
-                    "ratings"
-                } else {
-                    "units"
+                match subject {
+                    Subject::Cases => "ratings",
+                    Subject::Appeals => "appeals",
+                    Subject::Units | Subject::Staff => "units",
                 },
                 user,
             ),
@@ -162,6 +185,7 @@ impl ImportPage {
             action: subject.path(),
             units: subject == Subject::Units,
             cases: subject == Subject::Cases,
+            appeals: subject == Subject::Appeals,
             error: None,
             report: None,
             report_url: None,
@@ -201,7 +225,7 @@ async fn upload(
         Ok(Some(bytes)) => subject.import(&state, &user, &bytes).await,
         Ok(None) => Err(Error::field(
             "file",
-            if subject == Subject::Cases {
+            if matches!(subject, Subject::Cases | Subject::Appeals) {
                 "请选择要导入的 CSV 或 XLSX 文件"
             } else {
                 "请选择要导入的 XLSX 文件"
@@ -315,7 +339,6 @@ pub(crate) async fn staff_api(
     api(Subject::Staff, state, user, body).await
 }
 
-/// The OpenAPI operation of an import route.
 /// `GET /cases/import`
 pub(crate) async fn cases_page(PageUser(user): PageUser) -> Result<Response, PageError> {
     page(Subject::Cases, user).await
@@ -335,6 +358,26 @@ pub(crate) async fn cases_template(PageUser(user): PageUser) -> Result<Response,
     template(Subject::Cases, user).await
 }
 
+/// `GET /appeals/import`
+pub(crate) async fn appeals_page(PageUser(user): PageUser) -> Result<Response, PageError> {
+    page(Subject::Appeals, user).await
+}
+
+/// `POST /appeals/import`
+pub(crate) async fn appeals_upload(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    upload(Subject::Appeals, state, user, multipart).await
+}
+
+/// `GET /appeals/import/template.xlsx`
+pub(crate) async fn appeals_template(PageUser(user): PageUser) -> Result<Response, PageError> {
+    template(Subject::Appeals, user).await
+}
+
+/// The OpenAPI operation of an import route.
 pub(crate) fn openapi_operation(what: &str, columns: &str) -> Value {
     let report = json!({"type": "object", "required": ["created", "updated", "unchanged", "errors"], "properties": {
         "created": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},

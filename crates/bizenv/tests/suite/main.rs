@@ -11,6 +11,7 @@ mod cli;
 mod enterprise_import;
 mod enterprises;
 mod groups;
+mod hotline_import;
 mod import;
 mod inspections;
 mod kernel;

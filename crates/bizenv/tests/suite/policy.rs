@@ -516,6 +516,14 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "supervisor" | "window" | "enterprise" | "other" => Open,
             _ => Hidden,
         },
+        // the 12345 hotline import (page, template, API): the supervisor's alone
+        ("GET", "/appeals/import")
+        | ("POST", "/appeals/import")
+        | ("GET", "/appeals/import/template.xlsx")
+        | ("POST", "/api/v1/appeals/import") => match user {
+            "supervisor" | "other" => Open,
+            _ => Hidden,
+        },
         ("GET", "/appeals/new") | ("POST", "/appeals/new") => match user {
             "supervisor" | "window" | "other" => Open,
             _ => Hidden,
