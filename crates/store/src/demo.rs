@@ -984,11 +984,12 @@ impl Store {
         let staff = self
             .list_staff(
                 &tenant.id,
-                &Default::default(),
-                crate::page::PageRequest {
-                    page: 1,
-                    per_page: crate::page::PageRequest::MAX_PER_PAGE,
+                &crate::staff::StaffFilter {
+                    name_contains: Some(name.to_owned()),
+                    active: Some(true),
+                    ..Default::default()
                 },
+                Default::default(),
             )
             .await?;
         let Some(me) = staff.items.iter().find(|s| s.name == name) else {

@@ -188,6 +188,12 @@ impl Store {
         let mut prepared = Vec::with_capacity(new.issues.len());
         for (i, issue) in new.issues.iter().enumerate() {
             let content = issue.content.trim();
+            if content.is_empty() {
+                return Err(invalid(
+                    "issues",
+                    format!("第 {} 条问题：请填写问题内容", i + 1),
+                ));
+            }
             let title = match issue.title.trim() {
                 "" => crate::inspection::short(content),
                 t => t.to_owned(),

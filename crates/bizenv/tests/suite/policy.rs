@@ -399,6 +399,22 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "leader" | "inspector" => Forbidden,
             _ => Hidden,
         },
+        // liaison visits (包联走访): read by the supervisor and leaders, and by the contact of
+        // the enterprise's liaison unit (the fixture's enterprises have none); recorded by the
+        // enterprise's liaison leader (the fixture's have none, so not the demo leader) and by
+        // the supervisor. A missing body or form answers 422: served.
+        ("GET", "/api/v1/enterprises/{id}/visits") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "other" => Open,
+            _ => Hidden,
+        },
+        ("POST", "/api/v1/enterprises/{id}/visits")
+        | ("GET", "/enterprises/{id}/visits/new")
+        | ("POST", "/enterprises/{id}/visits/new") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "other" => Open,
+            _ => Hidden,
+        },
         // supervision notices: read like tasks, but only by the unit they are for
         ("GET", "/notices") | ("GET", "/api/v1/notices") => match user {
             "supervisor" | "leader" | "unitadmin" | "street" | "other" => Open,

@@ -1,7 +1,8 @@
 -- Liaison visits (包联走访), SPEC "Enterprise registry": a visit to an enterprise on a date by
 -- its liaison leader (the staff member), recorded by an account, with its form, the people
 -- met and a summary; each issue raised became an appeal (source 'visit'), linked in
--- `visit_appeal`. A leader's account names the staff member it is (`account.staff_id`), so
+-- `visit_appeal`. `account_id` is the recording account or system token (no foreign key: a
+-- token is not an account). A leader's account names the staff member it is (`account.staff_id`), so
 -- the policy can tell a liaison leader's own enterprises.
 
 CREATE TABLE visit (
@@ -18,7 +19,6 @@ CREATE TABLE visit (
     created_at       TEXT NOT NULL,
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, enterprise_id) REFERENCES enterprise (tenant_id, id),
-    FOREIGN KEY (tenant_id, account_id) REFERENCES account (tenant_id, id),
     FOREIGN KEY (tenant_id, leader_staff_id) REFERENCES staff (tenant_id, id)
 );
 CREATE INDEX visit_enterprise ON visit (tenant_id, enterprise_id, visited_on);
