@@ -99,7 +99,11 @@ fn of_issue(n: usize, e: StoreError) -> StoreError {
 
 impl Store {
     /// The staff member an account is (a leader's own record), if linked.
-    pub async fn account_staff_id(&self, tenant_id: &str, account_id: &str) -> Result<Option<String>> {
+    pub async fn account_staff_id(
+        &self,
+        tenant_id: &str,
+        account_id: &str,
+    ) -> Result<Option<String>> {
         let id: Option<Option<String>> = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT staff_id FROM account WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)

@@ -256,7 +256,10 @@ pub(crate) async fn for_enterprise_page(
             },
         )
         .await?;
-    Ok((Some(visits_json(state, user, page.items).await?), may_record))
+    Ok((
+        Some(visits_json(state, user, page.items).await?),
+        may_record,
+    ))
 }
 
 /// A liaison enterprise on its leader's page.
@@ -376,8 +379,9 @@ impl VisitBody {
     fn into_new(self, enterprise_id: &str) -> Result<NewVisit> {
         let visited_on: NaiveDate = match self.visited_on.as_deref().map(str::trim) {
             None | Some("") => return Err(Error::field("visited_on", "请填写走访日期")),
-            Some(d) => domain::enterprise::parse_date(d)
-                .map_err(|m| Error::field("visited_on", m))?,
+            Some(d) => {
+                domain::enterprise::parse_date(d).map_err(|m| Error::field("visited_on", m))?
+            }
         };
         let form = match self.form.as_deref().map(str::trim) {
             None | Some("") => VisitForm::Onsite,

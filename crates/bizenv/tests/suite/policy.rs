@@ -249,7 +249,8 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         }
         ("PATCH", "/api/v1/accounts/{id}")
         | ("POST", "/api/v1/accounts/{id}/unlock")
-        | ("POST", "/api/v1/accounts/{id}/password") => match user {
+        | ("POST", "/api/v1/accounts/{id}/password")
+        | ("PUT", "/api/v1/accounts/{id}/staff") => match user {
             _ if foreign => Hidden,
             "admin" => Open,
             "secadmin" => Forbidden,

@@ -89,8 +89,20 @@ async fn a_liaison_leader_records_a_visit_whose_issues_become_appeals(backend: B
     let app = TestApp::spawn_demo(backend).await;
     let supervisor = app.demo_user("supervisor").await;
     let (own, _) = leaders(&app).await;
-    let id = enterprise(&supervisor, "91370104MA3C5T8R15", "济南槐荫走访测试有限公司", &own).await;
-    let unvisited = enterprise(&supervisor, "91370105MA3C5T8R1K", "济南槐荫未走访有限公司", &own).await;
+    let id = enterprise(
+        &supervisor,
+        "91370104MA3C5T8R15",
+        "济南槐荫走访测试有限公司",
+        &own,
+    )
+    .await;
+    let unvisited = enterprise(
+        &supervisor,
+        "91370105MA3C5T8R1K",
+        "济南槐荫未走访有限公司",
+        &own,
+    )
+    .await;
     let leader = app.demo_user("leader").await;
 
     let (status, visit) = leader
@@ -137,7 +149,10 @@ async fn a_liaison_leader_records_a_visit_whose_issues_become_appeals(backend: B
         assert_eq!(a["enterprise_id"], id.as_str());
         assert_eq!(a["street"]["name"], "振兴街街道");
         assert_eq!(a["state"], "submitted");
-        assert!(a["has_submitter"].as_bool().unwrap(), "the contact, for the callback");
+        assert!(
+            a["has_submitter"].as_bool().unwrap(),
+            "the contact, for the callback"
+        );
         let dispatch: Vec<&Value> = a["deadlines"]
             .as_array()
             .unwrap()
@@ -145,7 +160,12 @@ async fn a_liaison_leader_records_a_visit_whose_issues_become_appeals(backend: B
             .filter(|d| d["open"] == true)
             .collect();
         assert_eq!(dispatch.len(), 1, "{a}");
-        assert!(dispatch[0]["step"].as_str().unwrap().starts_with("dispatch"));
+        assert!(
+            dispatch[0]["step"]
+                .as_str()
+                .unwrap()
+                .starts_with("dispatch")
+        );
         assert!(a["due_at"].is_string(), "{a}");
     }
     let list = ids
@@ -190,7 +210,10 @@ async fn a_liaison_leader_records_a_visit_whose_issues_become_appeals(backend: B
             true,
         )
         .await;
-    assert_eq!(status, 201, "the supervisor records for any enterprise: {older}");
+    assert_eq!(
+        status, 201,
+        "the supervisor records for any enterprise: {older}"
+    );
     assert_eq!(older["appeals"], json!([]));
     for reader in [&leader, &supervisor, &app.demo_user("unitadmin").await] {
         let (status, listed) = reader
@@ -244,22 +267,41 @@ async fn a_liaison_leader_records_a_visit_whose_issues_become_appeals(backend: B
         .split("<tr>")
         .find(|r| r.contains("济南槐荫走访测试有限公司"))
         .expect("the leader's own enterprise on the liaison page");
-    assert!(row.contains(&day(-2)) && !row.contains("超过 90 天未走访"), "{row}");
+    assert!(
+        row.contains(&day(-2)) && !row.contains("超过 90 天未走访"),
+        "{row}"
+    );
     let row = page
         .split("<tr>")
         .find(|r| r.contains(&format!("/enterprises/{unvisited}\"")))
         .expect("the unvisited one on the liaison page");
-    assert!(row.contains("尚未走访") && row.contains("超过 90 天未走访"), "{row}");
+    assert!(
+        row.contains("尚未走访") && row.contains("超过 90 天未走访"),
+        "{row}"
+    );
 }
 
 async fn only_the_liaison_leader_and_the_supervisor_record_visits(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let supervisor = app.demo_user("supervisor").await;
     let (_, other) = leaders(&app).await;
-    let theirs = enterprise(&supervisor, "91370104MA3C5T8R15", "济南槐荫他人包联有限公司", &other).await;
+    let theirs = enterprise(
+        &supervisor,
+        "91370104MA3C5T8R15",
+        "济南槐荫他人包联有限公司",
+        &other,
+    )
+    .await;
     let body = json!({"visited_on": day(0), "summary": "走访。", "issues": two_issues()});
     let before = written(&app).await;
-    for name in ["leader", "unitadmin", "street", "inspector", "window", "observer"] {
+    for name in [
+        "leader",
+        "unitadmin",
+        "street",
+        "inspector",
+        "window",
+        "observer",
+    ] {
         let user = app.demo_user(name).await;
         let (status, answer) = user
             .post_json(&format!("/api/v1/enterprises/{theirs}/visits"), &body, true)
@@ -286,13 +328,48 @@ async fn only_the_liaison_leader_and_the_supervisor_record_visits(backend: Backe
         .post_json(&format!("/api/v1/enterprises/{theirs}/visits"), &body, true)
         .await;
     assert_eq!(status, 201);
+
+    // the leader's account is linked to its staff record by the system administrator (三员:
+    // not the security administrator); linked to the other leader, the account records there
+    let account = leader.login["user"]["id"].as_str().unwrap().to_owned();
+    let link = format!("/api/v1/accounts/{account}/staff");
+    let secadmin = app.demo_user("secadmin").await;
+    let (status, _) = secadmin
+        .send_json("PUT", &link, json!({"staff_id": other}))
+        .await;
+    assert_eq!(status, 403);
+    let admin = app.demo_user("admin").await;
+    let (status, answer) = admin
+        .send_json("PUT", &link, json!({"staff_id": "nobody"}))
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    let (status, answer) = admin
+        .send_json("PUT", &link, json!({"staff_id": other}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = leader
+        .post_json(&format!("/api/v1/enterprises/{theirs}/visits"), &body, true)
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    let audited = app
+        .sql_rows(&format!(
+            "SELECT changes FROM audit_log WHERE entity = 'account' AND action = 'link_staff' AND entity_id = '{account}'              ORDER BY seq DESC"
+        ))
+        .await;
+    assert!(audited[0][0].contains(&other), "{audited:?}");
 }
 
 async fn bad_visit_input_changes_nothing(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let supervisor = app.demo_user("supervisor").await;
     let (own, _) = leaders(&app).await;
-    let id = enterprise(&supervisor, "91370104MA3C5T8R15", "济南槐荫坏输入有限公司", &own).await;
+    let id = enterprise(
+        &supervisor,
+        "91370104MA3C5T8R15",
+        "济南槐荫坏输入有限公司",
+        &own,
+    )
+    .await;
     let leader = app.demo_user("leader").await;
     let good = json!({"visited_on": day(0), "form": "onsite", "summary": "了解情况。",
                       "issues": two_issues()});
@@ -312,13 +389,25 @@ async fn bad_visit_input_changes_nothing(backend: Backend) {
         .collect();
     let before = written(&app).await;
     for (body, field, message) in [
-        (with("visited_on", json!(day(1))), "visited_on", "不能晚于今天"),
+        (
+            with("visited_on", json!(day(1))),
+            "visited_on",
+            "不能晚于今天",
+        ),
         (with("visited_on", json!("昨天")), "visited_on", "日期"),
-        (with("visited_on", json!(null)), "visited_on", "请填写走访日期"),
+        (
+            with("visited_on", json!(null)),
+            "visited_on",
+            "请填写走访日期",
+        ),
         (with("summary", json!("   ")), "summary", "走访情况"),
         (with("form", json!("上门")), "form", "走访形式"),
         (with("issues", unknown_category), "issues", "第 2 条问题"),
-        (with("issues", no_content), "issues", "第 2 条问题：请填写问题内容"),
+        (
+            with("issues", no_content),
+            "issues",
+            "第 2 条问题：请填写问题内容",
+        ),
         (with("issues", bad_kind), "issues", "第 1 条问题"),
         (with("issues", json!(many)), "issues", "最多"),
     ] {
@@ -326,7 +415,9 @@ async fn bad_visit_input_changes_nothing(backend: Backend) {
             .post_json(&format!("/api/v1/enterprises/{id}/visits"), &body, true)
             .await;
         assert_eq!(status, 422, "{body}: {answer}");
-        let said = answer["error"]["fields"][field].as_str().unwrap_or_default();
+        let said = answer["error"]["fields"][field]
+            .as_str()
+            .unwrap_or_default();
         assert!(said.contains(message), "{field}: {answer}");
     }
     let (status, _) = leader
@@ -384,7 +475,13 @@ async fn the_visit_form_records_a_visit(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
     let supervisor = app.demo_user("supervisor").await;
     let (own, _) = leaders(&app).await;
-    let id = enterprise(&supervisor, "91370104MA3C5T8R15", "济南槐荫表单走访有限公司", &own).await;
+    let id = enterprise(
+        &supervisor,
+        "91370104MA3C5T8R15",
+        "济南槐荫表单走访有限公司",
+        &own,
+    )
+    .await;
     let leader = app.demo_user("leader").await;
     let path = format!("/enterprises/{id}/visits/new");
     let (status, page) = leader.get_text(&path).await;
@@ -408,7 +505,11 @@ async fn the_visit_form_records_a_visit(backend: Backend) {
     ];
     let before = written(&app).await;
     let response = leader.post_form(&path, &fields).await;
-    assert_eq!(response.status().as_u16(), 403, "a form needs its CSRF token");
+    assert_eq!(
+        response.status().as_u16(),
+        403,
+        "a form needs its CSRF token"
+    );
     let csrf = leader.csrf_token.clone();
     fields.push(("csrf_token", csrf.as_str()));
     let mut empty = fields.clone();
