@@ -74,3 +74,4 @@ pub mod staff;
 pub mod task;
 pub mod upload;
 pub mod uscc;
+pub mod visit;

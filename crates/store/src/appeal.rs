@@ -439,14 +439,11 @@ const COLUMNS: &str = "a.id, a.number, a.tracking_code, a.kind, a.source, a.cate
      a.callback_process, a.callback_result, a.closed_at, a.created_by";
 
 /// The timeline's detail of a received appeal (with the hotline's time, when it has one).
-fn received_detail(
-    new: &NewAppeal,
-    number: &str,
-    hotline_at: Option<DateTime<Utc>>,
-) -> serde_json::Value {
+/// The timeline entry of a received appeal (with the hotline's own time, for an import).
+pub(crate) fn received_detail(p: &PreparedAppeal, number: &str) -> serde_json::Value {
     let mut detail =
-        json!({"source": new.source.as_str(), "kind": new.kind.as_str(), "number": number});
-    if let Some(at) = hotline_at {
+        json!({"source": p.source.as_str(), "kind": p.kind.as_str(), "number": number});
+    if let Some(at) = p.hotline_at {
         detail["hotline_received_at"] = json!(at);
     }
     detail
@@ -589,6 +586,128 @@ macro_rules! bind_all {
         q.bind($filter.since).bind($filter.until)
     }};
 }
+
+/// An appeal checked and planned by [`Store::prepare_appeal`], ready for [`insert_appeal`].
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedAppeal {
+    pub(crate) id: String,
+    /// When the hotline took the call (an imported work order).
+    pub(crate) hotline_at: Option<DateTime<Utc>>,
+    pub(crate) kind: Kind,
+    pub(crate) source: Source,
+    pub(crate) category_code: String,
+    pub(crate) street_id: Option<String>,
+    pub(crate) enterprise_id: Option<String>,
+    pub(crate) title: String,
+    pub(crate) content: String,
+    pub(crate) address: String,
+    pub(crate) publish: bool,
+    pub(crate) sealed_name: Option<String>,
+    pub(crate) name_index: Option<String>,
+    pub(crate) sealed_phone: Option<String>,
+    pub(crate) phone_index: Option<String>,
+    pub(crate) submitter_account_id: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) secretary: bool,
+    /// The district office, told of a 书记直通车 appeal.
+    pub(crate) office: Option<String>,
+    pub(crate) proposed: Option<String>,
+    pub(crate) tracking: String,
+    /// The day of receipt (Asia/Shanghai, `YYYYMMDD`), the number's prefix.
+    pub(crate) day: String,
+    pub(crate) dispatch_step: String,
+    pub(crate) limit: Limit,
+    pub(crate) spec: String,
+    pub(crate) schedule: domain::deadline::Schedule,
+    pub(crate) deadline_id: String,
+}
+
+/// Receives a [`PreparedAppeal`] at `$now` inside the caller's transaction `$tx` (either
+/// backend): numbers it, inserts it `submitted`, opens its dispatch deadline on the kernel,
+/// starts its timeline, tells the supervisors (and for 书记直通车 the district office) and
+/// audits it; evaluates to the audit chain's new head. Every intake path goes through here.
+macro_rules! insert_appeal {
+    ($store:expr, $tx:expr, $tenant_id:expr, $ctx:expr, $now:expr, $prepared:expr) => {{
+        let p: &$crate::appeal::PreparedAppeal = $prepared;
+        let tenant_id: &str = $tenant_id;
+        let ctx: &$crate::audit::AuditCtx = $ctx;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO appeal_seq (tenant_id, day, seq) VALUES ($1, $2, 1) \
+             ON CONFLICT (tenant_id, day) DO UPDATE SET seq = appeal_seq.seq + 1 RETURNING seq",
+        )
+        .bind(tenant_id)
+        .bind(&p.day)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let number = format!("SQ{}{seq:04}", p.day);
+        let status_notes = "已收到，正在派发";
+        let inserted = sqlx::query(
+            "INSERT INTO appeal (tenant_id, id, number, tracking_code, kind, source, category_code, street_id, enterprise_id, \
+             title, content, address, publish, submitter_name_enc, submitter_name_index, submitter_phone_enc, \
+             submitter_phone_index, submitter_account_id, external_id, secretary, state, proposed_unit_id, returns, reopens, \
+             missed_callbacks, status_notes, received_at, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'submitted', \
+             $21, 0, 0, 0, $22, $23, $24, $23, $23) ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant_id).bind(&p.id).bind(&number).bind(&p.tracking).bind(p.kind.as_str()).bind(p.source.as_str())
+        .bind(&p.category_code).bind(&p.street_id).bind(&p.enterprise_id).bind(&p.title).bind(&p.content).bind(&p.address)
+        .bind(p.publish).bind(&p.sealed_name).bind(&p.name_index).bind(&p.sealed_phone).bind(&p.phone_index)
+        .bind(&p.submitter_account_id).bind(&p.external_id).bind(p.secretary).bind(&p.proposed).bind(status_notes)
+        .bind(now).bind(&ctx.actor)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if inserted != 1 {
+            return Err($crate::StoreError::Conflict(format!(
+                "外部编号“{}”的诉求已导入",
+                p.external_id.as_deref().unwrap_or_default()
+            )));
+        }
+        let deadline = $crate::deadline::NewDeadline {
+            record_type: "appeal",
+            record_id: &p.id,
+            step: &p.dispatch_step,
+            unit_id: None,
+            limit: p.limit,
+            received_at: now,
+        };
+        $crate::deadline::insert_deadline!($tx, tenant_id, &p.deadline_id, &deadline, &p.spec, &p.schedule, now);
+        $crate::history::history!($tx, tenant_id, ctx, now, &$crate::history::NewHistory {
+            record_type: "appeal",
+            record_id: &p.id,
+            event: "received",
+            audience: domain::history::Audience::Public,
+            detail: $crate::appeal::received_detail(p, &number),
+        });
+        let url = format!("/appeals/{}", p.id);
+        let message = format!("新诉求待派发：{}", $crate::inspection::short(&p.title));
+        $crate::notification::notify!($tx, tenant_id, "appeal_received", "appeal", &p.id, &message, &url, None, true, now);
+        if let Some(office) = &p.office {
+            let message = format!("书记直通车诉求：{}", $crate::inspection::short(&p.title));
+            $crate::notification::notify!($tx, tenant_id, "secretary", "appeal", &p.id, &message, &url, Some(office.as_str()), false, now);
+        }
+        $crate::audit::append!($store, $tx, ctx, now, &$crate::audit::AuditEntry {
+            tenant_id: Some(tenant_id),
+            action: "create",
+            entity: "appeal",
+            entity_id: &p.id,
+            changes: {
+                let mut changes = serde_json::json!({"number": number, "kind": p.kind.as_str(), "source": p.source.as_str(),
+                "category_code": p.category_code, "street_id": p.street_id, "enterprise_id": p.enterprise_id,
+                "title": p.title, "content": p.content, "address": p.address, "publish": p.publish,
+                "submitter_name": p.name_index, "submitter_phone": p.phone_index,
+                "submitter_account_id": p.submitter_account_id, "external_id": p.external_id,
+                "secretary": p.secretary, "proposed_unit_id": p.proposed, "deadline_id": p.deadline_id});
+                if let Some(at) = p.hotline_at {
+                    changes["hotline_received_at"] = serde_json::json!(at);
+                }
+                changes
+            },
+        })
+    }};
+}
+pub(crate) use insert_appeal;
 
 impl Store {
     /// The appeal categories, in display order (`active_only`: those offered on forms).
@@ -836,6 +955,29 @@ impl Store {
         now: DateTime<Utc>,
         hotline_at: Option<DateTime<Utc>>,
     ) -> Result<Appeal> {
+        let mut prepared = self.prepare_appeal(tenant_id, new, now).await?;
+        prepared.hotline_at = hotline_at;
+        let head = with_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let head = insert_appeal!(self, tx, tenant_id, ctx, now, &prepared);
+            tx.commit().await?;
+            head
+        });
+        self.advance_head(head);
+        self.appeal(tenant_id, &prepared.id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Checks an appeal to receive at `now` and plans what its insert needs (the routing,
+    /// the dispatch deadline, the sealed submitter): everything [`insert_appeal`] writes
+    /// inside a caller's transaction, read before it.
+    pub(crate) async fn prepare_appeal(
+        &self,
+        tenant_id: &str,
+        new: &NewAppeal,
+        now: DateTime<Utc>,
+    ) -> Result<PreparedAppeal> {
         let category = self
             .appeal_category(tenant_id, new.category_code.trim())
             .await?
@@ -881,105 +1023,56 @@ impl Store {
         let limits = self.appeal_limits(tenant_id).await?;
         let id = new_id();
         let dispatch_step = Step::Dispatch.name(1);
+        let limit = limits.of(Step::Dispatch, new.kind);
         let deadline = NewDeadline {
             record_type: "appeal",
             record_id: &id,
             step: &dispatch_step,
             unit_id: None,
-            limit: limits.of(Step::Dispatch, new.kind),
+            limit,
             received_at: now,
         };
         let (_, spec, schedule) = self.plan_deadline(tenant_id, &deadline, now).await?;
-        let deadline_id = new_id();
-        let sealed_name = name.as_deref().map(|n| self.cipher.encrypt(n));
-        let name_index = name.as_deref().map(|n| self.index.of(n));
-        let sealed_phone = phone.as_deref().map(|p| self.cipher.encrypt(p));
-        let phone_index = phone.as_deref().map(|p| self.index.of(p));
-        let tracking =
-            domain::appeal::tracking_code(u64::from_le_bytes(crate::crypto::random_bytes::<8>()));
-        let day = now
-            .with_timezone(&domain::calendar::shanghai())
-            .format("%Y%m%d")
-            .to_string();
         let secretary = new.source == Source::Secretary;
         let office = if secretary {
             self.district_office(tenant_id).await?
         } else {
             None
         };
-        let status_notes = "已收到，正在派发".to_owned();
-        let head = with_pool!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO appeal_seq (tenant_id, day, seq) VALUES ($1, $2, 1) \
-                 ON CONFLICT (tenant_id, day) DO UPDATE SET seq = appeal_seq.seq + 1 RETURNING seq",
-            )
-            .bind(tenant_id).bind(&day)
-            .fetch_one(&mut *tx)
-            .await?;
-            let number = format!("SQ{day}{seq:04}");
-            let inserted = sqlx::query(
-                "INSERT INTO appeal (tenant_id, id, number, tracking_code, kind, source, category_code, street_id, enterprise_id, \
-                 title, content, address, publish, submitter_name_enc, submitter_name_index, submitter_phone_enc, \
-                 submitter_phone_index, submitter_account_id, external_id, secretary, state, proposed_unit_id, returns, reopens, \
-                 missed_callbacks, status_notes, received_at, created_by, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'submitted', \
-                 $21, 0, 0, 0, $22, $23, $24, $23, $23) ON CONFLICT DO NOTHING",
-            )
-            .bind(tenant_id).bind(&id).bind(&number).bind(&tracking).bind(new.kind.as_str()).bind(new.source.as_str())
-            .bind(&category.code).bind(&new.street_id).bind(&new.enterprise_id).bind(&title).bind(&content).bind(&address)
-            .bind(new.publish).bind(&sealed_name).bind(&name_index).bind(&sealed_phone).bind(&phone_index)
-            .bind(&new.submitter_account_id).bind(&external_id).bind(secretary).bind(&proposed).bind(&status_notes)
-            .bind(now).bind(&ctx.actor)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "外部编号“{}”的诉求已导入",
-                    external_id.as_deref().unwrap_or_default()
-                )));
-            }
-            insert_deadline!(tx, tenant_id, &deadline_id, &deadline, &spec, &schedule, now);
-            history!(tx, tenant_id, ctx, now, &NewHistory {
-                record_type: "appeal",
-                record_id: &id,
-                event: "received",
-                audience: Audience::Public,
-                detail: received_detail(new, &number, hotline_at),
-            });
-            let url = format!("/appeals/{id}");
-            let message = format!("新诉求待派发：{}", short(&title));
-            notify!(tx, tenant_id, "appeal_received", "appeal", &id, &message, &url, None, true, now);
-            if let Some(office) = &office {
-                let message = format!("书记直通车诉求：{}", short(&title));
-                notify!(tx, tenant_id, "secretary", "appeal", &id, &message, &url, Some(office.as_str()), false, now);
-            }
-            let head = append!(self, tx, ctx, now, &AuditEntry {
-                tenant_id: Some(tenant_id),
-                action: "create",
-                entity: "appeal",
-                entity_id: &id,
-                changes: {
-                    let mut changes = json!({"number": number, "kind": new.kind.as_str(), "source": new.source.as_str(),
-                    "category_code": category.code, "street_id": new.street_id, "enterprise_id": new.enterprise_id,
-                    "title": title, "content": content, "address": address, "publish": new.publish,
-                    "submitter_name": name_index, "submitter_phone": phone_index,
-                    "submitter_account_id": new.submitter_account_id, "external_id": external_id,
-                    "secretary": secretary, "proposed_unit_id": proposed, "deadline_id": deadline_id});
-                    if let Some(at) = hotline_at {
-                        changes["hotline_received_at"] = json!(at);
-                    }
-                    changes
-                },
-            });
-            tx.commit().await?;
-            head
-        });
-        self.advance_head(head);
-        self.appeal(tenant_id, &id)
-            .await?
-            .ok_or(StoreError::NotFound)
+        Ok(PreparedAppeal {
+            kind: new.kind,
+            source: new.source,
+            category_code: category.code,
+            street_id: new.street_id.clone(),
+            enterprise_id: new.enterprise_id.clone(),
+            title,
+            content,
+            address,
+            publish: new.publish,
+            sealed_name: name.as_deref().map(|n| self.cipher.encrypt(n)),
+            name_index: name.as_deref().map(|n| self.index.of(n)),
+            sealed_phone: phone.as_deref().map(|p| self.cipher.encrypt(p)),
+            phone_index: phone.as_deref().map(|p| self.index.of(p)),
+            submitter_account_id: new.submitter_account_id.clone(),
+            external_id,
+            secretary,
+            office,
+            proposed,
+            tracking: domain::appeal::tracking_code(u64::from_le_bytes(
+                crate::crypto::random_bytes::<8>(),
+            )),
+            day: now
+                .with_timezone(&domain::calendar::shanghai())
+                .format("%Y%m%d")
+                .to_string(),
+            dispatch_step,
+            limit,
+            spec,
+            schedule,
+            deadline_id: new_id(),
+            id,
+            hotline_at: None,
+        })
     }
 
     /// The district office (the secretary's office is told of 书记直通车 appeals).

@@ -53,6 +53,9 @@ const INSPECTIONS_VERSION: i32 = 1;
 const APPEALS_VERSION: i32 = 1;
 const RATINGS_VERSION: i32 = 1;
 
+/// The version of the `visits` part (the leader's account linked to 王建国, his visits).
+const VISITS_VERSION: i32 = 1;
+
 /// Enterprises in the demo registry.
 pub const DEMO_ENTERPRISES: usize = 5_000;
 
@@ -517,6 +520,12 @@ impl Store {
                 .await?;
             seeded_now.push("ratings".to_owned());
         }
+        if self.demo_part_version(&tenant, "visits").await? < VISITS_VERSION {
+            self.seed_demo_visits(&ctx, &tenant).await?;
+            self.record_demo_part(&tenant, "visits", VISITS_VERSION)
+                .await?;
+            seeded_now.push("visits".to_owned());
+        }
         let mut findings = std::collections::BTreeMap::new();
         for state in domain::finding::FindingState::ALL {
             let page = self
@@ -953,6 +962,104 @@ impl Store {
             })
             .collect();
         self.assign_unit_heads(ctx, &tenant.id, &rows).await
+    }
+
+    /// The `visits` part: the `leader` account linked to its staff record (王建国), and his
+    /// visits to a few of his liaison enterprises in the past months, two of them raising
+    /// issues that became appeals. Skipped when the tenant has visits already.
+    async fn seed_demo_visits(&self, ctx: &AuditCtx, tenant: &Tenant) -> Result<()> {
+        let any: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM visit WHERE tenant_id = $1")
+                .bind(&tenant.id)
+                .fetch_one(pool)
+                .await?
+        });
+        let Some(account) = self.account_by_username("leader").await? else {
+            return Ok(());
+        };
+        if any > 0 || account.tenant_id != tenant.id {
+            return Ok(());
+        }
+        let (name, _) = DEMO_LEADERS[0];
+        let staff = self
+            .list_staff(
+                &tenant.id,
+                &crate::staff::StaffFilter {
+                    name_contains: Some(name.to_owned()),
+                    active: Some(true),
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await?;
+        let Some(me) = staff.items.iter().find(|s| s.name == name) else {
+            return Ok(());
+        };
+        self.link_account_staff(ctx, &tenant.id, &account.id, Some(&me.id))
+            .await?;
+        let mine = self
+            .list_enterprises(
+                &tenant.id,
+                &crate::enterprise::EnterpriseFilter {
+                    liaison_leader_id: Some(me.id.clone()),
+                    ..Default::default()
+                },
+                crate::page::PageRequest {
+                    page: 1,
+                    per_page: 6,
+                },
+            )
+            .await?;
+        let issue = |category: &str, title: &str, content: &str| crate::visit::VisitIssue {
+            kind: domain::appeal::Kind::Demand,
+            category_code: category.to_owned(),
+            title: title.to_owned(),
+            content: content.to_owned(),
+        };
+        let today = self.today();
+        for (n, enterprise) in mine.items.iter().enumerate() {
+            // the last one is left unvisited for over 90 days
+            let days_ago = [3, 12, 25, 40, 66, 120][n % 6];
+            let issues = match n {
+                0 => vec![
+                    issue(
+                        "HQZC",
+                        "研发费用补贴申报进度",
+                        "企业反映去年申报的研发费用补贴尚未拨付，希望了解审核进度。",
+                    ),
+                    issue(
+                        "RSJY",
+                        "高技能人才引进政策",
+                        "企业计划引进一批高级技工，咨询人才公寓和落户政策。",
+                    ),
+                ],
+                2 => vec![issue(
+                    "GCJS",
+                    "新厂房施工许可办理",
+                    "二期厂房施工许可材料已提交两周，希望加快联合审查。",
+                )],
+                _ => Vec::new(),
+            };
+            self.record_visit(
+                ctx,
+                &tenant.id,
+                &account.id,
+                &crate::visit::NewVisit {
+                    enterprise_id: enterprise.id.clone(),
+                    visited_on: today - chrono::Duration::days(days_ago),
+                    form: if n % 3 == 1 {
+                        domain::visit::VisitForm::Forum
+                    } else {
+                        domain::visit::VisitForm::Onsite
+                    },
+                    people: format!("{name}；企业负责人{}", enterprise.values.legal_rep),
+                    summary: "了解企业生产经营情况，宣讲惠企政策，听取企业意见建议。".into(),
+                    issues,
+                },
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Whether the tenant is a demo tenant (any part seeded).

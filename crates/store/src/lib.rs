@@ -38,6 +38,7 @@ pub mod task;
 pub mod tenant;
 pub mod token;
 pub mod unit;
+pub mod visit;
 
 pub use db::{DatabaseUrl, Store};
 pub use rating_queue::RatingQueue;

@@ -34,6 +34,11 @@ pub(crate) fn api() -> Routes {
         .post("/api/v1/accounts/{id}/password", reset_password)
         .route(
             axum::http::Method::PUT,
+            "/api/v1/accounts/{id}/staff",
+            link_staff,
+        )
+        .route(
+            axum::http::Method::PUT,
             "/api/v1/accounts/{id}/roles",
             set_roles,
         )
@@ -315,6 +320,37 @@ async fn set_roles(
     Ok(Json(AccountJson::new(account, state.store.clock().now())))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffLinkBody {
+    #[serde(default)]
+    staff_id: Option<String>,
+}
+
+/// `PUT /api/v1/accounts/{id}/staff` with `{"staff_id": "…"}` (null or empty unlinks): the
+/// staff member the account is, so a leader's liaison enterprises (包联) are theirs.
+async fn link_staff(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: Result<ApiJson<StaffLinkBody>, Error>,
+) -> Result<Json<Value>> {
+    let user = reader(user)?;
+    account_of(&state, &user, &id).await?;
+    may(&user, Action::ManageAccounts)?;
+    let ApiJson(body) = body?;
+    let staff = body
+        .staff_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    state
+        .store
+        .link_account_staff(&user.audit(), &user.tenant.id, &id, staff)
+        .await?;
+    Ok(Json(json!({"id": id, "staff_id": staff})))
+}
+
 pub(crate) fn openapi_paths() -> Map<String, Value> {
     let account = json!({"type": "object", "properties": {
         "id": {"type": "string"}, "username": {"type": "string"}, "display_name": {"type": "string"},
@@ -342,6 +378,13 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
         account.clone(),
     );
     patch["requestBody"] = body(json!({"disabled": {"type": "boolean"}}));
+    let mut link = operation(
+        "Link the account to the staff member it is (sysadmin): a leader's liaison enterprises become theirs to record visits to. Null or empty unlinks.",
+        std::slice::from_ref(&id),
+        json!({"type": "object", "properties": {"id": {"type": "string"}, "staff_id": {"type": ["string", "null"]}}}),
+    );
+    link["requestBody"] = body(json!({"staff_id": {"type": ["string", "null"]}}));
+    paths.insert("/api/v1/accounts/{id}/staff".into(), json!({"put": link}));
     paths.insert(
         "/api/v1/accounts/{id}".into(),
         json!({"get": operation("One account.", std::slice::from_ref(&id), account.clone()), "patch": patch}),

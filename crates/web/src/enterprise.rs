@@ -39,6 +39,7 @@ pub(crate) fn api() -> Routes {
         .route(Method::PATCH, "/api/v1/enterprises/{id}", update)
         .get("/api/v1/enterprises/{id}/history", history)
         .merge(crate::enterprise_import::api())
+        .merge(crate::visit::api())
 }
 
 pub(crate) fn pages() -> Routes {
@@ -51,6 +52,7 @@ pub(crate) fn pages() -> Routes {
         .get("/enterprises/{id}/edit", edit_page)
         .post("/enterprises/{id}/edit", edit_form)
         .merge(crate::enterprise_import::pages())
+        .merge(crate::visit::pages())
 }
 
 fn reader(user: CurrentUser) -> Result<CurrentUser> {
@@ -444,6 +446,8 @@ async fn liaison(State(state): State<AppState>, user: CurrentUser) -> Result<Jso
 struct LiaisonPage {
     layout: Layout,
     c: CoverageJson,
+    /// The user's own liaison enterprises (a leader linked to their staff record).
+    mine: Vec<crate::visit::LiaisonLine>,
 }
 
 /// `GET /enterprises/liaison`
@@ -455,6 +459,7 @@ async fn liaison_page(
     render(&LiaisonPage {
         layout: Layout::for_user("enterprises.liaison", "enterprises", &user),
         c: coverage(&state, &user).await?,
+        mine: crate::visit::my_liaison(&state, &user).await?,
     })
 }
 
@@ -872,6 +877,10 @@ struct DetailPage {
     e: EnterpriseJson,
     timeline: Vec<TimelineLine>,
     may_edit: bool,
+    /// The newest liaison visits, when the user reads them.
+    visits: Option<Vec<crate::visit::VisitJson>>,
+    /// The user may record a visit.
+    may_visit: bool,
 }
 
 /// `GET /enterprises/{id}`
@@ -883,7 +892,10 @@ async fn detail_page(
     let user = reader(user)?;
     let e = enterprise_of(&state, &user, &id).await?;
     let names = Names::load(&state, &user, std::slice::from_ref(&e)).await?;
+    let (visits, may_visit) = crate::visit::for_enterprise_page(&state, &user, &e).await?;
     render(&DetailPage {
+        visits,
+        may_visit,
         layout: Layout::for_user("enterprises.title", "enterprises", &user)
             .titled(e.values.name.clone()),
         may_edit: allows(&user.account, Action::ManageEnterprises)

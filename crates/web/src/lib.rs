@@ -42,5 +42,6 @@ pub mod state;
 pub mod task;
 pub mod tenant;
 pub mod timeline;
+mod visit;
 
 pub use startup::{Application, shutdown_signal};

@@ -34,6 +34,7 @@ pub fn document() -> Value {
         crate::inbox::openapi_paths(),
         crate::channels::openapi_paths(),
         crate::enterprise::openapi_paths(),
+        crate::visit::openapi_paths(),
         crate::inspection::openapi_paths(),
         crate::appeal::openapi_paths(),
         crate::rating::openapi_paths(),

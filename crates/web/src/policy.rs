@@ -87,6 +87,10 @@ pub enum Action {
     RectifyRatings,
     /// Read satisfaction and case figures (`unit_admin`: its subtree's).
     ReadRatingFigures,
+    /// Read liaison visits (包联走访) as [`reads_visits`] grants them.
+    ReadVisits,
+    /// Record liaison visits as [`records_visit`] grants them.
+    RecordVisits,
 }
 
 /// Whether `account` may take `action`.
@@ -166,6 +170,8 @@ fn role_allows(role: Role, action: Action) -> bool {
         Action::ManageRatings => role == Supervisor,
         Action::RectifyRatings => role == UnitAdmin,
         Action::ReadRatingFigures => matches!(role, Supervisor | Leader | UnitAdmin | Observer),
+        Action::ReadVisits => matches!(role, Supervisor | Leader | UnitAdmin),
+        Action::RecordVisits => matches!(role, Supervisor | Leader),
     }
 }
 
@@ -186,6 +192,30 @@ pub fn appeal_visibility(
         }
     }
     v
+}
+
+/// Whether `account` reads the liaison visits (包联走访) of an enterprise whose liaison unit
+/// has the path `liaison_unit_path` (ids from the root, the unit last; empty when it has
+/// none): the supervisor and leaders (who read everything in the tenant) every enterprise's; a
+/// `unit_admin` those of the enterprises its subtree is the liaison unit of; nobody else any.
+pub fn reads_visits(account: &Account, liaison_unit_path: &[&str]) -> bool {
+    sees_unit(account, Action::ReadVisits, liaison_unit_path)
+}
+
+/// Whether `account` records a visit to an enterprise whose liaison leader is the staff
+/// member `liaison_leader`, the account being the staff member `own_staff` (its link, if
+/// any): the supervisor to any enterprise; a leader to those it is the liaison leader of.
+/// For anyone else, recording a visit to that enterprise does not exist (404).
+pub fn records_visit(
+    account: &Account,
+    own_staff: Option<&str>,
+    liaison_leader: Option<&str>,
+) -> bool {
+    account.roles.iter().any(|role| match role {
+        Role::Supervisor => true,
+        Role::Leader => own_staff.is_some() && own_staff == liaison_leader,
+        _ => false,
+    })
 }
 
 /// What `account` sees of inspections and findings (SPEC "Inspections and accountability"):
@@ -363,6 +393,32 @@ mod tests {
                 v.reads_any(),
                 "{role:?}: reading appeals and seeing some go together"
             );
+        }
+    }
+
+    #[test]
+    fn liaison_visits_are_recorded_by_the_liaison_leader_and_read_by_the_liaison_unit() {
+        let path = ["root", "street1", "community3"];
+        let elsewhere = ["root", "street2"];
+        for role in Role::ALL {
+            let a = account(&[role], Some("street1"));
+            let (reads, reads_elsewhere, reads_none) = match role {
+                Role::Supervisor | Role::Leader => (true, true, true),
+                Role::UnitAdmin => (true, false, false),
+                _ => (false, false, false),
+            };
+            assert_eq!(reads_visits(&a, &path), reads, "{role:?}");
+            assert_eq!(reads_visits(&a, &elsewhere), reads_elsewhere, "{role:?}");
+            assert_eq!(reads_visits(&a, &[]), reads_none, "{role:?}");
+            let (own, other, unlinked) = match role {
+                Role::Supervisor => (true, true, true),
+                Role::Leader => (true, false, false),
+                _ => (false, false, false),
+            };
+            assert_eq!(records_visit(&a, Some("s1"), Some("s1")), own, "{role:?}");
+            assert_eq!(records_visit(&a, Some("s1"), Some("s2")), other, "{role:?}");
+            assert_eq!(records_visit(&a, None, None), unlinked, "{role:?}");
+            assert_eq!(records_visit(&a, None, Some("s1")), unlinked, "{role:?}");
         }
     }
 

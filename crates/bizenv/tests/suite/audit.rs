@@ -56,9 +56,10 @@ async fn an_untouched_log_verifies(backend: Backend) {
     // past appeals (29 closed in 6 steps, 6 reopened in 9, one unreached in 8), this month's 6
     // (1 + 2 × 2 + 2 × 3 + 4 steps), the 书记直通车 appeal and its dispatch, demo part (279);
     // 12 service items, the year's cases (3 bulk entries) and ratings (2 bulk entries), this
-    // month's 4 bad ratings of which 2 verified, demo part (24)
-    assert_eq!(entries.len(), 509);
-    assert_eq!(last, 509);
+    // month's 4 bad ratings of which 2 verified, demo part (24); the leader's account linked
+    // to 王建国, his 6 visits and the 3 appeals they raised, demo part (11)
+    assert_eq!(entries.len(), 520);
+    assert_eq!(last, 520);
     assert!(entries.iter().all(|e| e.hash.len() == 64));
     assert_eq!(entries.last().unwrap().prev_hash, "");
     assert_eq!(entries[0].prev_hash, entries[1].hash);

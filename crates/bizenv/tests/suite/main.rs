@@ -25,6 +25,7 @@ mod staff;
 mod store;
 mod tasks;
 mod tokens;
+mod visits;
 mod web;
 
 /// Runs the `bizenv` binary with `args` against `app`'s database and data directory.

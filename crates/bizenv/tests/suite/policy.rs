@@ -249,7 +249,8 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         }
         ("PATCH", "/api/v1/accounts/{id}")
         | ("POST", "/api/v1/accounts/{id}/unlock")
-        | ("POST", "/api/v1/accounts/{id}/password") => match user {
+        | ("POST", "/api/v1/accounts/{id}/password")
+        | ("PUT", "/api/v1/accounts/{id}/staff") => match user {
             _ if foreign => Hidden,
             "admin" => Open,
             "secadmin" => Forbidden,
@@ -397,6 +398,22 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
         // a row-error report is its importer's only: the fixture's id names none
         ("GET", "/enterprises/import/reports/{id}") => match user {
             "leader" | "inspector" => Forbidden,
+            _ => Hidden,
+        },
+        // liaison visits (包联走访): read by the supervisor and leaders, and by the contact of
+        // the enterprise's liaison unit (the fixture's enterprises have none); recorded by the
+        // enterprise's liaison leader (the fixture's have none, so not the demo leader) and by
+        // the supervisor. A missing body or form answers 422: served.
+        ("GET", "/api/v1/enterprises/{id}/visits") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "leader" | "other" => Open,
+            _ => Hidden,
+        },
+        ("POST", "/api/v1/enterprises/{id}/visits")
+        | ("GET", "/enterprises/{id}/visits/new")
+        | ("POST", "/enterprises/{id}/visits/new") => match user {
+            _ if foreign => Hidden,
+            "supervisor" | "other" => Open,
             _ => Hidden,
         },
         // supervision notices: read like tasks, but only by the unit they are for

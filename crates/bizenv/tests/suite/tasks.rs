@@ -178,16 +178,17 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
         .find(|n| n["record_id"] == id.as_str())
         .unwrap()
         .clone();
-    // the demo's overdue tasks and appeals hold numbers 1–17, and its four bad ratings
-    // awaiting verification (due the next working day, overdue by then) 18–21
-    assert_eq!(notice["number"], "槐营商督〔2026〕22号");
+    // numbers 1–24 go to the demo's overdue tasks and appeals (17), its four bad ratings
+    // awaiting verification (due the next working day, overdue by then) and the three appeals
+    // raised on the leader's visits (still to be dispatched)
+    assert_eq!(notice["number"], "槐营商督〔2026〕25号");
     assert_eq!(notice["level"], 1);
     assert_eq!(notice["record_title"], "推行企业开办一日办结");
     let notice_id = notice["id"].as_str().unwrap().to_owned();
     let (status, sheet) = lead.get_text(&format!("/notices/{notice_id}")).await;
     assert_eq!(status, 200, "the lead unit's contact reads its notice");
     assert!(
-        sheet.contains("槐营商督〔2026〕22号") && sheet.contains("超过办理时限"),
+        sheet.contains("槐营商督〔2026〕25号") && sheet.contains("超过办理时限"),
         "{sheet}"
     );
     let street = app.demo_user("street").await;
@@ -239,7 +240,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
             && n["title"]
                 .as_str()
                 .unwrap()
-                .contains("槐营商督〔2026〕22号")
+                .contains("槐营商督〔2026〕25号")
     }));
     let (status, marked) = lead
         .post_json("/api/v1/notifications/read", &json!({}), true)
@@ -249,7 +250,7 @@ async fn a_task_is_assigned_reported_carded_and_accepted(backend: Backend) {
     let (_, unread) = lead.get_json("/api/v1/notifications?unread=true").await;
     assert_eq!(unread["total"], 0);
     let (_, page) = lead.get_text("/inbox").await;
-    assert!(page.contains("督办单 槐营商督〔2026〕22号"), "{page}");
+    assert!(page.contains("督办单 槐营商督〔2026〕25号"), "{page}");
 
     // asked for completion, sent back, asked again, accepted: the deadline is met (late)
     let (status, _) = act(
