@@ -659,14 +659,8 @@ async fn appeals_over_http(
         .login("bench-unit", password, None)
         .await
         .map_err(|e| anyhow::anyhow!("the benchmark's contact cannot sign in: {e:?}"))?;
-    let app = web::Application::build("127.0.0.1:0".parse()?, store.clone())
-        .await?
-        .without_background_jobs();
-    let addr = app.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
+    let server = BenchServer::start(store).await?;
+    let addr = server.addr;
     let queue = dir.join("queue.lua");
     std::fs::write(
         &queue,
@@ -702,8 +696,7 @@ end
             );
         }
     }
-    let _ = stop.send(());
-    server.await??;
+    server.stop().await?;
     Ok(())
 }
 
@@ -962,6 +955,33 @@ struct WrkReport {
     p99: String,
 }
 
+/// The product's router (the same `web::Application` as `bizenv serve`, background jobs
+/// off) served on a loopback port for wrk.
+struct BenchServer {
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl BenchServer {
+    async fn start(store: &Store) -> anyhow::Result<Self> {
+        let app = web::Application::build("127.0.0.1:0".parse()?, store.clone())
+            .await?
+            .without_background_jobs();
+        let addr = app.local_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        Ok(Self { addr, stop, task })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await?
+    }
+}
+
 /// Runs wrk with `script` against the server at `addr`: `connections` connections for
 /// `seconds`, two threads, latency percentiles.
 async fn run_wrk(
@@ -1053,14 +1073,8 @@ async fn run_ratings_http(
         raw_fsync_inserts(dir, 2_000).await?;
     }
 
-    let app = web::Application::build("127.0.0.1:0".parse()?, store.clone())
-        .await?
-        .without_background_jobs();
-    let addr = app.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
+    let server = BenchServer::start(&store).await?;
+    let addr = server.addr;
 
     // each request: a random department of the 40, a rater's phone, 1 in 20 a bad rating
     let ids: Vec<String> = departments.iter().map(|d| format!("\"{d}\"")).collect();
@@ -1091,8 +1105,7 @@ end
         );
         acknowledged += report.requests - report.not_ok;
     }
-    let _ = stop.send(());
-    server.await??;
+    server.stop().await?;
     // requests wrk left in flight may still be in the writer's last batch: wait until it lands
     let mut stored = 0;
     loop {
