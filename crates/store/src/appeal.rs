@@ -930,7 +930,8 @@ impl Store {
         new: &NewAppeal,
         now: DateTime<Utc>,
     ) -> Result<Appeal> {
-        self.receive_appeal(ctx, tenant_id, new, now, None).await
+        self.receive_appeal(ctx, tenant_id, new, now, None, Vec::new())
+            .await
     }
 
     /// As [`Self::create_appeal`], for a row of a hotline export: `hotline_at`, when the
@@ -943,7 +944,28 @@ impl Store {
         new: &NewAppeal,
         hotline_at: Option<DateTime<Utc>>,
     ) -> Result<Appeal> {
-        self.receive_appeal(ctx, tenant_id, new, self.clock.now(), hotline_at)
+        self.receive_appeal(
+            ctx,
+            tenant_id,
+            new,
+            self.clock.now(),
+            hotline_at,
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// As [`Self::create_appeal`], with the files the submitter sent along (each checked and
+    /// moved into place by [`Self::prepare_file`]), recorded in the appeal's transaction: the
+    /// appeal and its files land together or not at all.
+    pub async fn create_appeal_with_files(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        new: &NewAppeal,
+        files: Vec<crate::attachment::PreparedFile>,
+    ) -> Result<Appeal> {
+        self.receive_appeal(ctx, tenant_id, new, self.clock.now(), None, files)
             .await
     }
 
@@ -954,16 +976,33 @@ impl Store {
         new: &NewAppeal,
         now: DateTime<Utc>,
         hotline_at: Option<DateTime<Utc>>,
+        files: Vec<crate::attachment::PreparedFile>,
     ) -> Result<Appeal> {
         let mut prepared = self.prepare_appeal(tenant_id, new, now).await?;
         prepared.hotline_at = hotline_at;
         let head = with_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let head = insert_appeal!(self, tx, tenant_id, ctx, now, &prepared);
+            let mut head = insert_appeal!(self, tx, tenant_id, ctx, now, &prepared);
+            for file in &files {
+                crate::attachment::record_file!(tx, tenant_id, ctx, now, "appeal", &prepared.id, None, file);
+                let mut changes = file.audit();
+                changes["record_type"] = json!("appeal");
+                changes["record_id"] = json!(prepared.id);
+                head = append!(self, tx, ctx, now, &AuditEntry {
+                    tenant_id: Some(tenant_id),
+                    action: "create",
+                    entity: "attachment",
+                    entity_id: &file.id,
+                    changes,
+                });
+            }
             tx.commit().await?;
             head
         });
         self.advance_head(head);
+        for file in files {
+            file.keep();
+        }
         self.appeal(tenant_id, &prepared.id)
             .await?
             .ok_or(StoreError::NotFound)

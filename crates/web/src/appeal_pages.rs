@@ -39,7 +39,10 @@ use crate::timeline::{TimelineLine, timeline};
 pub(crate) fn pages() -> Routes {
     Routes::default()
         .get("/appeal", public_form_page)
-        .post("/appeal", public_form)
+        .post(
+            "/appeal",
+            public_form.layer(crate::attachment::body_limit_for(PUBLIC_FILES)),
+        )
         .get("/track", track_form_page)
         .get("/track/{code}", track_page)
         .get("/appeals", appeals_page)
@@ -340,6 +343,9 @@ async fn public_blank(
     Ok(page)
 }
 
+/// Files a submitter may send with the public form.
+const PUBLIC_FILES: usize = 5;
+
 /// `GET /appeal`: the public form (no login; an enterprise account submits its own).
 async fn public_form_page(
     State(state): State<AppState>,
@@ -389,12 +395,28 @@ async fn public_form(
     tenant: Result<CurrentTenant, Error>,
     MaybeUser(user): MaybeUser,
     PublicAudit(public): PublicAudit,
-    Form(form): Form<Vec<(String, String)>>,
+    request: axum::extract::Request,
 ) -> Result<Response, PageError> {
     let tenant = tenant?;
     let mut page = public_blank(&state, &tenant, user.as_ref()).await?;
+    // the text fields and the files (checked and kept aside until the appeal's transaction)
+    let (form, files) =
+        match crate::attachment::read_any_form(&state, &tenant.tenant.id, request).await {
+            Ok(read) => read,
+            Err(e) => {
+                let (status, errors) = FormErrors::from_error(e)?;
+                page.errors = errors;
+                return render_status(&page, status);
+            }
+        };
     page.fill(&form);
     let created = async {
+        if files.len() > PUBLIC_FILES {
+            return Err(Error::field(
+                "file",
+                format!("最多上传 {PUBLIC_FILES} 个文件"),
+            ));
+        }
         let mut new = page.new_appeal(Source::Portal)?;
         if let Some(u) = user
             .as_ref()
@@ -408,7 +430,7 @@ async fn public_form(
         Ok::<_, Error>(
             state
                 .store
-                .create_appeal(&ctx, &tenant.tenant.id, &new)
+                .create_appeal_with_files(&ctx, &tenant.tenant.id, &new, files)
                 .await?,
         )
     }

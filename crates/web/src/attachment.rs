@@ -69,6 +69,35 @@ pub(crate) async fn read_form_with_files(
     Ok((form, files))
 }
 
+/// Reads a page form sent either way: URL-encoded (no files), or multipart with `file` fields
+/// (each checked and moved into place, as [`read_form_with_files`] does).
+pub(crate) async fn read_any_form(
+    state: &AppState,
+    tenant_id: &str,
+    request: axum::extract::Request,
+) -> Result<(Vec<(String, String)>, Vec<store::attachment::PreparedFile>)> {
+    use axum::extract::FromRequest;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let received = Multipart::from_request(request, state).await;
+        read_form_with_files(state, tenant_id, received).await
+    } else {
+        let axum::Form(form) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
+            .await
+            .map_err(|_| Error::bad_request("表单内容不完整，请重新填写"))?;
+        Ok((form, Vec::new()))
+    }
+}
+
+/// A form route that takes up to `files` attachments: a little more than their limit.
+pub(crate) fn body_limit_for(files: usize) -> DefaultBodyLimit {
+    DefaultBodyLimit::max(files * domain::upload::MAX_ATTACHMENT_BYTES as usize + 1024 * 1024)
+}
+
 /// An upload cut off midway: nothing was kept.
 pub(crate) fn cut_off<E>(_: E) -> Error {
     Error::bad_param("file", "文件上传中断，未保存，请重新上传")

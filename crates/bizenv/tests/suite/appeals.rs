@@ -18,6 +18,7 @@ db_tests!(
     the_submitter_hears_of_each_reply_by_sms,
     an_appeal_left_unaccepted_gets_its_cards_and_a_supervision_notice,
     the_supervisor_sets_categories_routes_and_limits_on_a_page,
+    the_public_form_takes_files_with_the_appeal,
 );
 
 const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0];
@@ -1206,4 +1207,113 @@ async fn the_supervisor_sets_categories_routes_and_limits_on_a_page(backend: Bac
     assert_eq!(status, 404);
     let (_, queue) = unit.get_text("/appeals").await;
     assert!(!queue.contains("/appeals/settings"));
+}
+
+/// A multipart body of text fields and `file` parts `(name, bytes)`.
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "appeal-test-boundary-91c2";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (file_name, content) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn the_public_form_takes_files_with_the_appeal(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-30 10:00").await;
+    category(&supervisor, "SPJ-01", "SPJ").await;
+    let (_, form) = app.get_text("/appeal").await;
+    assert!(
+        form.contains("multipart/form-data") && form.contains("type=\"file\""),
+        "{form}"
+    );
+    let fields = [
+        ("kind", "complaint"),
+        ("category_code", "SPJ-01"),
+        ("title", "窗口照片反映"),
+        ("content", "附照片为证，请核实。"),
+        ("submitter_phone", CANARY_PHONE),
+    ];
+    let post = |fields: Vec<(&'static str, &'static str)>,
+                files: Vec<(&'static str, &'static [u8])>| {
+        let app = &app;
+        async move {
+            let (content_type, body) = multipart(&fields, &files);
+            let response = app
+                .client
+                .post(app.url("/appeal"))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let counts = || async { (count(&app, "appeal").await, count(&app, "attachment").await) };
+    let before = counts().await;
+
+    // a file that is not one of the allowed kinds: the form again with the message, nothing kept
+    let (status, page) = post(fields.to_vec(), vec![("说明.exe", b"MZ not a document")]).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("field-error"), "{page}");
+    assert_eq!(counts().await, before);
+    // a good file with a bad field: nothing kept either
+    let mut no_content = fields.to_vec();
+    no_content[3] = ("content", "");
+    let (status, _) = post(no_content, vec![("现场.png", PNG)]).await;
+    assert_eq!(status, 422);
+    assert_eq!(counts().await, before);
+
+    // the appeal and its photo land together
+    let (status, receipt) = post(fields.to_vec(), vec![("现场.png", PNG)]).await;
+    assert_eq!(status, 200, "{receipt}");
+    let number = receipt
+        .split("SQ")
+        .nth(1)
+        .map(|rest| format!("SQ{}", &rest[..12]))
+        .unwrap_or_else(|| panic!("{receipt}"));
+    let id = id_of(&supervisor, &number).await;
+    let (status, files) = supervisor
+        .get_json(&format!("/api/v1/appeals/{id}/attachments"))
+        .await;
+    assert_eq!(status, 200, "{files}");
+    assert_eq!(files["items"].as_array().unwrap().len(), 1, "{files}");
+    assert_eq!(files["items"][0]["file_name"], "现场.png");
+    let audited = app
+        .sql_rows(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM audit_log WHERE entity = 'attachment' AND CAST(changes AS TEXT) LIKE '%{id}%'"
+        ))
+        .await;
+    assert_eq!(audited, [["1"]]);
+    // a plain (URL-encoded) submission still works without files
+    let response = app
+        .client
+        .post(app.url("/appeal"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "kind=consultation&category_code=SPJ-01&title=%E5%92%A8%E8%AF%A2&content=%E5%92%A8%E8%AF%A2&submitter_phone={CANARY_PHONE}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
 }
