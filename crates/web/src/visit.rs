@@ -51,19 +51,29 @@ const FORM_ISSUES: usize = 3;
 
 /// The enterprise, if the user may read its visits (else 404).
 async fn readable(state: &AppState, user: &CurrentUser, id: &str) -> Result<Enterprise> {
-    if !allows(&user.account, Action::ReadVisits) {
-        return Err(Error::not_found());
-    }
-    let e = state
-        .store
-        .enterprise(&user.tenant.id, id)
-        .await?
-        .ok_or_else(Error::not_found)?;
+    let e = enterprise(state, user, id, Action::ReadVisits).await?;
     if reads(state, user, &e).await? {
         Ok(e)
     } else {
         Err(Error::not_found())
     }
+}
+
+/// The enterprise for a user whose role may `action` on visits at all (else 404).
+async fn enterprise(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    action: Action,
+) -> Result<Enterprise> {
+    if !allows(&user.account, action) {
+        return Err(Error::not_found());
+    }
+    state
+        .store
+        .enterprise(&user.tenant.id, id)
+        .await?
+        .ok_or_else(Error::not_found)
 }
 
 async fn reads(state: &AppState, user: &CurrentUser, e: &Enterprise) -> Result<bool> {
@@ -97,14 +107,7 @@ async fn records(state: &AppState, user: &CurrentUser, e: &Enterprise) -> Result
 
 /// The enterprise, if the user may record a visit to it (else 404).
 async fn recordable(state: &AppState, user: &CurrentUser, id: &str) -> Result<Enterprise> {
-    if !allows(&user.account, Action::RecordVisits) {
-        return Err(Error::not_found());
-    }
-    let e = state
-        .store
-        .enterprise(&user.tenant.id, id)
-        .await?
-        .ok_or_else(Error::not_found)?;
+    let e = enterprise(state, user, id, Action::RecordVisits).await?;
     if records(state, user, &e).await? {
         Ok(e)
     } else {
