@@ -595,6 +595,8 @@ async fn run_appeals(
     let mut times = Vec::with_capacity(queries);
     let mut total = 0;
     for _ in 0..queries {
+        // the query itself, as after any change (an unchanged queue is served from memory)
+        store.drop_kept_reads();
         let t = Instant::now();
         let page = store
             .list_appeals(
@@ -696,8 +698,49 @@ end
             );
         }
     }
+    // the queue page again while appeals keep arriving (ten a second through the store):
+    // each one is an audited change, so what was kept is read again after it
+    for &c in &http.connections {
+        let arriving = tokio::spawn(keep_appeals_arriving(store.clone(), tenant_id.to_owned()));
+        let r = run_wrk(&http.wrk, &queue, addr, c, http.seconds).await;
+        arriving.abort();
+        let _ = arriving.await;
+        let r = r?;
+        println!(
+            "单位待办页面，同时每秒受理 10 件 {c} 个连接：{:.0} 次/秒，p50 {}，p99 {}（{} 次应答，非 2xx {} 次）",
+            r.per_second, r.p50, r.p99, r.requests, r.not_ok
+        );
+    }
     server.stop().await?;
     Ok(())
+}
+
+/// Public appeals arriving through the store, ten a second, until aborted.
+async fn keep_appeals_arriving(store: Store, tenant_id: String) {
+    use domain::appeal::{Kind, Source};
+    let ctx = AuditCtx::cli();
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    for i in 0u64.. {
+        tick.tick().await;
+        let new = store::appeal::NewAppeal {
+            kind: Kind::Demand,
+            source: Source::Portal,
+            category_code: "BENCH".into(),
+            street_id: None,
+            enterprise_id: None,
+            title: format!("基准并发诉求{i}"),
+            content: "请尽快处理门前道路破损问题。".into(),
+            address: String::new(),
+            publish: false,
+            submitter_name: None,
+            submitter_phone: Some(format!("137{:08}", i % 100_000_000)),
+            submitter_account_id: None,
+            external_id: None,
+        };
+        if let Err(e) = store.create_appeal(&ctx, &tenant_id, &new).await {
+            eprintln!("基准并发受理失败：{e}");
+        }
+    }
 }
 
 /// Ratings: `intake` ratings one by one through the product's own path (validation, sealing,

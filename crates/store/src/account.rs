@@ -554,6 +554,8 @@ impl Store {
             .execute(pool)
             .await?;
         });
+        // not audited (the login log holds the attempt), but kept accounts are stale now
+        self.reads.invalidate();
         Ok(())
     }
 
@@ -685,8 +687,16 @@ impl Store {
         let Some((tenant_id, account_id, csrf_token, last_seen)) = row else {
             return Ok(None);
         };
-        let account = self.account(&tenant_id, &account_id).await?;
-        let policy = self.password_policy().await?;
+        // the account and the policy change only through audited writes: kept between
+        // requests ([`crate::cache`])
+        let account = self
+            .cached(format!("account|{tenant_id}|{account_id}"), async {
+                self.account(&tenant_id, &account_id).await
+            })
+            .await?;
+        let policy = self
+            .cached("password_policy".to_owned(), self.password_policy())
+            .await?;
         let Some(account) = account.filter(|a| !a.state.disabled) else {
             self.end_session(token).await?;
             return Ok(None);
@@ -695,13 +705,17 @@ impl Store {
             self.end_session(token).await?;
             return Ok(None);
         }
-        with_pool!(self, pool => {
-            sqlx::query("UPDATE session SET last_seen_at = $2 WHERE id_hash = $1")
-                .bind(&id_hash)
-                .bind(now)
-                .execute(pool)
-                .await?;
-        });
+        // idle time is counted in minutes: the session is marked used once a minute at most,
+        // not written on every request
+        if now.signed_duration_since(last_seen) >= chrono::TimeDelta::minutes(1) {
+            with_pool!(self, pool => {
+                sqlx::query("UPDATE session SET last_seen_at = $2 WHERE id_hash = $1")
+                    .bind(&id_hash)
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+            });
+        }
         let expired = policy.max_age_days >= 0
             && now
                 .signed_duration_since(account.state.password_changed_at)

@@ -1686,8 +1686,23 @@ impl Store {
         Ok(page.items.into_iter().find(|a| a.id == id))
     }
 
-    /// One page of the appeals `visibility` sees, newest first.
+    /// One page of the appeals `visibility` sees, newest first (kept until the next audited
+    /// change: a unit's queue is read far more often than it changes).
     pub async fn list_appeals(
+        &self,
+        tenant_id: &str,
+        visibility: &AppealVisibility,
+        filter: &AppealFilter,
+        page: PageRequest,
+    ) -> Result<Page<Appeal>> {
+        self.cached(
+            format!("appeals|{tenant_id}|{visibility:?}|{filter:?}|{page:?}"),
+            self.load_appeals(tenant_id, visibility, filter, page),
+        )
+        .await
+    }
+
+    async fn load_appeals(
         &self,
         tenant_id: &str,
         visibility: &AppealVisibility,

@@ -328,6 +328,7 @@ impl Store {
     /// A failure is logged, not returned: the change is committed, and a head file that lags
     /// behind the database is not a break (every entry still carries its keyed hash).
     pub(crate) fn advance_head(&self, head: AuditHead) {
+        self.reads.invalidate();
         if let Err(e) = self.write_head(&head) {
             tracing::error!(error = format!("{e:#}"), chain = %head.chain, "writing the audit chain head");
         }

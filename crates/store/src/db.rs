@@ -140,6 +140,8 @@ pub struct Store {
     pub(crate) index: BlindIndex,
     /// Where mail goes (installation configuration); none: mail is not sent.
     pub(crate) mail_relay: Option<Arc<crate::delivery::MailRelay>>,
+    /// Reads kept until the next audited change ([`crate::cache`]).
+    pub(crate) reads: Arc<crate::cache::ReadCache>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -223,6 +225,7 @@ impl Store {
             index: BlindIndex::new(keys.blind_index),
             keys: Arc::new(keys),
             mail_relay: None,
+            reads: Arc::default(),
         };
         store
             .ensure_shipped_calendar()

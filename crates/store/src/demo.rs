@@ -1064,13 +1064,16 @@ impl Store {
 
     /// Whether the tenant is a demo tenant (any part seeded).
     pub async fn is_demo_tenant(&self, tenant_id: &str) -> Result<bool> {
-        let count: i64 = with_pool!(self, pool => {
+        self.cached(format!("demo|{tenant_id}"), async {
+            let count: i64 = with_pool!(self, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM demo_seed WHERE tenant_id = $1")
                 .bind(tenant_id)
                 .fetch_one(pool)
                 .await?
-        });
-        Ok(count > 0)
+            });
+            Ok(count > 0)
+        })
+        .await
     }
 
     /// SMS through the log-only gateway, and SMS preferences for two demo accounts.

@@ -10,6 +10,7 @@ pub mod appeal;
 pub mod appeal_import;
 pub mod attachment;
 pub mod audit;
+mod cache;
 pub mod calendar;
 pub mod crypto;
 mod db;

@@ -87,6 +87,11 @@ impl Store {
 
     /// The tenant with this id.
     pub async fn tenant(&self, id: &str) -> Result<Option<Tenant>> {
+        self.cached(format!("tenant|{id}"), self.load_tenant(id))
+            .await
+    }
+
+    async fn load_tenant(&self, id: &str) -> Result<Option<Tenant>> {
         let row = with_pool!(self, pool => {
             sqlx::query_as::<_, Tenant>("SELECT id, code, name, created_at FROM tenant WHERE id = $1")
                 .bind(id)

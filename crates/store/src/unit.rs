@@ -603,6 +603,11 @@ impl Store {
 
     /// Every unit of the tenant, parents before children's siblings order.
     pub async fn units(&self, tenant_id: &str) -> Result<Vec<Unit>> {
+        self.cached(format!("units|{tenant_id}"), self.load_units(tenant_id))
+            .await
+    }
+
+    async fn load_units(&self, tenant_id: &str) -> Result<Vec<Unit>> {
         let rows = with_pool!(self, pool => {
             sqlx::query_as::<_, UnitRow>(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM unit WHERE tenant_id = $1 ORDER BY sort_order, code"

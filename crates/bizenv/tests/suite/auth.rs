@@ -253,6 +253,13 @@ async fn a_password_set_by_an_administrator_must_be_changed_first(backend: Backe
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // the server keeps accounts between requests; a change by another process (the CLI)
+    // still reaches the open session at its next request
+    assert_eq!(
+        user.get_json("/api/v1/units").await.0,
+        403,
+        "the open session must now change its password"
+    );
     assert_eq!(app.try_login("zhangsan", "Second#2026").await.0, 401);
     let again = app.login("zhangsan", "Third$2026").await;
     assert_eq!(again.login["must_change_password"], true);
