@@ -251,6 +251,19 @@ impl Store {
         tenant_id: &str,
         table: &Table,
     ) -> Result<ImportReport> {
+        self.import_hotline_with_progress(ctx, tenant_id, table, &|_| ())
+            .await
+    }
+
+    /// As [`Self::import_hotline`], telling `progress` how many rows are done after each
+    /// (the CLI's progress bar).
+    pub async fn import_hotline_with_progress(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        table: &Table,
+        progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> Result<ImportReport> {
         table.require(&REQUIRED)?;
         if table.records().next().is_none() {
             return Err(StoreError::Invalid(
@@ -277,7 +290,8 @@ impl Store {
         let mut report = ImportReport::default();
         let mut first_row_of: std::collections::HashMap<String, usize> =
             std::collections::HashMap::new();
-        for record in table.records() {
+        for (done, record) in table.records().enumerate() {
+            progress(done);
             let number = record.get(NUMBER);
             if number.is_empty() {
                 report.errors.push(record.error(NUMBER, "工单编号不能为空"));
@@ -315,6 +329,7 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
+        progress(table.rows().len());
         Ok(report)
     }
 

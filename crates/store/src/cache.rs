@@ -10,7 +10,8 @@
 //!   process is therefore seen within that time, one by this process at once.
 //!
 //! An entry is served only while both are what they were *before* its value was read, so a
-//! value read while a change commits is dropped at the next look. Only reads that depend on
+//! value read while a change commits is dropped at the next look. Readers of a key wait for
+//! the one read already under way for it. Only reads that depend on
 //! nothing but stored data (not on the clock) may be kept.
 
 use std::any::Any;
@@ -36,9 +37,22 @@ struct Version {
     stamp: i64,
 }
 
+impl Version {
+    /// Whether a value valid at `self` may answer a read that began at `other` (a value read
+    /// later than the read began is as good).
+    fn serves(self, other: Version) -> bool {
+        self.generation >= other.generation && self.stamp >= other.stamp
+    }
+}
+
+type Value = Arc<dyn Any + Send + Sync>;
+
+/// A kept value, or the one being read: readers of the same key wait for the first one's
+/// read instead of each running the query (after a change, a hundred open queue pages would
+/// otherwise all read the same page at once).
 struct Entry {
     version: Version,
-    value: Arc<dyn Any + Send + Sync>,
+    value: Arc<tokio::sync::OnceCell<Value>>,
 }
 
 #[derive(Default)]
@@ -63,24 +77,26 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn get<T: Clone + 'static>(&self, key: &str, version: Version) -> Option<T> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(key).filter(|e| e.version == version)?;
-        entry.value.downcast_ref::<T>().cloned()
-    }
-
-    fn put<T: Send + Sync + 'static>(&self, key: String, version: Version, value: T) {
+    /// The cell holding (or about to hold) `key`'s value for a read that began at `version`.
+    fn cell(&self, key: &str, version: Version) -> Arc<tokio::sync::OnceCell<Value>> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
+        if let Some(entry) = entries.get(key)
+            && entry.version.serves(version)
+        {
+            return entry.value.clone();
+        }
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
             entries.clear();
         }
+        let value = Arc::new(tokio::sync::OnceCell::new());
         entries.insert(
-            key,
+            key.to_owned(),
             Entry {
                 version,
-                value: Arc::new(value),
+                value: value.clone(),
             },
         );
+        value
     }
 }
 
@@ -103,12 +119,17 @@ impl Store {
             generation,
             stamp: self.audit_stamp().await?,
         };
-        if let Some(value) = self.reads.get::<T>(&key, version) {
-            return Ok(value);
+        let cell = self.reads.cell(&key, version);
+        let value = cell
+            .get_or_try_init(|| async { load.await.map(|v| Arc::new(v) as Value) })
+            .await?;
+        match value.downcast_ref::<T>() {
+            Some(value) => Ok(value.clone()),
+            // a key names one type; another would be a programming error: read afresh
+            None => Err(crate::StoreError::Other(anyhow::anyhow!(
+                "kept read {key} holds another type"
+            ))),
         }
-        let value = load.await?;
-        self.reads.put(key, version, value.clone());
-        Ok(value)
     }
 
     /// The sum of the audit chains' sequences (moves with every audited commit anywhere),

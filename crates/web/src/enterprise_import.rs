@@ -111,6 +111,8 @@ struct ImportPage {
     report: Option<ImportReport>,
     report_url: Option<String>,
     columns: Vec<(&'static str, &'static str)>,
+    /// A row changes the stored enterprise of its code (the shared result block shows it).
+    updates: bool,
 }
 
 impl ImportPage {
@@ -127,6 +129,7 @@ impl ImportPage {
             report: None,
             report_url: None,
             columns,
+            updates: true,
         }
     }
 }

@@ -163,6 +163,9 @@ struct ImportPage {
     cases: bool,
     /// Hotline work orders: `unchanged` counts the ones imported before.
     appeals: bool,
+    /// Whether a row can change a stored record (not for hotline work orders: one imported
+    /// before is left as it is).
+    updates: bool,
     error: Option<String>,
     report: Option<ImportReport>,
     /// Never for units and staff (their errors are on the page only).
@@ -186,6 +189,7 @@ impl ImportPage {
             units: subject == Subject::Units,
             cases: subject == Subject::Cases,
             appeals: subject == Subject::Appeals,
+            updates: subject != Subject::Appeals,
             error: None,
             report: None,
             report_url: None,
