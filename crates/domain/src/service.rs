@@ -125,6 +125,84 @@ pub fn check_case(
     }
 }
 
+/// Most pauses (补正) a case may record.
+pub const MAX_CASE_PAUSES: usize = 20;
+
+/// A time the case's clock stood still, waiting for the applicant's materials (补正): from
+/// the request for materials until they came in (`to`), or still waiting (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CasePause {
+    /// When the materials were asked for.
+    pub from: DateTime<Utc>,
+    /// When they came in; `None` while the case still waits for them.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Checks a case's pauses against its times: each within receipt and completion, in order
+/// and apart, ended unless it is the last of a case not yet ended; at most 20.
+pub fn check_pauses(
+    status: CaseStatus,
+    received_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
+    pauses: &[CasePause],
+) -> Result<(), FieldRefusal> {
+    if pauses.len() > MAX_CASE_PAUSES {
+        return refuse("pauses", "补正（等待申请人补齐材料）最多记录 20 次");
+    }
+    let mut previous_end = received_at;
+    for (i, pause) in pauses.iter().enumerate() {
+        if pause.from < previous_end {
+            return refuse(
+                "pauses",
+                if i == 0 {
+                    "补正开始时间不能早于受理时间"
+                } else {
+                    "补正时段须按时间先后排列，且不能重叠"
+                },
+            );
+        }
+        match pause.to {
+            Some(to) if to < pause.from => {
+                return refuse("pauses", "补正结束时间不能早于开始时间");
+            }
+            Some(to) => previous_end = to,
+            None if status.is_final() => {
+                return refuse("pauses", "已办结、不予受理或退件的办件，补正须填写结束时间");
+            }
+            None if i + 1 < pauses.len() => {
+                return refuse("pauses", "只有最后一次补正可以尚未结束");
+            }
+            None => previous_end = pause.from,
+        }
+        if completed_at.is_some_and(|done| previous_end > done) {
+            return refuse("pauses", "补正时段不能晚于办结时间");
+        }
+    }
+    Ok(())
+}
+
+/// Working days a completed case took: from receipt to completion on the working-day calendar
+/// (holidays and make-up workdays), less the working days its pauses held the clock. Pauses
+/// must have passed [`check_pauses`].
+pub fn case_working_days(
+    calendar: &crate::calendar::Calendar,
+    received_at: DateTime<Utc>,
+    completed_at: DateTime<Utc>,
+    pauses: &[CasePause],
+) -> Result<crate::calendar::Dated<u32>, crate::calendar::CalendarError> {
+    let day = |t: DateTime<Utc>| t.with_timezone(&crate::calendar::shanghai()).date_naive();
+    let total = calendar.working_days_between(day(received_at), day(completed_at))?;
+    let mut value = total.value;
+    let mut provisional = total.provisional;
+    for pause in pauses {
+        let to = pause.to.unwrap_or(completed_at).min(completed_at);
+        let held = calendar.working_days_between(day(pause.from), day(to.max(pause.from)))?;
+        value = value.saturating_sub(held.value);
+        provisional |= held.provisional;
+    }
+    Ok(crate::calendar::Dated { value, provisional })
+}
+
 /// The figures of a set of completed cases.
 #[derive(Default, Clone, Copy, Debug, PartialEq)]
 pub struct CaseCounts {
@@ -171,6 +249,138 @@ impl CaseCounts {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// An instant in Shanghai time.
+    fn sh(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        crate::calendar::shanghai()
+            .with_ymd_and_hms(y, m, d, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn pause(from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> CasePause {
+        CasePause { from, to }
+    }
+
+    #[test]
+    fn pauses_take_their_working_days_off_across_holidays_and_make_up_days() {
+        let cal = crate::calendar::Calendar::shipped();
+        // received Mon 2026-09-21, completed Fri 2026-10-16. Working days in between (after
+        // the receipt day): 9-22..9-24 (3), 9-25..9-27 中秋 off, 9-28..9-30 (3), 10-01..10-07
+        // 国庆 off, 10-08, 10-09 (2), make-up Sat 10-10 (1), 10-12..10-16 (5) = 14
+        let received = sh(2026, 9, 21, 9);
+        let done = sh(2026, 10, 16, 16);
+        let none = case_working_days(&cal, received, done, &[]).unwrap();
+        assert_eq!(none.value, 14);
+        assert!(!none.provisional);
+        // waiting from Wed 9-23 to Fri 10-09: 9-24, 9-28..9-30, 10-08, 10-09 = 6 held
+        let one = [pause(sh(2026, 9, 23, 10), Some(sh(2026, 10, 9, 15)))];
+        assert_eq!(
+            case_working_days(&cal, received, done, &one).unwrap().value,
+            8
+        );
+        // a pause over the make-up Saturday holds it: Fri 10-09 to Mon 10-12 = 10-10, 10-12
+        let weekend = [pause(sh(2026, 10, 9, 17), Some(sh(2026, 10, 12, 9)))];
+        assert_eq!(
+            case_working_days(&cal, received, done, &weekend)
+                .unwrap()
+                .value,
+            12
+        );
+        // a pause within one day holds no whole working day
+        let ordinary = [pause(sh(2026, 10, 16, 9), Some(sh(2026, 10, 16, 15)))];
+        assert_eq!(
+            case_working_days(&cal, received, done, &ordinary)
+                .unwrap()
+                .value,
+            14,
+            "a pause within one day holds no whole working day"
+        );
+        // two pauses add up: 6 + 2
+        let two = [one[0], weekend[0]];
+        assert_eq!(
+            case_working_days(&cal, received, done, &two).unwrap().value,
+            6
+        );
+        // a pause over a holiday alone holds nothing: 10-01 .. 10-07
+        let holiday = [pause(sh(2026, 10, 1, 9), Some(sh(2026, 10, 7, 9)))];
+        assert_eq!(
+            case_working_days(&cal, received, done, &holiday)
+                .unwrap()
+                .value,
+            14
+        );
+        // a year without a schedule is provisional
+        let later = case_working_days(&cal, sh(2027, 3, 1, 9), sh(2027, 3, 5, 9), &[]).unwrap();
+        assert_eq!((later.value, later.provisional), (4, true));
+    }
+
+    #[test]
+    fn pauses_are_checked_against_the_case_times() {
+        use CaseStatus::*;
+        let received = sh(2026, 11, 2, 9);
+        let done = Some(sh(2026, 11, 20, 16));
+        let ok = |status, done, pauses: &[CasePause]| check_pauses(status, received, done, pauses);
+        let message = |r: Result<(), FieldRefusal>| r.unwrap_err().message;
+        let a = pause(sh(2026, 11, 3, 9), Some(sh(2026, 11, 5, 9)));
+        let b = pause(sh(2026, 11, 9, 9), Some(sh(2026, 11, 10, 9)));
+        assert_eq!(ok(Completed, done, &[]), Ok(()));
+        assert_eq!(ok(Completed, done, &[a, b]), Ok(()));
+        assert_eq!(
+            ok(Processing, None, &[a, pause(sh(2026, 11, 9, 9), None)]),
+            Ok(()),
+            "the last pause of an open case may still run"
+        );
+        assert_eq!(
+            message(ok(
+                Completed,
+                done,
+                &[pause(sh(2026, 11, 1, 9), Some(sh(2026, 11, 3, 9)))]
+            )),
+            "补正开始时间不能早于受理时间"
+        );
+        assert_eq!(
+            message(ok(Completed, done, &[b, a])),
+            "补正时段须按时间先后排列，且不能重叠"
+        );
+        assert_eq!(
+            message(ok(
+                Completed,
+                done,
+                &[a, pause(sh(2026, 11, 4, 9), Some(sh(2026, 11, 6, 9)))]
+            )),
+            "补正时段须按时间先后排列，且不能重叠"
+        );
+        assert_eq!(
+            message(ok(
+                Completed,
+                done,
+                &[pause(sh(2026, 11, 5, 9), Some(sh(2026, 11, 4, 9)))]
+            )),
+            "补正结束时间不能早于开始时间"
+        );
+        assert_eq!(
+            message(ok(Completed, done, &[pause(sh(2026, 11, 5, 9), None)])),
+            "已办结、不予受理或退件的办件，补正须填写结束时间"
+        );
+        assert_eq!(
+            message(ok(Processing, None, &[pause(sh(2026, 11, 3, 9), None), b])),
+            "只有最后一次补正可以尚未结束"
+        );
+        assert_eq!(
+            message(ok(
+                Completed,
+                done,
+                &[pause(sh(2026, 11, 19, 9), Some(sh(2026, 11, 23, 9)))]
+            )),
+            "补正时段不能晚于办结时间"
+        );
+        let many = vec![a; MAX_CASE_PAUSES + 1];
+        assert_eq!(
+            message(ok(Completed, done, &many)),
+            "补正（等待申请人补齐材料）最多记录 20 次"
+        );
+    }
 
     fn item() -> ItemFacts {
         ItemFacts {

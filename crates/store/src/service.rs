@@ -6,7 +6,7 @@
 //! unguessable token of its receipt's rating link.
 
 use chrono::{DateTime, Utc};
-use domain::service::{CaseCounts, CaseStatus, HandlingLevel, ItemFacts};
+use domain::service::{CaseCounts, CasePause, CaseStatus, HandlingLevel, ItemFacts};
 use serde_json::json;
 
 use crate::audit::{AuditCtx, AuditEntry, append};
@@ -116,6 +116,8 @@ pub struct NewCase {
     pub received_at: DateTime<Utc>,
     /// Completed (or refused, withdrawn) at.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Times the clock stood still waiting for the applicant's materials (补正), in order.
+    pub pauses: Vec<CasePause>,
 }
 
 /// A stored case.
@@ -155,6 +157,22 @@ pub struct Case {
     pub on_time: Option<bool>,
     /// The token of its receipt's rating link.
     pub rating_token: String,
+    /// Its pauses (补正); `working_days` are net of them.
+    #[sqlx(try_from = "String")]
+    pub pauses: CasePauses,
+}
+
+/// A case's pauses as stored (a JSON list).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct CasePauses(pub Vec<CasePause>);
+
+impl TryFrom<String> for CasePauses {
+    type Error = serde_json::Error;
+
+    fn try_from(text: String) -> std::result::Result<Self, Self::Error> {
+        serde_json::from_str(&text).map(CasePauses)
+    }
 }
 
 /// What a batch did with one case.
@@ -185,7 +203,7 @@ pub struct CaseFigure {
 }
 
 const CASE_COLUMNS: &str = "id, number, item_code, unit_id, window_id, staff_id, enterprise_id, level, channel, status, \
-     visits, result, received_at, completed_at, working_days, on_time, rating_token";
+     visits, result, received_at, completed_at, working_days, on_time, rating_token, pauses";
 
 impl Store {
     /// The tenant's service items, by code.
@@ -386,6 +404,8 @@ impl Store {
         }
         domain::service::check_case(new.status, new.visits, new.received_at, new.completed_at)
             .map_err(|r| invalid(r.field, r.message))?;
+        domain::service::check_pauses(new.status, new.received_at, new.completed_at, &new.pauses)
+            .map_err(|r| invalid(r.field, r.message))?;
         // the platform's clock may run a little ahead; a case from the future is a mistake
         let latest = self.clock.now() + chrono::Duration::days(1);
         if new.received_at > latest {
@@ -428,12 +448,15 @@ impl Store {
         let (working_days, on_time) = match (new.status, new.completed_at) {
             (CaseStatus::Completed, Some(done)) => {
                 let calendar = self.calendar().await?;
-                let local =
-                    |t: DateTime<Utc>| t.with_timezone(&domain::calendar::shanghai()).date_naive();
-                let days = calendar
-                    .working_days_between(local(new.received_at), local(done))
-                    .map_err(|e| invalid("completed_at", e.to_string()))?
-                    .value;
+                // the working-day calendar, less the days the applicant's materials held it
+                let days = domain::service::case_working_days(
+                    &calendar,
+                    new.received_at,
+                    done,
+                    &new.pauses,
+                )
+                .map_err(|e| invalid("completed_at", e.to_string()))?
+                .value;
                 (Some(i64::from(days)), Some(days <= item.promised_days))
             }
             _ => (None, None),
@@ -443,7 +466,9 @@ impl Store {
         let values = json!({"number": number, "item_code": item.code, "unit_id": new.unit_id, "window_id": new.window_id,
             "staff_id": new.staff_id, "enterprise_id": enterprise_id, "level": new.level.as_str(), "channel": new.channel,
             "status": new.status.as_str(), "visits": new.visits, "result": result, "received_at": new.received_at,
-            "completed_at": new.completed_at, "working_days": working_days, "on_time": on_time});
+            "completed_at": new.completed_at, "working_days": working_days, "on_time": on_time, "pauses": new.pauses});
+        let pauses = serde_json::to_string(&new.pauses)
+            .map_err(|e| StoreError::Other(anyhow::anyhow!("case pauses: {e}")))?;
         if let Some(old) = &existing {
             let same = old.item_code == item.code
                 && old.unit_id == new.unit_id
@@ -456,7 +481,8 @@ impl Store {
                 && old.visits == i64::from(new.visits)
                 && old.result == result
                 && old.received_at == new.received_at
-                && old.completed_at == new.completed_at;
+                && old.completed_at == new.completed_at
+                && old.pauses.0 == new.pauses;
             if same {
                 return Ok(CaseOutcome::Unchanged(old.id.clone()));
             }
@@ -467,19 +493,19 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             let id: String = sqlx::query_scalar(
                 "INSERT INTO service_case (tenant_id, id, number, item_code, unit_id, window_id, staff_id, enterprise_id, level, \
-                 channel, status, visits, result, received_at, completed_at, working_days, on_time, rating_token, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) \
+                 channel, status, visits, result, received_at, completed_at, working_days, on_time, rating_token, created_at, updated_at, pauses) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20) \
                  ON CONFLICT (tenant_id, number) DO UPDATE SET item_code = excluded.item_code, unit_id = excluded.unit_id, \
                  window_id = excluded.window_id, staff_id = excluded.staff_id, enterprise_id = excluded.enterprise_id, \
                  level = excluded.level, channel = excluded.channel, status = excluded.status, visits = excluded.visits, \
                  result = excluded.result, received_at = excluded.received_at, completed_at = excluded.completed_at, \
-                 working_days = excluded.working_days, on_time = excluded.on_time, updated_at = excluded.updated_at \
-                 RETURNING id",
+                 working_days = excluded.working_days, on_time = excluded.on_time, updated_at = excluded.updated_at, \
+                 pauses = excluded.pauses RETURNING id",
             )
             .bind(tenant_id).bind(&id).bind(&number).bind(&item.code).bind(&new.unit_id).bind(&new.window_id)
             .bind(&new.staff_id).bind(&enterprise_id).bind(new.level.as_str()).bind(&new.channel).bind(new.status.as_str())
             .bind(i64::from(new.visits)).bind(&result).bind(new.received_at).bind(new.completed_at).bind(working_days)
-            .bind(on_time).bind(&token).bind(now)
+            .bind(on_time).bind(&token).bind(now).bind(&pauses)
             .fetch_one(&mut *tx)
             .await?;
             let head = append!(self, tx, ctx, now, &AuditEntry {
@@ -659,7 +685,7 @@ impl Store {
 
 /// The columns of a case file (CSV or XLSX), as the provincial platform's export names them;
 /// the first five are required.
-pub const CASE_COLUMNS_IN_FILE: [&str; 12] = [
+pub const CASE_COLUMNS_IN_FILE: [&str; 13] = [
     "办件编号",
     "事项编码",
     "办理单位编码",
@@ -672,6 +698,7 @@ pub const CASE_COLUMNS_IN_FILE: [&str; 12] = [
     "跑动次数",
     "申请企业统一社会信用代码",
     "办理结果",
+    "补正时段",
 ];
 
 /// The case sheet to fill in: the columns of [`CASE_COLUMNS_IN_FILE`] and one example row.
@@ -692,8 +719,30 @@ pub fn cases_template() -> Result<Vec<u8>> {
             "1",
             "",
             "准予许可",
+            "",
         ],
     )
+}
+
+/// The pauses of a case file's 补正时段 cell: `开始~结束` in Beijing time (`YYYY-MM-DD HH:MM`),
+/// several separated by `;` or `；`, the last one's end left out while the case still waits.
+/// `Err` holds the clerk's message.
+pub fn parse_pauses(cell: &str) -> std::result::Result<Vec<CasePause>, String> {
+    let bad =
+        || "补正时段应写作 开始~结束（YYYY-MM-DD HH:MM，北京时间），多段以分号分隔".to_owned();
+    cell.split([';', '；'])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (from, to) = part.split_once(['~', '～']).ok_or_else(bad)?;
+            let from = beijing_time(from).ok_or_else(bad)?;
+            let to = match to.trim() {
+                "" => None,
+                to => Some(beijing_time(to).ok_or_else(bad)?),
+            };
+            Ok(CasePause { from, to })
+        })
+        .collect()
 }
 
 /// The file column a field of [`NewCase`] comes from.
@@ -712,6 +761,7 @@ fn column_of(field: &str) -> &'static str {
         "visits" => c[9],
         "enterprise_uscc" => c[10],
         "result" => c[11],
+        "pauses" => c[12],
         _ => "",
     }
 }
@@ -800,6 +850,7 @@ impl Store {
                     result: record.get(c[11]).to_owned(),
                     received_at,
                     completed_at,
+                    pauses: parse_pauses(record.get(c[12])).map_err(|e| record.error(c[12], e))?,
                 })
             })();
             let case = match parsed {

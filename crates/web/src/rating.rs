@@ -242,6 +242,9 @@ struct CaseBody {
     result: String,
     received_at: DateTime<Utc>,
     completed_at: Option<DateTime<Utc>>,
+    /// Times spent waiting for the applicant's materials (补正), in order.
+    #[serde(default)]
+    pauses: Vec<domain::service::CasePause>,
 }
 
 fn district() -> String {
@@ -299,6 +302,7 @@ async fn ingest_cases(
                     result: c.result,
                     received_at: c.received_at,
                     completed_at: c.completed_at,
+                    pauses: c.pauses,
                 })
             });
         match case {
@@ -879,7 +883,11 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
             "channel": codes(vec!["window", "online", "mail"]),
             "status": codes(CaseStatus::ALL.iter().map(|s| s.as_str()).collect()), "visits": {"type": "integer"},
             "result": string, "received_at": {"type": "string", "format": "date-time"},
-            "completed_at": {"type": "string", "format": "date-time"}}}}}}),
+            "completed_at": {"type": "string", "format": "date-time"},
+            "pauses": {"type": "array", "description": "Waiting for the applicant's materials (补正), in order; working days are counted net of them.",
+                "items": {"type": "object", "required": ["from"], "properties": {
+                    "from": {"type": "string", "format": "date-time"},
+                    "to": {"type": "string", "format": "date-time", "nullable": true}}}}}}}}}),
     );
     paths.insert("/api/v1/cases".into(), json!({"post": cases}));
     let mut import = crate::import::openapi_operation(

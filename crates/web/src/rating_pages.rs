@@ -1117,6 +1117,7 @@ async fn case_form(
                     result: String::new(),
                     received_at: now,
                     completed_at: status.is_final().then_some(now),
+                    pauses: Vec::new(),
                 }],
             )
             .await?;

@@ -1330,6 +1330,7 @@ async fn fixture(app: &TestApp) -> Fixture {
                         result: String::new(),
                         received_at: received,
                         completed_at: Some(received),
+                        pauses: Vec::new(),
                     }],
                 )
                 .await

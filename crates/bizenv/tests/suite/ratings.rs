@@ -22,6 +22,7 @@ db_tests!(
     the_due_and_overdue_list_follows_the_cards,
     a_staff_members_page_shows_their_ratings_never_their_raters,
     the_supervisor_uploads_a_case_file_on_a_page,
+    a_case_waiting_for_materials_counts_its_working_days_without_the_wait,
 );
 
 /// The canary rater: their name and phone must never reach the rated unit.
@@ -1347,4 +1348,125 @@ async fn the_supervisor_uploads_a_case_file_on_a_page(backend: Backend) {
         .post_multipart("/cases/import", &[], "cases.csv", csv.as_bytes())
         .await;
     assert_eq!(status, 404);
+}
+
+/// Working days of a stored case, by number.
+async fn working_days(app: &TestApp, number: &str) -> String {
+    app.sql_rows(&format!(
+        "SELECT CAST(working_days AS TEXT) FROM service_case WHERE number = '{number}'"
+    ))
+    .await[0][0]
+        .clone()
+}
+
+async fn a_case_waiting_for_materials_counts_its_working_days_without_the_wait(backend: Backend) {
+    let app = TestApp::spawn_demo(backend).await;
+    let (supervisor, _) = desk(&app, "2026-11-06 12:00").await;
+    let spj = supervisor.unit_id("SPJ").await;
+    let (status, item) = supervisor
+        .post_json(
+            "/api/v1/service-items",
+            &json!({"code": "BZ-001", "name": "食品经营许可", "unit_id": spj, "category": "行政许可",
+                "levels": ["district"], "promised_days": 10, "legal_days": 20, "max_visits": 1}),
+            true,
+        )
+        .await;
+    assert_eq!(status, 200, "{item}");
+    // received Mon 9-21, completed Fri 10-16: 14 working days over 中秋, 国庆 and the
+    // make-up Saturday 10-10; P-1 waited for materials from Wed 9-23 to Fri 10-09 (6 of them)
+    let case = |number: &str, pauses: Value| {
+        json!({"number": number, "item_code": "BZ-001", "unit_id": spj, "status": "completed", "visits": 1,
+            "received_at": "2026-09-21T01:00:00Z", "completed_at": "2026-10-16T08:00:00Z", "pauses": pauses})
+    };
+    let waited = json!([{"from": "2026-09-23T02:00:00Z", "to": "2026-10-09T07:00:00Z"}]);
+    let batch = json!({"cases": [
+        case("BZ-1", waited.clone()),
+        case("BZ-2", json!([])),
+        case("BZ-3", json!([{"from": "2026-10-15T02:00:00Z", "to": "2026-10-19T02:00:00Z"}])),
+        case("BZ-4", json!([{"from": "2026-10-15T02:00:00Z"}])),
+        case("BZ-5", json!([{"from": "2026-10-12T02:00:00Z", "to": "2026-10-13T02:00:00Z"},
+                             {"from": "2026-09-22T02:00:00Z", "to": "2026-09-24T02:00:00Z"}])),
+    ]});
+    let before = count(&app, "service_case").await;
+    let (status, answer) = supervisor.post_json("/api/v1/cases", &batch, true).await;
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["results"].as_array().unwrap();
+    let outcomes: Vec<&str> = results
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["created", "created", "refused", "refused", "refused"]
+    );
+    let messages: Vec<(&str, &str)> = results[2..]
+        .iter()
+        .map(|r| (r["field"].as_str().unwrap(), r["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            ("pauses", "补正时段不能晚于办结时间"),
+            ("pauses", "已办结、不予受理或退件的办件，补正须填写结束时间"),
+            ("pauses", "补正时段须按时间先后排列，且不能重叠"),
+        ]
+    );
+    assert_eq!(count(&app, "service_case").await, before + 2);
+    assert_eq!(
+        working_days(&app, "BZ-1").await,
+        "8",
+        "14 less the 6 waited"
+    );
+    assert_eq!(working_days(&app, "BZ-2").await, "14");
+    // BZ-1 within the promised 10 days, BZ-2 not; on average 11
+    let (_, figures) = supervisor
+        .get_json("/api/v1/cases/figures?by=item&from=2026-09-01&to=2026-10-31")
+        .await;
+    let line = figures["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "BZ-001")
+        .cloned()
+        .unwrap_or_else(|| panic!("{figures}"));
+    assert_eq!(
+        (
+            &line["completed"],
+            &line["on_time_rate"],
+            &line["average_days"]
+        ),
+        (&json!(2), &json!(0.5), &json!(11.0)),
+        "{line}"
+    );
+    // the same again: unchanged; without its pause: updated, and the full 14 days
+    let (_, again) = supervisor
+        .post_json(
+            "/api/v1/cases",
+            &json!({"cases": [case("BZ-1", waited)]}),
+            true,
+        )
+        .await;
+    assert_eq!(again["results"][0]["outcome"], "unchanged", "{again}");
+    let (_, changed) = supervisor
+        .post_json(
+            "/api/v1/cases",
+            &json!({"cases": [case("BZ-1", json!([]))]}),
+            true,
+        )
+        .await;
+    assert_eq!(changed["results"][0]["outcome"], "updated", "{changed}");
+    assert_eq!(working_days(&app, "BZ-1").await, "14");
+
+    // a case file's 补正时段 column: the same pause, and a cell that is no time range
+    let csv = "办件编号,事项编码,办理单位编码,办件状态,受理时间,办结时间,补正时段\n\
+               BZ-6,BZ-001,SPJ,办结,2026-09-21 09:00,2026-10-16 16:00,2026-09-23 10:00~2026-10-09 15:00\n\
+               BZ-7,BZ-001,SPJ,办结,2026-09-21 09:00,2026-10-16 16:00,上周三到本周五\n";
+    let (status, report) = supervisor
+        .post_body("/api/v1/cases/import", "text/csv", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(report["errors"][0]["row"], 3, "{report}");
+    assert_eq!(report["errors"][0]["column"], "补正时段", "{report}");
+    assert_eq!(working_days(&app, "BZ-6").await, "8");
 }
