@@ -295,7 +295,9 @@ async fn run_import(dir: &Path, n: usize, sqlite3: &str) -> anyhow::Result<()> {
     let clock = Arc::new(ManualClock::new("2026-11-30T01:00:00Z".parse()?));
     let data = dir.join("data");
     let store = Store::open_with_keys(&DatabaseUrl::sqlite_in(&data), &data, None, clock).await?;
-    store.seed_demo().await?;
+    // the streets and leaders the file names (a tenth of the year's cases, as the earlier
+    // measurements had)
+    store.seed_demo_with(store::demo::DemoVolume::Tenth).await?;
     let tenant = store
         .tenant_by_code("370104")
         .await?

@@ -65,6 +65,11 @@ enum Command {
         /// Fill the database with the demo district (idempotent).
         #[arg(long)]
         demo: bool,
+        /// How much of a year of cases and ratings the demo holds when first seeded: `full`
+        /// (a real district's, about 300,000 cases; the first start takes a minute or two)
+        /// or `tenth` (a quick look).
+        #[arg(long, default_value = "full")]
+        demo_volume: store::demo::DemoVolume,
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long, env = "BIZENV_BIND")]
         bind: Option<SocketAddr>,
@@ -429,7 +434,9 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve { demo, .. } => serve(config, demo).await,
+        Command::Serve {
+            demo, demo_volume, ..
+        } => serve(config, demo.then_some(demo_volume)).await,
         Command::Migrate => {
             let store = open_store(&config).await?;
             println!(
@@ -861,11 +868,15 @@ fn user_error(e: store::StoreError) -> anyhow::Error {
     }
 }
 
-async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+async fn serve(config: Config, demo: Option<store::demo::DemoVolume>) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    if demo {
+    if let Some(volume) = demo {
+        tracing::info!(
+            ?volume,
+            "seeding the demo district where it is not yet seeded"
+        );
         let summary = store
-            .seed_demo()
+            .seed_demo_with(volume)
             .await
             .context("seeding the demo district")?;
         if !config.database_url.is_postgres() {
@@ -881,7 +892,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let addr = app.local_addr();
     tracing::info!(%addr, database = %config.database_url, "serving");
     println!("营商环境优化平台已启动：http://{addr}/");
-    if demo {
+    if demo.is_some() {
         println!("示例数据：槐荫区（示例），所有页面均标注“示例数据”。");
         println!("示例账号（密码均为 {}）：", store::demo::DEMO_PASSWORD);
         for (username, name, role, _) in store::demo::DEMO_ACCOUNTS {

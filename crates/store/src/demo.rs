@@ -402,10 +402,49 @@ fn invalid(e: impl std::fmt::Display) -> StoreError {
     StoreError::Other(anyhow::anyhow!("demo data: {e}"))
 }
 
+/// How much of a year of cases and ratings the demo holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DemoVolume {
+    /// A real district's: about 300,000 cases and 150,000 ratings (the first start takes a
+    /// while).
+    #[default]
+    Full,
+    /// A tenth of it: a quick look, and the tests' copy of the demo.
+    Tenth,
+}
+
+impl DemoVolume {
+    fn divisor(self) -> usize {
+        match self {
+            DemoVolume::Full => 1,
+            DemoVolume::Tenth => 10,
+        }
+    }
+}
+
+impl std::str::FromStr for DemoVolume {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "full" => Ok(DemoVolume::Full),
+            "tenth" => Ok(DemoVolume::Tenth),
+            other => Err(format!("演示数据量应为 full 或 tenth，而不是 {other}")),
+        }
+    }
+}
+
 impl Store {
-    /// Seeds whatever part of the demo district this database does not have yet.
-    #[tracing::instrument(skip(self))]
+    /// Seeds whatever part of the demo district this database does not have yet, at the full
+    /// volume.
     pub async fn seed_demo(&self) -> Result<DemoSummary> {
+        self.seed_demo_with(DemoVolume::Full).await
+    }
+
+    /// Seeds whatever part of the demo district this database does not have yet; `volume`
+    /// sizes the year of cases and ratings when that part is seeded now.
+    #[tracing::instrument(skip(self))]
+    pub async fn seed_demo_with(&self, volume: DemoVolume) -> Result<DemoSummary> {
         let file: DemoFile = toml::from_str(HUAIYIN).map_err(invalid)?;
         let ctx = AuditCtx::demo();
         let tenant = match self.tenant_by_code(&file.tenant.code).await? {
@@ -515,7 +554,7 @@ impl Store {
             seeded_now.push("appeals".to_owned());
         }
         if self.demo_part_version(&tenant, "ratings").await? < RATINGS_VERSION {
-            self.seed_demo_ratings(&ctx, &tenant).await?;
+            self.seed_demo_ratings(&ctx, &tenant, volume).await?;
             self.record_demo_part(&tenant, "ratings", RATINGS_VERSION)
                 .await?;
             seeded_now.push("ratings".to_owned());

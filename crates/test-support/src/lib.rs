@@ -162,8 +162,9 @@ async fn seed_template(backend: Backend) -> anyhow::Result<DemoTemplate> {
     let store = Store::open(&url, &dir, clock)
         .await
         .context("opening the demo template")?;
+    // a tenth of a year's cases and ratings: every test starts from a copy of it
     store
-        .seed_demo()
+        .seed_demo_with(store::demo::DemoVolume::Tenth)
         .await
         .context("seeding the demo template")?;
     // no connection may stay open on a template database; SQLite checkpoints on close

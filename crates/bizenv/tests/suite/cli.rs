@@ -246,6 +246,8 @@ fn serve_demo_from_an_empty_data_directory_then_stop_gracefully() {
         .args([
             "serve",
             "--demo",
+            "--demo-volume",
+            "tenth",
             "--bind",
             "127.0.0.1:0",
             "--log-format",
@@ -408,6 +410,8 @@ fn a_phone_never_reaches_the_logs_even_at_debug_level() {
         .args([
             "serve",
             "--demo",
+            "--demo-volume",
+            "tenth",
             "--bind",
             "127.0.0.1:0",
             "--log-format",

@@ -6,9 +6,9 @@
 //! loads go in bulk (the ratings with their running totals); this month's newest bad ratings
 //! go through the product's own path, so the supervisor's queue has work with deadlines.
 //!
-//! The volume is a tenth of a real district's (about 30,000 cases and 15,000 ratings rather
-//! than 300,000 and 150,000), so a first demo start and every test's copy of the demo stay
-//! quick; `bizenv bench` loads full volumes.
+//! The volume is a real district's (about 300,000 cases and 150,000 ratings a year), or a
+//! tenth of it ([`super::DemoVolume::Tenth`]: a quick look, and every test's copy of the
+//! demo).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use domain::rating::{BadState, Channel, Level, Reason, TargetKind};
@@ -23,8 +23,8 @@ use crate::{Result, Store, StoreError};
 /// The units whose satisfaction the demo makes fall in the most recent full month.
 pub const FALLING_UNITS: [&str; 3] = ["SCJ", "370104003", "370104005"];
 
-/// Cases a full month, across the district.
-const CASES_A_MONTH: usize = 2_300;
+/// Cases a full month, across the district, at the full volume.
+const CASES_A_MONTH: usize = 23_000;
 
 /// (code, name, department, levels, promised days, legal days, max visits, weight).
 type ItemRow = (
@@ -233,7 +233,12 @@ fn local(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
 }
 
 impl Store {
-    pub(super) async fn seed_demo_ratings(&self, ctx: &AuditCtx, tenant: &Tenant) -> Result<()> {
+    pub(super) async fn seed_demo_ratings(
+        &self,
+        ctx: &AuditCtx,
+        tenant: &Tenant,
+        volume: super::DemoVolume,
+    ) -> Result<()> {
         if !self.service_items(&tenant.id).await?.is_empty() {
             return Ok(());
         }
@@ -322,7 +327,7 @@ impl Store {
                 continue;
             }
             // a working month has ~21 days
-            for _ in 0..CASES_A_MONTH / 21 {
+            for _ in 0..CASES_A_MONTH / volume.divisor() / 21 {
                 let mut pick = dice.below(weight);
                 let item = ITEMS
                     .iter()
