@@ -455,6 +455,44 @@ pub fn running_step(state: BadState) -> Option<BadStep> {
     }
 }
 
+/// Whether `action`, taken in `state`, meets an open deadline of `step` (`None`: a step the
+/// domain does not know): an objection meets none (it pauses the rectification instead); an
+/// upheld objection meets every open one (the rating is void); an overruled objection meets
+/// the objection's; any other action the deadline its state runs against.
+pub fn meets_deadline(action: BadAction, state: BadState, step: Option<BadStep>) -> bool {
+    match action {
+        BadAction::Object => false,
+        BadAction::Uphold => true,
+        BadAction::Overrule => step == Some(BadStep::Objection),
+        _ => step.is_some() && step == running_step(state),
+    }
+}
+
+/// The deadline a step from `state` to `next` opens: the one `next` runs against, unless the
+/// state stays or the objection was overruled (the rectification's own deadline, paused by
+/// the objection, runs on).
+pub fn opens_deadline(action: BadAction, state: BadState, next: BadState) -> Option<BadStep> {
+    running_step(next).filter(|_| next != state && action != BadAction::Overrule)
+}
+
+/// What a step does to the rectification's running clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RectifyClock {
+    /// An objection stops it until the supervisor decides.
+    Pause,
+    /// An overruled objection starts it again where it stopped.
+    Resume,
+}
+
+/// The change `action` makes to the rectification's clock, if any.
+pub fn rectify_clock(action: BadAction) -> Option<RectifyClock> {
+    match action {
+        BadAction::Object => Some(RectifyClock::Pause),
+        BadAction::Overrule => Some(RectifyClock::Resume),
+        _ => None,
+    }
+}
+
 /// The time limits of bad ratings, in working days (SPEC defaults, after Shandong practice; a
 /// tenant may change them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -585,6 +623,98 @@ mod tests {
     use super::BadRefusal as R;
     use super::BadState as S;
     use super::*;
+
+    #[test]
+    fn each_step_meets_opens_and_pauses_the_deadlines_of_spec() {
+        use BadAction as A;
+        use BadState as S;
+        use BadStep as D;
+        use RectifyClock::{Pause, Resume};
+        const ALL: [D; 5] = [D::Verify, D::Objection, D::Rectify, D::Review, D::Callback];
+        let facts = BadFacts {
+            objections: 0,
+            objection_open: true,
+            reworks: 0,
+            anonymous: false,
+        };
+        // (action, from, the deadlines it meets, the one it opens, the rectification's clock)
+        type Row = (A, S, &'static [D], Option<D>, Option<RectifyClock>);
+        let table: [Row; 12] = [
+            (A::Valid, S::Verifying, &[D::Verify], Some(D::Rectify), None),
+            (A::Invalid, S::Verifying, &[D::Verify], None, None),
+            (
+                A::Object,
+                S::Rectifying,
+                &[],
+                Some(D::Objection),
+                Some(Pause),
+            ),
+            (A::Uphold, S::Objected, &ALL, None, None),
+            (
+                A::Overrule,
+                S::Objected,
+                &[D::Objection],
+                None,
+                Some(Resume),
+            ),
+            (
+                A::Rectify,
+                S::Rectifying,
+                &[D::Rectify],
+                Some(D::Callback),
+                None,
+            ),
+            (
+                A::Unfixable,
+                S::Rectifying,
+                &[D::Rectify],
+                Some(D::Review),
+                None,
+            ),
+            (
+                A::AcceptUnfixable,
+                S::Reviewing,
+                &[D::Review],
+                Some(D::Callback),
+                None,
+            ),
+            (
+                A::RefuseUnfixable,
+                S::Reviewing,
+                &[D::Review],
+                Some(D::Rectify),
+                None,
+            ),
+            (A::Satisfied, S::Callback, &[D::Callback], None, None),
+            (
+                A::Unsatisfied,
+                S::Callback,
+                &[D::Callback],
+                Some(D::Rectify),
+                None,
+            ),
+            (A::Withdraw, S::Verifying, &[D::Verify], None, None),
+        ];
+        for (action, from, meets, opens, clock) in table {
+            let next = next_bad(from, action, facts).unwrap();
+            let met: Vec<D> = ALL
+                .into_iter()
+                .filter(|d| meets_deadline(action, from, Some(*d)))
+                .collect();
+            assert_eq!(met, meets, "{action:?} from {from:?} meets");
+            assert_eq!(
+                opens_deadline(action, from, next),
+                opens,
+                "{action:?} from {from:?} to {next:?} opens"
+            );
+            assert_eq!(rectify_clock(action), clock, "{action:?}'s clock");
+            assert_eq!(
+                meets_deadline(action, from, None),
+                action == A::Uphold,
+                "an unknown step is met only by voiding the rating"
+            );
+        }
+    }
 
     fn level(n: i64) -> Level {
         Level::new(n).unwrap()

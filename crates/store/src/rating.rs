@@ -1558,13 +1558,7 @@ impl Store {
             .iter()
             .filter(|d| d.open)
             .filter(|d| {
-                let s = BadStep::of_name(&d.step);
-                match step.action {
-                    BadAction::Object => false,
-                    BadAction::Uphold => true,
-                    BadAction::Overrule => s == Some(BadStep::Objection),
-                    _ => s == domain::rating::running_step(bad.state),
-                }
+                domain::rating::meets_deadline(step.action, bad.state, BadStep::of_name(&d.step))
             })
             .collect();
         let met: Vec<(String, Option<i64>)> = meets
@@ -1578,8 +1572,7 @@ impl Store {
             .collect();
         // the deadline this step opens: the next state's step, unless it is already running
         // (after an overruled objection the rectification's own deadline is still running)
-        let opens = domain::rating::running_step(next)
-            .filter(|_| next != bad.state && step.action != BadAction::Overrule);
+        let opens = domain::rating::opens_deadline(step.action, bad.state, next);
         let planned = match opens {
             Some(s) => {
                 let round = bad
@@ -1604,8 +1597,8 @@ impl Store {
             None => None,
         };
         // an objection pauses the rectification's clock until the supervisor overrules it
-        let clock_change = match step.action {
-            BadAction::Object | BadAction::Overrule => {
+        let clock_change = match domain::rating::rectify_clock(step.action) {
+            Some(change) => {
                 match bad
                     .deadlines
                     .iter()
@@ -1614,10 +1607,9 @@ impl Store {
                     Some(d) => {
                         let at = now.trunc_subsecs(0);
                         let mut spec = d.deadline.clone();
-                        let changed = if step.action == BadAction::Object {
-                            spec.pause("申诉审核中", at)
-                        } else {
-                            spec.resume(at)
+                        let changed = match change {
+                            domain::rating::RectifyClock::Pause => spec.pause("申诉审核中", at),
+                            domain::rating::RectifyClock::Resume => spec.resume(at),
                         };
                         changed.map_err(|e| StoreError::Conflict(e.to_string()))?;
                         let s = self.computed(tenant_id, &spec, at).await?;
@@ -1628,7 +1620,7 @@ impl Store {
                     None => None,
                 }
             }
-            _ => None,
+            None => None,
         };
         let uncount = next == BadState::Invalid && rating.counted;
         let valid_at = if step.action == BadAction::Valid {

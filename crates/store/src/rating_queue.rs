@@ -44,7 +44,18 @@ impl RatingQueue {
             while receiver.recv_many(&mut jobs, MAX_BATCH).await > 0 {
                 let (ratings, replies): (Vec<_>, Vec<_>) =
                     jobs.drain(..).map(|j| (j.rating, j.reply)).unzip();
-                match store.write_ratings(&ratings).await {
+                let n = ratings.len();
+                // the batch is written in a task of its own: should it panic, its requests
+                // are answered with an error and the writer goes on with the next batch
+                let writer = store.clone();
+                let written =
+                    tokio::spawn(async move { writer.write_ratings(&ratings).await }).await;
+                let written = written.unwrap_or_else(|e| {
+                    Err(StoreError::Other(anyhow::anyhow!(
+                        "the rating batch's writer stopped: {e}"
+                    )))
+                });
+                match written {
                     Ok(outcomes) => {
                         for (reply, outcome) in replies.into_iter().zip(outcomes) {
                             let _ = reply.send(outcome);
@@ -52,7 +63,7 @@ impl RatingQueue {
                     }
                     Err(e) => {
                         let message = format!("{e:#}");
-                        tracing::error!(error = %message, n = ratings.len(), "writing ratings");
+                        tracing::error!(error = %message, n, "writing ratings");
                         for reply in replies {
                             let _ = reply.send(Err(StoreError::Other(anyhow::anyhow!(
                                 "writing ratings: {message}"
