@@ -58,6 +58,10 @@ pub(crate) fn pages() -> Routes {
             "/appeals/import/template.xlsx",
             crate::import::appeals_template,
         )
+        .get(
+            "/appeals/import/reports/{id}",
+            crate::import::appeals_report,
+        )
         .get("/appeals/{id}", appeal_page)
         .post("/appeals/{id}/action", action_form)
         .post("/appeals/{id}/cohandle", cohandle_form)

@@ -225,7 +225,7 @@ async fn upload(
     }
 }
 
-fn xlsx_download(bytes: Vec<u8>, name: &str) -> Response {
+pub(crate) fn xlsx_download(bytes: Vec<u8>, name: &str) -> Response {
     (
         [
             (CONTENT_TYPE, XLSX.to_owned()),

@@ -12,7 +12,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -239,6 +239,12 @@ async fn upload(
     };
     match outcome {
         Ok(report) => {
+            // case and hotline files: the row errors also as a spreadsheet to fix and resend
+            if matches!(subject, Subject::Cases | Subject::Appeals) && !report.errors.is_empty() {
+                let xlsx = store::enterprise_import::error_report_xlsx(&report)?;
+                let id = state.store.keep_import_report(&user.account.id, &xlsx)?;
+                page.report_url = Some(format!("{}/reports/{id}", subject.path()));
+            }
             page.report = Some(report);
             render(&page)
         }
@@ -360,6 +366,45 @@ pub(crate) async fn cases_upload(
 /// `GET /cases/import/template.xlsx`
 pub(crate) async fn cases_template(PageUser(user): PageUser) -> Result<Response, PageError> {
     template(Subject::Cases, user).await
+}
+
+/// A row-error report of a case or hotline import, to the one who imported (404 otherwise).
+async fn error_report(
+    subject: Subject,
+    state: AppState,
+    user: CurrentUser,
+    id: &str,
+) -> Result<Response, PageError> {
+    let user = subject.importer(user)?;
+    let bytes = state
+        .store
+        .import_report(&user.account.id, id)?
+        .ok_or_else(Error::not_found)?;
+    Ok(crate::enterprise_import::xlsx_download(
+        bytes,
+        match subject {
+            Subject::Appeals => "hotline-import-errors.xlsx",
+            _ => "case-import-errors.xlsx",
+        },
+    ))
+}
+
+/// `GET /cases/import/reports/{id}`
+pub(crate) async fn cases_report(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    error_report(Subject::Cases, state, user, &id).await
+}
+
+/// `GET /appeals/import/reports/{id}`
+pub(crate) async fn appeals_report(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    error_report(Subject::Appeals, state, user, &id).await
 }
 
 /// `GET /appeals/import`

@@ -218,6 +218,23 @@ pub fn records_visit(
     })
 }
 
+/// Whether a reader of ratings whose units are `scope` (`None`: the whole tenant) reads the
+/// ratings page of a staff member posted at `posts` (main post first, then part-time ones):
+/// one of the posts lies in the scope, or is a window staffed by a unit in it (its ratings
+/// count there). `staffed_by` names the unit staffing a window. Otherwise the page does not
+/// exist for the reader (404).
+pub fn reads_staff_ratings<'a, 'b>(
+    scope: Option<&[String]>,
+    mut posts: impl Iterator<Item = &'a String>,
+    staffed_by: impl Fn(&str) -> Option<&'b str>,
+) -> bool {
+    let Some(scope) = scope else {
+        return true;
+    };
+    let within = |unit: &str| scope.iter().any(|s| s == unit);
+    posts.any(|post| within(post) || staffed_by(post).is_some_and(within))
+}
+
 /// What `account` sees of inspections and findings (SPEC "Inspections and accountability"):
 /// the supervisor everything; an inspector open inspections, covert ones of its teams and
 /// their findings; a leader open inspections and every finding but the unassigned,
@@ -309,6 +326,41 @@ mod tests {
                 disabled: false,
             },
         }
+    }
+
+    #[test]
+    fn a_staff_members_ratings_are_read_through_a_post_or_a_staffed_window_in_scope() {
+        let scope = vec!["street1".to_owned(), "community3".to_owned()];
+        let windows = |w: &str| match w {
+            "window7" => Some("street1"),
+            "window9" => Some("dept2"),
+            _ => None,
+        };
+        let posts = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let reads = |scope: Option<&[String]>, p: &[&str]| {
+            let p = posts(p);
+            reads_staff_ratings(scope, p.iter(), windows)
+        };
+        let within = Some(scope.as_slice());
+        assert!(reads(None, &["dept2"]), "the whole tenant");
+        assert!(reads(within, &["community3"]), "main post in scope");
+        assert!(
+            reads(within, &["dept2", "street1"]),
+            "a part-time post in scope"
+        );
+        assert!(
+            reads(within, &["window7"]),
+            "a window staffed by a unit in scope"
+        );
+        assert!(
+            !reads(within, &["window9"]),
+            "a window staffed by another unit"
+        );
+        assert!(!reads(within, &["dept2"]), "no post in scope");
+        assert!(
+            !reads(Some(&[]), &["street1"]),
+            "an empty scope sees no one"
+        );
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub(crate) fn pages() -> Routes {
             crate::import::cases_upload.layer(crate::import::body_limit()),
         )
         .get("/cases/import/template.xlsx", crate::import::cases_template)
+        .get("/cases/import/reports/{id}", crate::import::cases_report)
         .get("/cases/new", case_form_page)
         .post("/cases/new", case_form)
         .get("/cases/{id}/receipt", case_receipt)
@@ -357,18 +358,15 @@ async fn staff_page(
         .staff(r.tenant(), &id)
         .await?
         .ok_or_else(Error::not_found)?;
-    if let Some(scope) = r.scope() {
-        // a post in the scope, or a window staffed by a unit in it (its ratings count there)
-        let mut posts = std::iter::once(&staff.unit_id).chain(&staff.part_time_unit_ids);
-        let staffed_by = |u: &String| {
-            r.units
-                .by_id
-                .get(u)
-                .and_then(|unit| unit.staffed_by_id.as_ref())
-        };
-        if !posts.any(|u| scope.contains(u) || staffed_by(u).is_some_and(|s| scope.contains(s))) {
-            return Err(Error::not_found().into());
-        }
+    let posts = std::iter::once(&staff.unit_id).chain(&staff.part_time_unit_ids);
+    let staffed_by = |u: &str| {
+        r.units
+            .by_id
+            .get(u)
+            .and_then(|unit| unit.staffed_by_id.as_deref())
+    };
+    if !crate::policy::reads_staff_ratings(r.scope(), posts, staffed_by) {
+        return Err(Error::not_found().into());
     }
     let (_, to) = period(&state, None, None)?;
     let from = months_back(to, 11).format("%Y-%m").to_string();

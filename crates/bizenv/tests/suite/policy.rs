@@ -400,6 +400,7 @@ fn expected(method: &str, path: &str, user: &str, target: Target) -> Outcome {
             "leader" | "inspector" => Forbidden,
             _ => Hidden,
         },
+        ("GET", "/cases/import/reports/{id}") | ("GET", "/appeals/import/reports/{id}") => Hidden,
         // liaison visits (包联走访): read by the supervisor and leaders, and by the contact of
         // the enterprise's liaison unit (the fixture's enterprises have none); recorded by the
         // enterprise's liaison leader (the fixture's have none, so not the demo leader) and by
