@@ -257,6 +257,27 @@ async fn bad_hotline_rows_are_named_and_the_good_rows_land(backend: Backend) {
     );
     assert_eq!(refused(&report), []);
     assert_eq!(count(&app, "appeal").await, before + 3);
+
+    // on the page, a refused row is also offered as a spreadsheet, to the importer alone
+    let bad = format!("{HEADER}\nGD-9,表扬,城市管理,振兴街,占道,占道经营,,,,\n");
+    let (status, page) = supervisor
+        .post_multipart("/appeals/import", &[], "工单.csv", bad.as_bytes())
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let start = page
+        .find("href=\"/appeals/import/reports/")
+        .unwrap_or_else(|| panic!("a report link: {page}"))
+        + "href=\"".len();
+    let url = &page[start..start + page[start..].find('"').unwrap()];
+    let response = supervisor.get(url).await;
+    assert_eq!(response.status(), 200, "{url}");
+    assert!(
+        response.bytes().await.unwrap().starts_with(b"PK"),
+        "an XLSX file"
+    );
+    let unit = app.demo_user("unitadmin").await;
+    assert_eq!(unit.get(url).await.status(), 404, "not the unit's");
+    assert_eq!(count(&app, "appeal").await, before + 3);
 }
 
 async fn an_empty_hotline_file_is_refused_and_no_one_else_finds_the_import(backend: Backend) {
