@@ -43,7 +43,7 @@ pub(crate) fn api() -> Routes {
         .get("/api/v1/appeals/figures", figures)
         .post(
             "/api/v1/appeals/import",
-            import_hotline.layer(crate::import::body_limit()),
+            crate::import::appeals_api.layer(crate::import::body_limit()),
         )
         .get("/api/v1/appeals/{id}", show_appeal)
         .post("/api/v1/appeals/{id}/actions", act)
@@ -1168,39 +1168,6 @@ impl Figures {
             FigureGroup::Month => key.to_owned(),
         }
     }
-}
-
-/// `POST /api/v1/appeals/import`: a 12345 hotline export (CSV in UTF-8 or GB18030, or XLSX)
-/// as the raw body, each work order received as an appeal of source `hotline`; every bad row
-/// answered with its row, column and reason, the good rows landed, work orders imported before
-/// counted as `unchanged` (the supervisor).
-async fn import_hotline(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    headers: axum::http::HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<store::import::ImportReport>> {
-    let user = visible_to(user, Action::ManageAppeals)?;
-    // who may act is decided before the body is read, so a refused body tells nothing
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Error::client(e.status(), "too_large", "文件太大")
-        } else {
-            Error::bad_request("无法读取请求体")
-        }
-    })?;
-    let claimed = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(store::enterprise_import::FileKind::from_media_type)
-        .unwrap_or(store::enterprise_import::FileKind::Unknown);
-    let table = crate::import::read_file(&body, claimed)?;
-    Ok(Json(
-        state
-            .store
-            .import_hotline(&user.audit(), &user.tenant.id, &table)
-            .await?,
-    ))
 }
 
 /// `GET /api/v1/appeals/figures?by=unit|street|kind|month&from=&to=`: the three rates with

@@ -93,11 +93,13 @@ impl Subject {
         Ok(user)
     }
 
+    /// Imports `bytes`; `claimed` is what the upload says it is (CSV and XLSX files only).
     async fn import(
         self,
         state: &AppState,
         user: &CurrentUser,
         bytes: &[u8],
+        claimed: store::enterprise_import::FileKind,
     ) -> Result<ImportReport> {
         let report = match self {
             Subject::Units => {
@@ -113,14 +115,14 @@ impl Subject {
                     .await?
             }
             Subject::Cases => {
-                let table = read_file(bytes, store::enterprise_import::FileKind::Unknown)?;
+                let table = read_file(bytes, claimed)?;
                 state
                     .store
                     .import_cases(&user.audit(), &user.tenant.id, &table)
                     .await?
             }
             Subject::Appeals => {
-                let table = read_file(bytes, store::enterprise_import::FileKind::Unknown)?;
+                let table = read_file(bytes, claimed)?;
                 state
                     .store
                     .import_hotline(&user.audit(), &user.tenant.id, &table)
@@ -226,7 +228,16 @@ async fn upload(
     // who may act is decided before the body is read, so a refused body tells nothing
     let mut page = ImportPage::new(subject, &user);
     let outcome = match uploaded_file(multipart).await {
-        Ok(Some(bytes)) => subject.import(&state, &user, &bytes).await,
+        Ok(Some(bytes)) => {
+            subject
+                .import(
+                    &state,
+                    &user,
+                    &bytes,
+                    store::enterprise_import::FileKind::Unknown,
+                )
+                .await
+        }
         Ok(None) => Err(Error::field(
             "file",
             if matches!(subject, Subject::Cases | Subject::Appeals) {
@@ -275,10 +286,13 @@ async fn template(subject: Subject, user: CurrentUser) -> Result<Response, PageE
         .into_response())
 }
 
+/// An import API: the file as the raw body; its `Content-Type` may say what it claims to be
+/// (`text/csv`, the XLSX type), else the content decides.
 async fn api(
     subject: Subject,
     state: AppState,
     user: CurrentUser,
+    headers: &axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>> {
     let user = subject.importer(user)?;
@@ -290,7 +304,12 @@ async fn api(
             Error::bad_request("无法读取请求体")
         }
     })?;
-    Ok(Json(subject.import(&state, &user, &body).await?))
+    let claimed = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(store::enterprise_import::FileKind::from_media_type)
+        .unwrap_or(store::enterprise_import::FileKind::Unknown);
+    Ok(Json(subject.import(&state, &user, &body, claimed).await?))
 }
 
 /// `GET /units/import`
@@ -316,9 +335,10 @@ pub(crate) async fn units_template(PageUser(user): PageUser) -> Result<Response,
 pub(crate) async fn units_api(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>> {
-    api(Subject::Units, state, user, body).await
+    api(Subject::Units, state, user, &headers, body).await
 }
 
 /// `GET /staff/import`
@@ -344,9 +364,10 @@ pub(crate) async fn staff_template(PageUser(user): PageUser) -> Result<Response,
 pub(crate) async fn staff_api(
     State(state): State<AppState>,
     user: CurrentUser,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>> {
-    api(Subject::Staff, state, user, body).await
+    api(Subject::Staff, state, user, &headers, body).await
 }
 
 /// `GET /cases/import`
@@ -405,6 +426,31 @@ pub(crate) async fn appeals_report(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     error_report(Subject::Appeals, state, user, &id).await
+}
+
+/// `POST /api/v1/cases/import`: the provincial platform's export (CSV in UTF-8 or GB18030, or
+/// XLSX) as the raw body; every bad row answered with its row, column and reason, the good
+/// rows landed (the supervisor).
+pub(crate) async fn cases_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>> {
+    api(Subject::Cases, state, user, &headers, body).await
+}
+
+/// `POST /api/v1/appeals/import`: a 12345 hotline export (CSV in UTF-8 or GB18030, or XLSX)
+/// as the raw body, each work order received as an appeal of source `hotline`; every bad row
+/// answered with its row, column and reason, the good rows landed, work orders imported before
+/// counted as `unchanged` (the supervisor).
+pub(crate) async fn appeals_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>> {
+    api(Subject::Appeals, state, user, &headers, body).await
 }
 
 /// `GET /appeals/import`

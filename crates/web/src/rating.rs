@@ -32,7 +32,7 @@ pub(crate) fn api() -> Routes {
         .post("/api/v1/cases", ingest_cases)
         .post(
             "/api/v1/cases/import",
-            import_cases.layer(crate::import::body_limit()),
+            crate::import::cases_api.layer(crate::import::body_limit()),
         )
         .get("/api/v1/cases/figures", case_figures)
         .post("/api/v1/ratings", create_rating)
@@ -350,42 +350,6 @@ async fn ingest_cases(
     }
     let refused = results.iter().filter(|r| r["outcome"] == "refused").count();
     Ok(Json(json!({"results": results, "refused": refused})))
-}
-
-/// `POST /api/v1/cases/import`: the provincial platform's export (CSV in UTF-8 or GB18030, or
-/// XLSX) as the raw body; every bad row answered with its row, column and reason, the good
-/// rows landed (the supervisor).
-async fn import_cases(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    headers: axum::http::HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<store::import::ImportReport>> {
-    let user = visible_to(user, Action::ManageRatings)?;
-    let body = body.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            Error::client(e.status(), "too_large", "文件太大")
-        } else {
-            Error::bad_request("无法读取请求体")
-        }
-    })?;
-    let claimed = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(store::enterprise_import::FileKind::from_media_type)
-        .unwrap_or(store::enterprise_import::FileKind::Unknown);
-    let table = store::enterprise_import::read_enterprise_file(&body, claimed).map_err(|e| {
-        Error::field(
-            "file",
-            e.to_string().trim_start_matches("invalid: ").to_owned(),
-        )
-    })?;
-    Ok(Json(
-        state
-            .store
-            .import_cases(&user.audit(), &user.tenant.id, &table)
-            .await?,
-    ))
 }
 
 #[derive(Deserialize)]

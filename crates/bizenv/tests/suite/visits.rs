@@ -54,6 +54,15 @@ async fn enterprise(supervisor: &TestUser, uscc: &str, name: &str, leader: &str)
     created["id"].as_str().unwrap().to_owned()
 }
 
+/// A new enterprise (code 91370104MA3C5T8R15) whose liaison leader is the demo `leader`,
+/// and that leader signed in.
+async fn liaised_enterprise(app: &TestApp, name: &str) -> (String, TestUser) {
+    let supervisor = app.demo_user("supervisor").await;
+    let (own, _) = leaders(app).await;
+    let id = enterprise(&supervisor, "91370104MA3C5T8R15", name, &own).await;
+    (id, app.demo_user("leader").await)
+}
+
 fn two_issues() -> Value {
     json!([
         {"kind": "demand", "category_code": "HQZC", "title": "研发补贴未拨付",
@@ -353,7 +362,7 @@ async fn only_the_liaison_leader_and_the_supervisor_record_visits(backend: Backe
     assert_eq!(status, 201, "{answer}");
     let audited = app
         .sql_rows(&format!(
-            "SELECT changes FROM audit_log WHERE entity = 'account' AND action = 'link_staff' AND entity_id = '{account}'              ORDER BY seq DESC"
+            "SELECT changes FROM audit_log WHERE entity = 'account' AND action = 'link_staff' AND entity_id = '{account}' ORDER BY seq DESC"
         ))
         .await;
     assert!(audited[0][0].contains(&other), "{audited:?}");
@@ -361,16 +370,7 @@ async fn only_the_liaison_leader_and_the_supervisor_record_visits(backend: Backe
 
 async fn bad_visit_input_changes_nothing(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
-    let supervisor = app.demo_user("supervisor").await;
-    let (own, _) = leaders(&app).await;
-    let id = enterprise(
-        &supervisor,
-        "91370104MA3C5T8R15",
-        "济南槐荫坏输入有限公司",
-        &own,
-    )
-    .await;
-    let leader = app.demo_user("leader").await;
+    let (id, leader) = liaised_enterprise(&app, "济南槐荫坏输入有限公司").await;
     let good = json!({"visited_on": day(0), "form": "onsite", "summary": "了解情况。",
                       "issues": two_issues()});
     let with = |key: &str, value: Value| {
@@ -473,16 +473,7 @@ async fn bad_visit_input_changes_nothing(backend: Backend) {
 
 async fn the_visit_form_records_a_visit(backend: Backend) {
     let app = TestApp::spawn_demo(backend).await;
-    let supervisor = app.demo_user("supervisor").await;
-    let (own, _) = leaders(&app).await;
-    let id = enterprise(
-        &supervisor,
-        "91370104MA3C5T8R15",
-        "济南槐荫表单走访有限公司",
-        &own,
-    )
-    .await;
-    let leader = app.demo_user("leader").await;
+    let (id, leader) = liaised_enterprise(&app, "济南槐荫表单走访有限公司").await;
     let path = format!("/enterprises/{id}/visits/new");
     let (status, page) = leader.get_text(&path).await;
     assert_eq!(status, 200);
@@ -545,6 +536,7 @@ async fn the_visit_form_records_a_visit(backend: Backend) {
         ))
         .await;
     assert_eq!(stored[0], vec!["visit", "RSJY", id.as_str(), "submitted"]);
+    let supervisor = app.demo_user("supervisor").await;
     let (_, page) = supervisor.get_text(&format!("/appeals/{appeal_id}")).await;
     assert!(page.contains("包联走访"), "the appeal shows its source");
 }
