@@ -241,9 +241,11 @@ pub(crate) use append;
 /// same sequence numbers and hashes), with four statements whatever their number: the chain
 /// row reserved for all of them, the hashes chained in memory, the rows inserted together.
 /// `$entries` yields `(&AuditCtx, DateTime<Utc>, AuditEntry)` of the chain `$chain`; answers
-/// the chain's new head (`None` for no entries).
+/// the chain's new head (`None` for no entries). With `quiet` the entries are counted as a
+/// quiet write's, which the kept reads' stamp leaves out (see [`crate::cache`]); pass the head
+/// to `Store::advance_quiet_head` then.
 macro_rules! append_all {
-    ($store:expr, $tx:expr, $chain:expr, $entries:expr) => {{
+    ($store:expr, $tx:expr, $chain:expr, $entries:expr, quiet: $quiet:expr) => {{
         let chain: &str = $chain;
         let entries: Vec<(&$crate::audit::AuditCtx, chrono::DateTime<chrono::Utc>, $crate::audit::AuditEntry<'_>)> =
             $entries;
@@ -257,10 +259,11 @@ macro_rules! append_all {
             .execute(&mut *$tx)
             .await?;
             let (last, mut prev_hash): (i64, String) = sqlx::query_as(
-                "UPDATE audit_chain SET seq = seq + $2 WHERE chain = $1 RETURNING seq, hash",
+                "UPDATE audit_chain SET seq = seq + $2, quiet = quiet + $3 WHERE chain = $1 RETURNING seq, hash",
             )
             .bind(chain)
             .bind(n)
+            .bind(if $quiet { n } else { 0 })
             .fetch_one(&mut *$tx)
             .await?;
             let mut rows = Vec::with_capacity(entries.len());
@@ -329,6 +332,12 @@ impl Store {
     /// behind the database is not a break (every entry still carries its keyed hash).
     pub(crate) fn advance_head(&self, head: AuditHead) {
         self.reads.invalidate();
+        self.advance_quiet_head(head);
+    }
+
+    /// As [`Self::advance_head`] after a quiet write (its entries appended with `quiet`), which
+    /// keeps the reads kept between requests (see [`crate::cache`]).
+    pub(crate) fn advance_quiet_head(&self, head: AuditHead) {
         if let Err(e) = self.write_head(&head) {
             tracing::error!(error = format!("{e:#}"), chain = %head.chain, "writing the audit chain head");
         }

@@ -13,6 +13,14 @@
 //! value read while a change commits is dropped at the next look. Readers of a key wait for
 //! the one read already under way for it. Only reads that depend on
 //! nothing but stored data (not on the clock) may be kept.
+//!
+//! **Quiet writes.** The rating writer's batches ([`Store::write_ratings`]) store ratings,
+//! their running totals and the workflows of bad ones — nothing a kept read depends on — many
+//! times a second. They move neither signal: [`Store::advance_quiet_head`] leaves the
+//! generation alone, and their audit entries are counted in `audit_chain.quiet`, which the
+//! stamp subtracts. So a stream of ratings keeps the organisation, the tokens and the queues
+//! in memory. A kept read must therefore never depend on ratings, rating totals, bad ratings
+//! or their deadlines, notifications and timelines.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -61,6 +69,8 @@ pub(crate) struct ReadCache {
     /// The last stamp read, and when.
     stamp: Mutex<Option<(Instant, i64)>>,
     entries: Mutex<HashMap<String, Entry>>,
+    /// How many values were read from the database (tests and benchmarks look at it).
+    loads: AtomicU64,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -106,6 +116,18 @@ impl Store {
         self.reads.invalidate();
     }
 
+    /// How many kept reads have been read from the database since the store was opened
+    /// (served ones are not counted): tests and benchmarks see with it what was kept.
+    pub fn kept_read_loads(&self) -> u64 {
+        self.reads.loads.load(Ordering::Relaxed)
+    }
+
+    /// Forgets the last read of the audit chains' stamp, so the next kept read looks at the
+    /// database for changes by other processes instead of waiting up to [`STAMP_REUSE`].
+    pub fn recheck_other_processes(&self) {
+        *self.reads.stamp.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// `load`'s value under `key`, kept until the next audited change. The key must name
     /// everything the value depends on (tenant, reader, filters, page).
     pub(crate) async fn cached<T, F>(&self, key: String, load: F) -> Result<T>
@@ -121,7 +143,10 @@ impl Store {
         };
         let cell = self.reads.cell(&key, version);
         let value = cell
-            .get_or_try_init(|| async { load.await.map(|v| Arc::new(v) as Value) })
+            .get_or_try_init(|| async {
+                self.reads.loads.fetch_add(1, Ordering::Relaxed);
+                load.await.map(|v| Arc::new(v) as Value)
+            })
             .await?;
         match value.downcast_ref::<T>() {
             Some(value) => Ok(value.clone()),
@@ -132,8 +157,8 @@ impl Store {
         }
     }
 
-    /// The sum of the audit chains' sequences (moves with every audited commit anywhere),
-    /// reused for [`STAMP_REUSE`].
+    /// The sum of the audit chains' sequences less their quiet entries (moves with every
+    /// audited commit anywhere but the rating writer's), reused for [`STAMP_REUSE`].
     async fn audit_stamp(&self) -> Result<i64> {
         {
             let last = self.reads.stamp.lock().unwrap_or_else(|e| e.into_inner());
@@ -145,7 +170,7 @@ impl Store {
         }
         let read_at = Instant::now();
         let stamp: i64 = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT CAST(COALESCE(SUM(seq), 0) AS BIGINT) FROM audit_chain")
+            sqlx::query_scalar("SELECT CAST(COALESCE(SUM(seq - quiet), 0) AS BIGINT) FROM audit_chain")
                 .fetch_one(pool)
                 .await?
         });

@@ -40,11 +40,16 @@ struct DayRow {
 impl Store {
     /// The calendar as it stands now (re-read when another process changed it).
     pub async fn calendar(&self) -> Result<Arc<Calendar>> {
-        let version: i64 = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT version FROM calendar_version WHERE id = 1")
-                .fetch_one(pool)
-                .await?
-        });
+        // the version is kept between requests (loading a schedule is an audited change)
+        let version: i64 = self
+            .cached("calendar_version".to_owned(), async {
+                Ok(with_pool!(self, pool => {
+                    sqlx::query_scalar("SELECT version FROM calendar_version WHERE id = 1")
+                        .fetch_one(pool)
+                        .await?
+                }))
+            })
+            .await?;
         if let Some((cached, calendar)) = self
             .calendar
             .current

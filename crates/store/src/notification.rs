@@ -38,13 +38,120 @@ macro_rules! notify {
 }
 pub(crate) use notify;
 
-/// Who receives an event: the enabled contacts of the unit ($9), and the supervisors ($10).
+/// Who receives an event: the enabled contacts of the unit ($9), and the supervisors ($10)
+/// (other placeholders may be named).
 macro_rules! recipients {
     () => {
-        "a.tenant_id = $1 AND a.disabled = FALSE AND ( \
-         (a.unit_id = $9 AND a.roles LIKE '%unit_admin%') OR ($10 AND a.roles LIKE '%supervisor%'))"
+        recipients!("$1", "$9", "$10")
+    };
+    ($tenant:literal, $unit:literal, $supervisors:literal) => {
+        concat!(
+            "a.tenant_id = ",
+            $tenant,
+            " AND a.disabled = FALSE AND ( \
+             (a.unit_id = ",
+            $unit,
+            " AND a.roles LIKE '%unit_admin%') OR (",
+            $supervisors,
+            " AND a.roles LIKE '%supervisor%'))"
+        )
     };
 }
+
+/// The recipients of an event by channel, as [`NOTIFY_SQL`] chooses them: tenant $1, unit
+/// $2, supervisors $3, event $4 (each query binds all four).
+pub(crate) const RECIPIENT_SQL: [(&str, &str); 3] = [
+    (
+        "inbox",
+        concat!(
+            "SELECT a.id FROM account a WHERE ($4 = $4) AND ",
+            recipients!("$1", "$2", "$3"),
+            " ORDER BY a.id"
+        ),
+    ),
+    (
+        "email",
+        concat!(
+            "SELECT a.id FROM account a JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
+             WHERE p.email_enc IS NOT NULL AND p.email_events LIKE '%,' || $4 || ',%' AND ",
+            recipients!("$1", "$2", "$3"),
+            " ORDER BY a.id"
+        ),
+    ),
+    (
+        "sms",
+        concat!(
+            "SELECT a.id FROM account a JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
+             WHERE p.mobile_enc IS NOT NULL AND p.sms_events LIKE '%,' || $4 || ',%' AND ",
+            recipients!("$1", "$2", "$3"),
+            " ORDER BY a.id"
+        ),
+    ),
+];
+
+/// One event of [`notify_all`]: its record, title and page.
+pub(crate) struct Event<'a> {
+    pub(crate) record_id: &'a str,
+    pub(crate) title: String,
+    pub(crate) url: String,
+}
+
+/// Writes the outbox rows of many events of one kind, tenant and audience inside the caller's
+/// transaction — the rows [`notify`] would write for each, with a statement per channel for
+/// the recipients and one insert per channel for all the events (the rating writer's batch
+/// opens many bad ratings at once). `$events` is a slice of [`Event`].
+macro_rules! notify_all {
+    ($tx:expr, $tenant_id:expr, $event:expr, $record_type:expr, $events:expr, $unit_id:expr, $supervisors:expr, $now:expr) => {{
+        let events: &[$crate::notification::Event<'_>] = $events;
+        let unit_id: Option<&str> = $unit_id;
+        let supervisors: bool = $supervisors;
+        let event_ids: Vec<String> = events.iter().map(|_| $crate::new_id()).collect();
+        if !events.is_empty() {
+            for (channel, sql) in $crate::notification::RECIPIENT_SQL {
+                let accounts: Vec<String> = sqlx::query_scalar(sql)
+                    .bind($tenant_id)
+                    .bind(unit_id)
+                    .bind(supervisors)
+                    .bind($event)
+                    .fetch_all(&mut *$tx)
+                    .await?;
+                let rows: Vec<(&str, &str, &$crate::notification::Event<'_>)> = accounts
+                    .iter()
+                    .flat_map(|a| event_ids.iter().zip(events).map(move |(id, e)| (a.as_str(), id.as_str(), e)))
+                    .collect();
+                let (state, next_at) = if channel == "inbox" { ("sent", None) } else { ("queued", Some($now)) };
+                // 12 values a row: 1,000 rows stay under both databases' parameter limits
+                for part in rows.chunks(1_000) {
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, \
+                         url, state, created_at, next_at) ",
+                    );
+                    insert.push_values(part, |mut b, (account, event_id, e)| {
+                        let id = if channel == "inbox" {
+                            format!("{event_id}-{account}")
+                        } else {
+                            format!("{event_id}-{account}-{channel}")
+                        };
+                        b.push_bind($tenant_id)
+                            .push_bind(id)
+                            .push_bind(*account)
+                            .push_bind(channel)
+                            .push_bind($event)
+                            .push_bind($record_type)
+                            .push_bind(e.record_id)
+                            .push_bind(e.title.as_str())
+                            .push_bind(e.url.as_str())
+                            .push_bind(state)
+                            .push_bind($now)
+                            .push_bind(next_at);
+                    });
+                    insert.build().execute(&mut *$tx).await?;
+                }
+            }
+        }
+    }};
+}
+pub(crate) use notify_all;
 
 /// The statements `notify!` runs: the inbox row, then mail and SMS rows by preference.
 pub(crate) const NOTIFY_SQL: [&str; 3] = [

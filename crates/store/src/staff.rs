@@ -729,3 +729,74 @@ impl Store {
             .transpose()
     }
 }
+
+/// Where an active staff member works: the id, the primary unit and the part-time posts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StaffPlace {
+    pub(crate) id: String,
+    pub(crate) units: Vec<String>,
+}
+
+impl StaffPlace {
+    /// Whether this is the staff member `staff_id` or works at one of `units`.
+    pub(crate) fn works_at(&self, staff_id: Option<&str>, units: &[&str]) -> bool {
+        staff_id == Some(self.id.as_str()) || self.units.iter().any(|u| units.contains(&u.as_str()))
+    }
+}
+
+impl Store {
+    /// The active staff members with this phone (by its blind index) and where they work. The
+    /// tenant's phones are kept between requests: every rating with a phone asks whether its
+    /// rater works at the rated unit.
+    pub(crate) async fn staff_places_of_phone(
+        &self,
+        tenant_id: &str,
+        phone_index: &str,
+    ) -> Result<Vec<StaffPlace>> {
+        let by_phone = self
+            .cached(
+                format!("staff_phones|{tenant_id}"),
+                self.load_staff_places(tenant_id),
+            )
+            .await?;
+        Ok(by_phone.get(phone_index).cloned().unwrap_or_default())
+    }
+
+    async fn load_staff_places(
+        &self,
+        tenant_id: &str,
+    ) -> Result<std::sync::Arc<HashMap<String, Vec<StaffPlace>>>> {
+        // (id, unit, phone index) of each staff member; (staff, unit) of each part-time post
+        type Rows = (Vec<(String, String, String)>, Vec<(String, String)>);
+        let (staff, posts): Rows = with_pool!(self, pool => {
+            let staff = sqlx::query_as(
+                "SELECT id, unit_id, phone_index FROM staff \
+                 WHERE tenant_id = $1 AND active AND phone_index IS NOT NULL ORDER BY id",
+            )
+            .bind(tenant_id)
+            .fetch_all(pool)
+            .await?;
+            let posts = sqlx::query_as(
+                "SELECT staff_id, unit_id FROM staff_unit WHERE tenant_id = $1 ORDER BY staff_id, unit_id",
+            )
+            .bind(tenant_id)
+            .fetch_all(pool)
+            .await?;
+            (staff, posts)
+        });
+        let mut part_time: HashMap<String, Vec<String>> = HashMap::new();
+        for (staff_id, unit_id) in posts {
+            part_time.entry(staff_id).or_default().push(unit_id);
+        }
+        let mut by_phone: HashMap<String, Vec<StaffPlace>> = HashMap::new();
+        for (id, unit_id, phone_index) in staff {
+            let mut units = vec![unit_id];
+            units.extend(part_time.remove(&id).unwrap_or_default());
+            by_phone
+                .entry(phone_index)
+                .or_default()
+                .push(StaffPlace { id, units });
+        }
+        Ok(std::sync::Arc::new(by_phone))
+    }
+}

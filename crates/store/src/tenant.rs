@@ -114,16 +114,19 @@ impl Store {
 
     /// A tenant's setting, if set.
     pub async fn tenant_setting(&self, tenant_id: &str, key: &str) -> Result<Option<String>> {
-        let value = with_pool!(self, pool => {
-            sqlx::query_scalar::<_, String>(
-                "SELECT value FROM tenant_setting WHERE tenant_id = $1 AND key = $2",
-            )
-            .bind(tenant_id)
-            .bind(key)
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(value)
+        // kept between requests: deadlines and ratings read the limits and hours each time
+        self.cached(format!("setting|{tenant_id}|{key}"), async {
+            Ok(with_pool!(self, pool => {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT value FROM tenant_setting WHERE tenant_id = $1 AND key = $2",
+                )
+                .bind(tenant_id)
+                .bind(key)
+                .fetch_optional(pool)
+                .await?
+            }))
+        })
+        .await
     }
 
     /// A tenant's setting kept as JSON (step limits and the like), or `T`'s default when unset.

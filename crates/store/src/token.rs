@@ -41,7 +41,7 @@ pub struct TokenSession {
     pub demo: bool,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 struct TokenSessionRow {
     #[sqlx(flatten)]
     token: TokenRow,
@@ -51,7 +51,7 @@ struct TokenSessionRow {
     demo: bool,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 struct TokenRow {
     id: String,
     tenant_id: String,
@@ -234,17 +234,12 @@ impl Store {
     /// is the demo district — read in one query (every API call of a system starts here), or
     /// why the token is refused.
     pub async fn token_session(&self, secret: &str) -> Result<Result<TokenSession, TokenRefused>> {
-        let row = with_pool!(self, pool => {
-            sqlx::query_as::<_, TokenSessionRow>(
-                "SELECT k.id, k.tenant_id, k.name, k.roles, k.created_at, k.expires_at, k.revoked_at, \
-                 t.code AS tenant_code, t.name AS tenant_name, t.created_at AS tenant_created_at, \
-                 EXISTS (SELECT 1 FROM demo_seed d WHERE d.tenant_id = k.tenant_id) AS demo \
-                 FROM api_token k JOIN tenant t ON t.id = k.tenant_id WHERE k.token_hash = $1",
-            )
-            .bind(sm3_hex(secret.as_bytes()))
-            .fetch_optional(pool)
-            .await?
-        });
+        let hash = sm3_hex(secret.as_bytes());
+        // kept between requests (a system sends many): revoking is an audited change, which
+        // drops it; the expiry is checked against the clock on every request
+        let row = self
+            .cached(format!("token|{hash}"), self.load_token_session(&hash))
+            .await?;
         let Some(row) = row else {
             return Ok(Err(TokenRefused::Unknown));
         };
@@ -281,6 +276,20 @@ impl Store {
             },
             tenant,
             demo: row.demo,
+        }))
+    }
+
+    async fn load_token_session(&self, hash: &str) -> Result<Option<TokenSessionRow>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as::<_, TokenSessionRow>(
+                "SELECT k.id, k.tenant_id, k.name, k.roles, k.created_at, k.expires_at, k.revoked_at, \
+                 t.code AS tenant_code, t.name AS tenant_name, t.created_at AS tenant_created_at, \
+                 EXISTS (SELECT 1 FROM demo_seed d WHERE d.tenant_id = k.tenant_id) AS demo \
+                 FROM api_token k JOIN tenant t ON t.id = k.tenant_id WHERE k.token_hash = $1",
+            )
+            .bind(hash)
+            .fetch_optional(pool)
+            .await?
         }))
     }
 }

@@ -1,6 +1,7 @@
 //! Units of a tenant: the tree of offices, departments, streets, communities, halls and windows.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::history::Audience;
@@ -670,15 +671,19 @@ impl Store {
 
     /// The unit with this id in the tenant.
     pub async fn unit(&self, tenant_id: &str, id: &str) -> Result<Option<Unit>> {
-        let row = with_pool!(self, pool => {
-            sqlx::query_as::<_, UnitRow>(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM unit WHERE tenant_id = $1 AND id = $2"
-            )))
-            .bind(tenant_id)
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-        });
-        row.map(Unit::try_from).transpose()
+        // kept between requests with the tenant's other units: a rating, an appeal or a page
+        // names its unit on every request
+        let by_id = self
+            .cached(format!("unit_map|{tenant_id}"), async {
+                let units = self.load_units(tenant_id).await?;
+                Ok(Arc::new(
+                    units
+                        .into_iter()
+                        .map(|u| (u.id.clone(), u))
+                        .collect::<HashMap<String, Unit>>(),
+                ))
+            })
+            .await?;
+        Ok(by_id.get(id).cloned())
     }
 }

@@ -23,6 +23,7 @@ db_tests!(
     a_staff_members_page_shows_their_ratings_never_their_raters,
     the_supervisor_uploads_a_case_file_on_a_page,
     a_case_waiting_for_materials_counts_its_working_days_without_the_wait,
+    a_stream_of_ratings_keeps_the_kept_reads_and_other_changes_drop_them,
 );
 
 /// The canary rater: their name and phone must never reach the rated unit.
@@ -1098,6 +1099,7 @@ async fn one_batch_answers_each_rating_on_its_own(backend: Backend) {
         rating(RatingTarget::Window(window.clone()), 4, true),
         rating(RatingTarget::Department(department.clone()), 1, false),
         rating(RatingTarget::Window(window.clone()), 5, true),
+        rating(RatingTarget::Department(department.clone()), 2, false),
     ] {
         batch.push(
             app.store
@@ -1107,8 +1109,9 @@ async fn one_batch_answers_each_rating_on_its_own(backend: Backend) {
         );
     }
     let outcomes = app.store.write_ratings(&batch).await.unwrap();
-    assert_eq!(outcomes.len(), 4);
+    assert_eq!(outcomes.len(), 5);
     assert!(outcomes[0].is_ok() && outcomes[1].is_ok() && outcomes[2].is_ok());
+    assert!(outcomes[4].is_ok());
     assert!(
         matches!(&outcomes[3], Err(store::StoreError::Conflict(m)) if m.contains("今天已经评价过")),
         "{:?}",
@@ -1128,8 +1131,47 @@ async fn one_batch_answers_each_rating_on_its_own(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(bad.bad.unwrap().state.as_str(), "verifying");
-    assert_eq!(count(&app, "rating").await, ratings_before + 3);
-    assert_eq!(count(&app, "bad_rating").await, bad_before + 1);
+    assert_eq!(count(&app, "rating").await, ratings_before + 4);
+    assert_eq!(count(&app, "bad_rating").await, bad_before + 2);
+    // each bad rating of the batch opens its own workflow: the verification deadline, the
+    // timeline's first entry and a message to every enabled supervisor
+    let supervisors = app
+        .sql_rows(&format!(
+            "SELECT id FROM account WHERE tenant_id = '{}' AND roles LIKE '%supervisor%' AND disabled = FALSE ORDER BY id",
+            tenant.id
+        ))
+        .await;
+    assert!(!supervisors.is_empty());
+    for (r, title) in [
+        (&batch[2], "新差评待核实：过程非常不满意、结果非常不满意"),
+        (&batch[4], "新差评待核实：过程不满意、结果不满意"),
+    ] {
+        let id = r.id();
+        let deadline = app
+            .sql_rows(&format!(
+                "SELECT step, CAST(open AS TEXT) FROM deadline WHERE record_type = 'bad_rating' AND record_id = '{id}'"
+            ))
+            .await;
+        assert_eq!(deadline.len(), 1, "{deadline:?}");
+        assert!(deadline[0][0].starts_with("verify"), "{deadline:?}");
+        let history = app
+            .sql_rows(&format!(
+                "SELECT CAST(seq AS TEXT), event FROM record_history WHERE record_type = 'bad_rating' AND record_id = '{id}'"
+            ))
+            .await;
+        assert_eq!(history, [["1".to_owned(), "opened".to_owned()]]);
+        let inbox = app
+            .sql_rows(&format!(
+                "SELECT account_id, title, url FROM notification WHERE record_type = 'bad_rating' AND record_id = '{id}' \
+                 AND channel = 'inbox' AND state = 'sent' ORDER BY account_id"
+            ))
+            .await;
+        let expected: Vec<Vec<String>> = supervisors
+            .iter()
+            .map(|s| vec![s[0].clone(), title.to_owned(), format!("/bad-ratings/{id}")])
+            .collect();
+        assert_eq!(inbox, expected);
+    }
     let totals = app
         .store
         .rating_item_totals(&tenant.id, None, "0000-01", "9999-12")
@@ -1489,4 +1531,107 @@ async fn a_case_waiting_for_materials_counts_its_working_days_without_the_wait(b
     assert_eq!(report["errors"][0]["row"], 3, "{report}");
     assert_eq!(report["errors"][0]["column"], "补正时段", "{report}");
     assert_eq!(working_days(&app, "BZ-6").await, "8");
+}
+
+/// The rating writer's batches are quiet writes: ratings, from this process or another, leave
+/// the reads kept between requests (units, settings) in memory, while any other audited change
+/// drops them — at once in this process, at the next look at the database from another.
+async fn a_stream_of_ratings_keeps_the_kept_reads_and_other_changes_drop_them(backend: Backend) {
+    use store::audit::AuditCtx;
+    use store::rating::{NewRating, RatingTarget};
+    let app = TestApp::spawn_demo(backend).await;
+    let store = &app.store;
+    let tenant = store.tenant_by_code("370104").await.unwrap().unwrap();
+    let department = store
+        .units(&tenant.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.kind == domain::org::UnitKind::Department && u.active)
+        .unwrap();
+    let bad = |phone: &str| NewRating {
+        target: RatingTarget::Department(department.id.clone()),
+        channel: domain::rating::Channel::Device,
+        process: 1,
+        result: 2,
+        reasons: vec![domain::rating::Reason::Attitude],
+        comment: String::new(),
+        rater_name: None,
+        rater_phone: Some(phone.into()),
+        device: None,
+        public: false,
+    };
+    // what a rating reads: its unit, the limits, the calendar, the rater's phone among staff
+    let reads = || async {
+        let unit = store
+            .unit(&tenant.id, &department.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let limits = store.rating_limits(&tenant.id).await.unwrap();
+        (unit.name, limits.verify_days)
+    };
+    store
+        .create_rating(&AuditCtx::cli(), &tenant.id, &bad("13800000001"))
+        .await
+        .unwrap();
+    let before = reads().await;
+    let loads = store.kept_read_loads();
+
+    // ratings written by this process: nothing is read again
+    for phone in ["13800000002", "13800000003"] {
+        store
+            .create_rating(&AuditCtx::cli(), &tenant.id, &bad(phone))
+            .await
+            .unwrap();
+        assert_eq!(reads().await, before);
+    }
+    assert_eq!(
+        store.kept_read_loads(),
+        loads,
+        "a rating dropped the kept reads"
+    );
+
+    // a rating written by another process (a second server, the CLI): still nothing
+    let other = store::Store::open(app.database_url(), &app.data_dir(), app.clock.clone())
+        .await
+        .unwrap();
+    other
+        .create_rating(&AuditCtx::cli(), &tenant.id, &bad("13800000004"))
+        .await
+        .unwrap();
+    store.recheck_other_processes();
+    assert_eq!(reads().await, before);
+    assert_eq!(
+        store.kept_read_loads(),
+        loads,
+        "another process's rating dropped the kept reads"
+    );
+    let counted = app
+        .sql_rows(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM rating WHERE tenant_id = '{}' AND unit_id = '{}' \
+             AND rater_phone_index IS NOT NULL AND process = 1",
+            tenant.id, department.id
+        ))
+        .await;
+    assert!(counted[0][0].parse::<u32>().unwrap() >= 4, "{counted:?}");
+
+    // another process changes the limits: seen at the next look at the database
+    let mut limits = other.rating_limits(&tenant.id).await.unwrap();
+    limits.verify_days = before.1 + 2;
+    other
+        .set_rating_limits(&AuditCtx::cli(), &tenant.id, &limits)
+        .await
+        .unwrap();
+    store.recheck_other_processes();
+    assert_eq!(reads().await, (before.0.clone(), before.1 + 2));
+    assert!(store.kept_read_loads() > loads);
+
+    // this process changes them back: seen at once
+    limits.verify_days = before.1;
+    store
+        .set_rating_limits(&AuditCtx::cli(), &tenant.id, &limits)
+        .await
+        .unwrap();
+    assert_eq!(reads().await, before);
 }
