@@ -1139,13 +1139,14 @@ impl Store {
             // the ratings that land, by their place in the batch, with their flags
             let mut landed: Vec<(usize, String)> = Vec::with_capacity(batch.len());
             // public ratings one by one: each one's limits count the ratings stored before it
+            // (the per-phone limit is the QR page's: it counts QR ratings, SPEC "Ratings")
             for (i, r) in batch.iter().enumerate() {
                 let Some(limits) = &r.public else { continue };
                 let (by_device, by_phone, burst): (i64, i64, i64) = sqlx::query_as(
                     "SELECT \
                      (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $3 AND target = $5 \
                       AND COALESCE(staff_id, window_id, unit_id) = $6), \
-                     (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND rater_phone_index = $7 AND rated_at >= $3 AND target = $5 \
+                     (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND rater_phone_index = $7 AND channel = 'qr' AND rated_at >= $3 AND target = $5 \
                       AND COALESCE(staff_id, window_id, unit_id) = $6), \
                      (SELECT COUNT(*) FROM rating WHERE tenant_id = $1 AND device = $2 AND rated_at >= $4)",
                 )

@@ -131,9 +131,22 @@ async fn a_qr_bad_rating_is_verified_rectified_called_back_and_closed(backend: B
     .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("感谢您的评价"), "{page}");
-    // one QR rating per device and day
+    // one QR rating per device and day, and per phone and day
     let (status, _) = rate(&app, &token, device, &[("process", "5"), ("result", "5")]).await;
     assert_eq!(status, 409);
+    let (status, page) = rate(
+        &app,
+        &token,
+        "fedcba9876543210fedcba9876543210",
+        &[
+            ("process", "5"),
+            ("result", "5"),
+            ("rater_phone", CANARY_PHONE),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("今天已经评价过"), "{page}");
 
     let (status, list) = supervisor.get_json("/api/v1/bad-ratings?open=true").await;
     assert_eq!(status, 200);
