@@ -357,6 +357,12 @@ enum CalendarCommand {
     },
 }
 
+/// mimalloc: a request allocates and frees many small strings and buffers on two threads
+/// at once, which glibc's allocator serves with more locking (measured with the rating
+/// benchmark, docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (bind, trusted_proxies) = match &cli.command {
