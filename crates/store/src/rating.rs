@@ -32,6 +32,39 @@ pub fn link_token() -> String {
     hex::encode(crate::crypto::random_bytes::<16>())
 }
 
+impl Store {
+    /// The value of a rating device's cookie: its id (see [`link_token`]) and a keyed MAC of
+    /// it, so that nobody can claim another device's id or make up new ones unnoticed (the
+    /// QR page's one rating per device and day; SPEC: "a signed cookie").
+    pub fn device_cookie(&self, device: &str) -> String {
+        format!("{device}.{}", self.device_mac(device))
+    }
+
+    /// The device id a cookie value names, if it is one [`Store::device_cookie`] made; a
+    /// forged, altered or unsigned value names none.
+    pub fn device_of_cookie(&self, value: &str) -> Option<String> {
+        let (device, mac) = value.split_once('.')?;
+        if device.len() != 32 || !device.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let expected = self.device_mac(device);
+        // compared in constant time: the MAC must not be found a character at a time
+        let same = expected.len() == mac.len()
+            && expected
+                .bytes()
+                .zip(mac.bytes())
+                .fold(0u8, |d, (a, b)| d | (a ^ b))
+                == 0;
+        same.then(|| device.to_owned())
+    }
+
+    /// A device id's MAC: the blind-index key over a name of its own (the stored device index
+    /// is over `device:{id}`, so the database holds no cookie's MAC).
+    fn device_mac(&self, device: &str) -> String {
+        self.index.of(&format!("cookie of device {device}"))
+    }
+}
+
 /// What a rating is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RatingTarget {

@@ -60,20 +60,20 @@ pub(crate) fn pages() -> Routes {
 
 // ---- the public rating page ---------------------------------------------------------------
 
-/// The cookie that identifies a rating device (one QR rating per device and day).
+/// The cookie that identifies a rating device (one QR rating per device and day), signed
+/// by the store ([`store::Store::device_cookie`]).
 const DEVICE_COOKIE: &str = "bz_device";
 
-fn device_of(headers: &HeaderMap) -> Option<String> {
+/// The device of a request: its cookie's id if the signature holds (else none: a new device).
+fn device_of(store: &store::Store, headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, v)| {
-            *k == DEVICE_COOKIE && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit())
-        })
-        .map(|(_, v)| v.to_owned())
+        .filter(|(k, _)| *k == DEVICE_COOKIE)
+        .find_map(|(_, v)| store.device_of_cookie(v))
 }
 
 #[derive(Template)]
@@ -243,7 +243,7 @@ async fn rate_form(
     page.comment = form_value(&form, "comment");
     page.name = form_value(&form, "rater_name");
     page.phone = form_value(&form, "rater_phone");
-    let device = device_of(&headers).unwrap_or_else(store::rating::link_token);
+    let device = device_of(&state.store, &headers).unwrap_or_else(store::rating::link_token);
     let stored = async {
         let process = score_of(&form, "process")?;
         let result = score_of(&form, "result")?;
@@ -308,9 +308,11 @@ async fn rate_form(
             render_status(&page, status)?
         }
     };
-    if let Ok(cookie) =
-        format!("{DEVICE_COOKIE}={device}; Path=/rate; Max-Age=31536000; HttpOnly; SameSite=Lax")
-            .parse()
+    if let Ok(cookie) = format!(
+        "{DEVICE_COOKIE}={}; Path=/rate; Max-Age=31536000; HttpOnly; SameSite=Lax",
+        state.store.device_cookie(&device)
+    )
+    .parse()
     {
         response.headers_mut().insert(SET_COOKIE, cookie);
     }

@@ -48,7 +48,10 @@ async fn rate(app: &TestApp, token: &str, device: &str, fields: &[(&str, &str)])
     let response = app
         .client
         .post(app.url(&format!("/rate/{token}")))
-        .header("cookie", format!("bz_device={device}"))
+        .header(
+            "cookie",
+            format!("bz_device={}", app.store.device_cookie(device)),
+        )
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
         .send()
@@ -134,6 +137,43 @@ async fn a_qr_bad_rating_is_verified_rectified_called_back_and_closed(backend: B
     // one QR rating per device and day, and per phone and day
     let (status, _) = rate(&app, &token, device, &[("process", "5"), ("result", "5")]).await;
     assert_eq!(status, 409);
+    // the device cookie is signed: the page sets a signed one, and a cookie naming the same
+    // device without its signature, or with another's, is a new device — checked with a
+    // bad form, which stores nothing either way
+    assert_eq!(
+        app.store
+            .device_of_cookie(&app.store.device_cookie(device))
+            .as_deref(),
+        Some(device)
+    );
+    let other = app.store.device_cookie("fedcba9876543210fedcba9876543210");
+    for forged in [
+        device.to_owned(),
+        format!("{device}.{}", other.split_once('.').unwrap().1),
+        format!("{device}.{}", "0".repeat(64)),
+    ] {
+        assert_eq!(app.store.device_of_cookie(&forged), None, "{forged}");
+        let response = app
+            .client
+            .post(app.url(&format!("/rate/{token}")))
+            .header("cookie", format!("bz_device={forged}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("process=9&result=5")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 422);
+        let set = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            set.starts_with("bz_device=") && !set.starts_with(&format!("bz_device={device}")),
+            "{set}"
+        );
+        let issued = set["bz_device=".len()..].split(';').next().unwrap();
+        assert!(app.store.device_of_cookie(issued).is_some(), "{set}");
+    }
     let (status, page) = rate(
         &app,
         &token,
