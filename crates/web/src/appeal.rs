@@ -1304,9 +1304,12 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
          (dispatch deadline, caller sealed, lead unit proposed by category × street). Columns: 工单编号, 诉求类型, 诉求分类 \
          and 诉求内容 required; 所属街道, 标题, 诉求地址, 来电人, 来电号码, 受理时间 optional. Idempotent on 工单编号: \
          `unchanged` counts the work orders imported before (nothing is created for them); a number twice in the file \
-         is refused on its later rows. 200 with the counts and every refused row (row, column, reason); 422 for a \
-         file-level error (not a table, a required column missing, no rows): nothing changed."
+         is refused on its later rows. 200 with the counts, every refused row (row, column, reason) and `report_url`, the \
+         refused rows as an XLSX for the importer (absent without row errors); 422 for a file-level error (not a \
+         table, a required column missing, no rows): nothing changed."
     );
+    import["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["report_url"] =
+        json!({"type": "string"});
     import["requestBody"] = json!({"required": true, "content": {
         "text/csv": {"schema": {"type": "string", "format": "binary"}},
         (crate::import::XLSX): {"schema": {"type": "string", "format": "binary"}}}});

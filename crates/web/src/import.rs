@@ -250,12 +250,7 @@ async fn upload(
     };
     match outcome {
         Ok(report) => {
-            // case and hotline files: the row errors also as a spreadsheet to fix and resend
-            if matches!(subject, Subject::Cases | Subject::Appeals) && !report.errors.is_empty() {
-                let xlsx = store::enterprise_import::error_report_xlsx(&report)?;
-                let id = state.store.keep_import_report(&user.account.id, &xlsx)?;
-                page.report_url = Some(format!("{}/reports/{id}", subject.path()));
-            }
+            page.report_url = keep_report(subject, &state, &user, &report)?;
             page.report = Some(report);
             render(&page)
         }
@@ -288,13 +283,39 @@ async fn template(subject: Subject, user: CurrentUser) -> Result<Response, PageE
 
 /// An import API: the file as the raw body; its `Content-Type` may say what it claims to be
 /// (`text/csv`, the XLSX type), else the content decides.
+/// Case and hotline files: the row errors also as a spreadsheet to fix and send again, kept
+/// for the importer alone; answers where to download it (none without row errors).
+fn keep_report(
+    subject: Subject,
+    state: &AppState,
+    user: &CurrentUser,
+    report: &ImportReport,
+) -> Result<Option<String>> {
+    if !matches!(subject, Subject::Cases | Subject::Appeals) || report.errors.is_empty() {
+        return Ok(None);
+    }
+    let xlsx = store::enterprise_import::error_report_xlsx(report)?;
+    let id = state.store.keep_import_report(&user.account.id, &xlsx)?;
+    Ok(Some(format!("{}/reports/{id}", subject.path())))
+}
+
+/// What an import API answers: the report, and where its row errors are as XLSX.
+#[derive(serde::Serialize)]
+pub(crate) struct ApiReport {
+    #[serde(flatten)]
+    report: ImportReport,
+    /// The row errors as XLSX, for the importer (case and hotline files with row errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report_url: Option<String>,
+}
+
 async fn api(
     subject: Subject,
     state: AppState,
     user: CurrentUser,
     headers: &axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<ImportReport>> {
+) -> Result<Json<ApiReport>> {
     let user = subject.importer(user)?;
     // who may act is decided before the body is read, so a refused body tells nothing
     let body = body.map_err(|e| {
@@ -309,7 +330,9 @@ async fn api(
         .and_then(|v| v.to_str().ok())
         .map(store::enterprise_import::FileKind::from_media_type)
         .unwrap_or(store::enterprise_import::FileKind::Unknown);
-    Ok(Json(subject.import(&state, &user, &body, claimed).await?))
+    let report = subject.import(&state, &user, &body, claimed).await?;
+    let report_url = keep_report(subject, &state, &user, &report)?;
+    Ok(Json(ApiReport { report, report_url }))
 }
 
 /// `GET /units/import`
@@ -337,7 +360,7 @@ pub(crate) async fn units_api(
     user: CurrentUser,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<ImportReport>> {
+) -> Result<Json<ApiReport>> {
     api(Subject::Units, state, user, &headers, body).await
 }
 
@@ -366,7 +389,7 @@ pub(crate) async fn staff_api(
     user: CurrentUser,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<ImportReport>> {
+) -> Result<Json<ApiReport>> {
     api(Subject::Staff, state, user, &headers, body).await
 }
 
@@ -436,7 +459,7 @@ pub(crate) async fn cases_api(
     user: CurrentUser,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<ImportReport>> {
+) -> Result<Json<ApiReport>> {
     api(Subject::Cases, state, user, &headers, body).await
 }
 
@@ -449,7 +472,7 @@ pub(crate) async fn appeals_api(
     user: CurrentUser,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<ImportReport>> {
+) -> Result<Json<ApiReport>> {
     api(Subject::Appeals, state, user, &headers, body).await
 }
 

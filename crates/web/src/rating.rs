@@ -860,8 +860,11 @@ pub(crate) fn openapi_paths() -> Map<String, Value> {
     );
     import["description"] = json!(
         "Import cases from CSV (UTF-8 with or without BOM, or GB18030) or XLSX sent as the raw body; upsert by 办件编号; \
-         times in Beijing time as YYYY-MM-DD HH:MM. 200 with the counts and every refused row (row, column, reason)."
+         times in Beijing time as YYYY-MM-DD HH:MM. 200 with the counts, every refused row (row, column, reason) and `report_url`, the refused rows as an XLSX for \
+         the importer to fix and send again (absent without row errors)."
     );
+    import["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["report_url"] =
+        json!({"type": "string"});
     paths.insert("/api/v1/cases/import".into(), json!({"post": import}));
     paths.insert(
         "/api/v1/cases/figures".into(),

@@ -95,6 +95,7 @@ async fn the_supervisor_imports_the_hotline_template_once_however_often_it_is_se
         "{report}"
     );
     assert_eq!(refused(&report), []);
+    assert!(report.get("report_url").is_none(), "{report}");
     assert_eq!(count(&app, "appeal").await, before + 1);
     let id = appeal_of(&app, "GD202611300001").await;
     let (status, appeal) = supervisor.get_json(&format!("/api/v1/appeals/{id}")).await;
@@ -215,6 +216,9 @@ async fn bad_hotline_rows_are_named_and_the_good_rows_land(backend: Backend) {
     .map(|(row, column)| (row, column.to_owned()))
     .collect();
     assert_eq!(refused(&report), expected, "{report}");
+    // the API also offers the refused rows as an XLSX
+    let url = report["report_url"].as_str().expect("a report_url");
+    assert!(url.starts_with("/appeals/import/reports/"), "{url}");
     let reasons: Vec<&str> = report["errors"]
         .as_array()
         .unwrap()

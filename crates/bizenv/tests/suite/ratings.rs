@@ -967,10 +967,30 @@ async fn a_case_file_lands_its_good_rows_and_names_every_bad_one(backend: Backen
         ]
     );
     assert_eq!(count(&app, "service_case").await, before + 1);
+    // the refused rows as an XLSX to fix and send again, for the importer alone
+    let url = report["report_url"]
+        .as_str()
+        .expect("a report_url")
+        .to_owned();
+    assert!(url.starts_with("/cases/import/reports/"), "{url}");
+    let response = supervisor.get(&url).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let xlsx = response.bytes().await.unwrap();
+    assert!(xlsx.starts_with(b"PK"), "an XLSX (a zip)");
+    assert_eq!(spj.get(&url).await.status().as_u16(), 404);
     // the same file again: unchanged
     let (_, again) = post(&supervisor, csv).await;
     assert_eq!(again["unchanged"], 1, "{again}");
     assert_eq!(again["created"], 0);
+    // a file without refused rows has no report
+    let (_, clean) = post(
+        &supervisor,
+        "办件编号,事项编码,办理单位编码,办件状态,受理时间,办结时间,窗口编码,跑动次数\n\
+         IMP-1,SB-001,RSJ,办结,2026-11-02 09:30,2026-11-03 10:00,ZWFW-08,1\n",
+    )
+    .await;
+    assert_eq!(clean["unchanged"], 1, "{clean}");
+    assert!(clean.get("report_url").is_none(), "{clean}");
     // a file without a required column changes nothing
     let (status, _) = post(&supervisor, "办件编号,事项编码\nIMP-9,SB-001\n").await;
     assert_eq!(status, 422);
