@@ -384,7 +384,8 @@ async fn run_import(dir: &Path, n: usize, sqlite3: &str) -> anyhow::Result<()> {
         let progress = bar(n as u64, what);
         let t = Instant::now();
         let done = store
-            .import_enterprises(&ctx, &tenant.id, &csv, FileKind::Csv, None, &|p| {
+            // as `bizenv import enterprises` imports (in bulk)
+            .import_enterprises_in_bulk(&ctx, &tenant.id, &csv, FileKind::Csv, &|p| {
                 progress.set_position(p.done as u64)
             })
             .await?;
@@ -422,6 +423,8 @@ async fn run_import(dir: &Path, n: usize, sqlite3: &str) -> anyhow::Result<()> {
     let mut child = std::process::Command::new(sqlite3)
         .arg(&reference)
         .stdin(std::process::Stdio::piped())
+        // (the pragma's answer, "wal", is not the bench's to print)
+        .stdout(std::process::Stdio::null())
         .spawn()?;
     if let Some(stdin) = child.stdin.as_mut() {
         use std::io::Write;

@@ -818,7 +818,7 @@ async fn import_enterprises(
     let bar = rows_bar(0);
     let kind = FileKind::from_name(&file.to_string_lossy());
     let done = store
-        .import_enterprises(&AuditCtx::cli(), tenant_id, bytes, kind, None, &|p| {
+        .import_enterprises_in_bulk(&AuditCtx::cli(), tenant_id, bytes, kind, &|p| {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
         })

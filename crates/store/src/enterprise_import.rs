@@ -438,8 +438,17 @@ pub fn enterprise_template() -> Result<Vec<u8>> {
     )
 }
 
-/// Rows an import writes in one transaction.
+/// Rows an import from the page or the API writes in one transaction: other writers (the
+/// rating writer, forms) wait for the write lock a few seconds at most.
 const TX_ROWS: usize = 100_000;
+
+/// Rows a bulk import (the CLI: a registry's first load, when the platform is quiet) writes in
+/// one transaction. Each transaction writes nearly every page of the name-gram index to the
+/// write-ahead log and the checkpoint copies them again, so fewer, larger transactions write
+/// less: a million rows took 60.6 s in transactions of 100,000 and 57.3–57.8 s in
+/// transactions of 250,000 (docs/BENCHMARKS.md) — but each holds the write lock for 10–15 s,
+/// longer than other writers wait.
+const BULK_TX_ROWS: usize = 250_000;
 
 /// Largest enterprise file read (a million rows as CSV are about 150 MB).
 pub const FILE_LIMIT: usize = 200 * 1024 * 1024;
@@ -526,7 +535,6 @@ impl Store {
     /// `only_streets` confines the import to some streets (a street's unit_admin): rows of
     /// other streets, and stored enterprises of other streets, are refused. `progress` is told the
     /// rows done.
-    #[tracing::instrument(skip(self, ctx, bytes, progress), fields(size = bytes.len()))]
     pub async fn import_enterprises(
         &self,
         ctx: &AuditCtx,
@@ -535,6 +543,45 @@ impl Store {
         claimed: FileKind,
         only_streets: Option<&[String]>,
         progress: &(dyn Fn(ImportProgress) + Sync),
+    ) -> Result<EnterpriseImport> {
+        self.import_enterprises_by(
+            ctx,
+            tenant_id,
+            bytes,
+            claimed,
+            only_streets,
+            progress,
+            TX_ROWS,
+        )
+        .await
+    }
+
+    /// As [`Store::import_enterprises`], in larger transactions that hold the write lock longer
+    /// than other writers wait (10 s): for `bizenv import enterprises`, a registry's first load
+    /// while the platform is quiet.
+    pub async fn import_enterprises_in_bulk(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        bytes: &[u8],
+        claimed: FileKind,
+        progress: &(dyn Fn(ImportProgress) + Sync),
+    ) -> Result<EnterpriseImport> {
+        self.import_enterprises_by(ctx, tenant_id, bytes, claimed, None, progress, BULK_TX_ROWS)
+            .await
+    }
+
+    #[tracing::instrument(skip(self, ctx, bytes, progress), fields(size = bytes.len()))]
+    #[allow(clippy::too_many_arguments)]
+    async fn import_enterprises_by(
+        &self,
+        ctx: &AuditCtx,
+        tenant_id: &str,
+        bytes: &[u8],
+        claimed: FileKind,
+        only_streets: Option<&[String]>,
+        progress: &(dyn Fn(ImportProgress) + Sync),
+        tx_rows: usize,
     ) -> Result<EnterpriseImport> {
         if bytes.len() > FILE_LIMIT {
             return Err(StoreError::Invalid(format!(
@@ -671,14 +718,14 @@ impl Store {
             }),
         };
         let planned_rows = planned.len();
-        // a transaction writes up to TX_ROWS rows (the indexes' pages are written to the log
+        // a transaction writes up to tx_rows rows (the indexes' pages are written to the log
         // once for many rows), an audit entry covers up to BULK_CHUNK of them; while the
         // database writes one transaction, the next is prepared on another thread (sealing,
         // blind indexes, grams and digests need no database)
         let mut chunks = Vec::new();
         let mut rest = planned.into_iter().peekable();
         while rest.peek().is_some() {
-            chunks.push(rest.by_ref().take(TX_ROWS).collect::<Vec<_>>());
+            chunks.push(rest.by_ref().take(tx_rows).collect::<Vec<_>>());
         }
         let summary = std::sync::Arc::new(summary);
         let mut first_part = 0;
