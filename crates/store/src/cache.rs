@@ -110,6 +110,16 @@ impl ReadCache {
     }
 }
 
+impl ReadCache {
+    /// Drops one key's value (a read not worth keeping, such as an unknown token).
+    pub(crate) fn forget(&self, key: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
 impl Store {
     /// Drops every kept read, as a change would (benchmarks measuring the reads themselves).
     pub fn drop_kept_reads(&self) {

@@ -156,6 +156,15 @@ impl BlindIndex {
     pub fn of(&self, value: &str) -> String {
         hex::encode(hmac_sm3(&self.key, normalise_phone(value).as_bytes()))
     }
+
+    /// A MAC of `value` (not normalised) under a key derived for `purpose`: HMAC-SM3 of the
+    /// value under HMAC-SM3(index key, purpose). `purpose` holds a space, which
+    /// [`normalise_phone`] drops, so the derived key is no stored index of any value.
+    pub fn keyed_mac(&self, purpose: &str, value: &str) -> String {
+        debug_assert!(purpose.contains(' '));
+        let key = hmac_sm3(&self.key, purpose.as_bytes());
+        hex::encode(hmac_sm3(&key, value.as_bytes()))
+    }
 }
 
 /// Normalises a value before indexing: trims, drops whitespace and '-', and for phone-like values (optional '+' then digits) strips "+86", or "86" when 13 digits remain.
@@ -202,6 +211,26 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 mod tests {
     use super::*;
     use sm4::cipher::BlockCipherEncrypt;
+
+    #[test]
+    fn a_keyed_mac_is_under_a_key_of_its_own() {
+        let index = BlindIndex::new([7u8; 32]);
+        let mac = index.keyed_mac("rating device cookie", "0123abcd");
+        assert_eq!(mac, index.keyed_mac("rating device cookie", "0123abcd"));
+        assert_eq!(mac.len(), 64);
+        // by hand: HMAC(HMAC(key, purpose), value)
+        let derived = hmac_by_hand(&[7u8; 32], b"rating device cookie");
+        assert_eq!(mac, hex::encode(hmac_by_hand(&derived, b"0123abcd")));
+        // neither the value's index nor the index of any text naming the purpose
+        assert_ne!(mac, index.of("0123abcd"));
+        assert_ne!(mac, index.of("ratingdevicecookie0123abcd"));
+        assert_ne!(mac, index.keyed_mac("another purpose", "0123abcd"));
+        assert_ne!(
+            hex::encode(derived),
+            index.of("rating device cookie"),
+            "the derived key is no stored index"
+        );
+    }
 
     /// HMAC per RFC 2104 built from SM3 alone, as an independent check of `hmac_sm3`.
     fn hmac_by_hand(key: &[u8], data: &[u8]) -> [u8; 32] {

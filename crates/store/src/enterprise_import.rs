@@ -8,7 +8,7 @@
 //! name (or code) within the tenant, liaison leaders by name among active staff — `张三（区发改局）`
 //! when two share a name. Each row is then created, updated or left unchanged (its audit
 //! digest equal to the stored one's), so a second import of the same file changes nothing.
-//! Good rows land in transactions of up to 100,000 rows, with an audit entry for each
+//! Good rows land in transactions of up to 100,000 rows (250,000 from the CLI), with an audit entry for each
 //! [`crate::deadline::BULK_CHUNK`] rows holding a digest per row and the import's batch id; bad
 //! rows are reported with their spreadsheet row number (the header is row 1), column and reason.
 
@@ -462,10 +462,13 @@ fn is_id(text: &str) -> bool {
 
 impl Store {
     fn reports_dir(&self, account_id: &str) -> Result<std::path::PathBuf> {
-        if !is_id(account_id) {
-            return Err(StoreError::NotFound);
-        }
-        Ok(self.data_dir.0.join("import-reports").join(account_id))
+        // a system's bearer token acts as the account `token:{id}`: its folder is `token-{id}`
+        let folder = match account_id.strip_prefix("token:") {
+            Some(token) if is_id(token) => format!("token-{token}"),
+            _ if is_id(account_id) => account_id.to_owned(),
+            _ => return Err(StoreError::NotFound),
+        };
+        Ok(self.data_dir.0.join("import-reports").join(folder))
     }
 
     /// Keeps a row-error report for its importer to download ([`REPORT_DAYS`] days); returns

@@ -89,11 +89,12 @@ pub(crate) const RECIPIENT_SQL: [(&str, &str); 3] = [
     ),
 ];
 
-/// One event of [`notify_all`]: its record, title and page.
+/// One event of [`notify_all`]: its record, title, page and time.
 pub(crate) struct Event<'a> {
     pub(crate) record_id: &'a str,
     pub(crate) title: String,
     pub(crate) url: String,
+    pub(crate) at: DateTime<Utc>,
 }
 
 /// Writes the outbox rows of many events of one kind, tenant and audience inside the caller's
@@ -101,7 +102,7 @@ pub(crate) struct Event<'a> {
 /// the recipients and one insert per channel for all the events (the rating writer's batch
 /// opens many bad ratings at once). `$events` is a slice of [`Event`].
 macro_rules! notify_all {
-    ($tx:expr, $tenant_id:expr, $event:expr, $record_type:expr, $events:expr, $unit_id:expr, $supervisors:expr, $now:expr) => {{
+    ($tx:expr, $tenant_id:expr, $event:expr, $record_type:expr, $events:expr, $unit_id:expr, $supervisors:expr) => {{
         let events: &[$crate::notification::Event<'_>] = $events;
         let unit_id: Option<&str> = $unit_id;
         let supervisors: bool = $supervisors;
@@ -119,7 +120,7 @@ macro_rules! notify_all {
                     .iter()
                     .flat_map(|a| event_ids.iter().zip(events).map(move |(id, e)| (a.as_str(), id.as_str(), e)))
                     .collect();
-                let (state, next_at) = if channel == "inbox" { ("sent", None) } else { ("queued", Some($now)) };
+                let state = if channel == "inbox" { "sent" } else { "queued" };
                 // 12 values a row: 1,000 rows stay under both databases' parameter limits
                 for part in rows.chunks(1_000) {
                     let mut insert = sqlx::QueryBuilder::new(
@@ -142,8 +143,8 @@ macro_rules! notify_all {
                             .push_bind(e.title.as_str())
                             .push_bind(e.url.as_str())
                             .push_bind(state)
-                            .push_bind($now)
-                            .push_bind(next_at);
+                            .push_bind(e.at)
+                            .push_bind((channel != "inbox").then_some(e.at));
                     });
                     insert.build().execute(&mut *$tx).await?;
                 }

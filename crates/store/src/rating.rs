@@ -58,10 +58,10 @@ impl Store {
         same.then(|| device.to_owned())
     }
 
-    /// A device id's MAC: the blind-index key over a name of its own (the stored device index
-    /// is over `device:{id}`, so the database holds no cookie's MAC).
+    /// A device id's MAC, under a key of its own derived from the blind-index key (so no
+    /// stored blind index — of a name, a phone, a device — is ever a cookie's MAC).
     fn device_mac(&self, device: &str) -> String {
-        self.index.of(&format!("cookie of device {device}"))
+        self.index.keyed_mac("rating device cookie", device)
     }
 }
 
@@ -566,12 +566,10 @@ macro_rules! open_bad_all {
                 record_id: &r.id,
                 title: opened_title(r.process, r.result),
                 url: format!("/bad-ratings/{}", r.id),
+                at: r.now,
             })
             .collect();
-        let now = opened.first().map(|r| r.now);
-        if let Some(now) = now {
-            notify_all!($tx, tenant_id, "bad_rating", "bad_rating", &events, None, true, now);
-        }
+        notify_all!($tx, tenant_id, "bad_rating", "bad_rating", &events, None, true);
     }};
 }
 

@@ -237,10 +237,13 @@ impl Store {
         let hash = sm3_hex(secret.as_bytes());
         // kept between requests (a system sends many): revoking is an audited change, which
         // drops it; the expiry is checked against the clock on every request
+        let key = format!("token|{hash}");
         let row = self
-            .cached(format!("token|{hash}"), self.load_token_session(&hash))
+            .cached(key.clone(), self.load_token_session(&hash))
             .await?;
         let Some(row) = row else {
+            // not kept: random tokens must not crowd out what is worth keeping
+            self.reads.forget(&key);
             return Ok(Err(TokenRefused::Unknown));
         };
         let tenant = Tenant {

@@ -281,8 +281,6 @@ async fn template(subject: Subject, user: CurrentUser) -> Result<Response, PageE
         .into_response())
 }
 
-/// An import API: the file as the raw body; its `Content-Type` may say what it claims to be
-/// (`text/csv`, the XLSX type), else the content decides.
 /// Case and hotline files: the row errors also as a spreadsheet to fix and send again, kept
 /// for the importer alone; answers where to download it (none without row errors).
 fn keep_report(
@@ -309,6 +307,8 @@ pub(crate) struct ApiReport {
     report_url: Option<String>,
 }
 
+/// An import API: the file as the raw body; its `Content-Type` may say what it claims to be
+/// (`text/csv`, the XLSX type), else the content decides.
 async fn api(
     subject: Subject,
     state: AppState,

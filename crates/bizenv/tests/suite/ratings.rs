@@ -978,6 +978,46 @@ async fn a_case_file_lands_its_good_rows_and_names_every_bad_one(backend: Backen
     let xlsx = response.bytes().await.unwrap();
     assert!(xlsx.starts_with(b"PK"), "an XLSX (a zip)");
     assert_eq!(spj.get(&url).await.status().as_u16(), 404);
+    // a system's token imports the same way, and its report is its own
+    let tenant = app.store.tenant_by_code("370104").await.unwrap().unwrap();
+    let (_, key) = app
+        .store
+        .create_token(
+            &store::audit::AuditCtx::cli(),
+            &tenant.id,
+            "省平台办件",
+            &[domain::account::Role::Supervisor],
+            None,
+        )
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/cases/import"))
+        .bearer_auth(&key)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let by_token: Value = response.json().await.unwrap();
+    assert_eq!(
+        by_token["errors"].as_array().unwrap().len(),
+        5,
+        "{by_token}"
+    );
+    let token_url = by_token["report_url"].as_str().expect("a report_url");
+    let response = app
+        .client
+        .get(app.url(token_url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.bytes().await.unwrap().starts_with(b"PK"));
+    assert_eq!(supervisor.get(token_url).await.status().as_u16(), 404);
     // the same file again: unchanged
     let (_, again) = post(&supervisor, csv).await;
     assert_eq!(again["unchanged"], 1, "{again}");

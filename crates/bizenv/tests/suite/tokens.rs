@@ -80,6 +80,11 @@ async fn a_token_acts_with_its_roles_until_it_expires(backend: Backend) {
     assert_eq!(body["error"]["message"], "令牌已过期");
     let (status, _) = get_with(&app, "bzt_forged", "/api/v1/units").await;
     assert_eq!(status, 401);
+    // an unknown token is not kept (random ones must not crowd out what is): read each time
+    let loads = app.store.kept_read_loads();
+    let (status, _) = get_with(&app, "bzt_forged", "/api/v1/units").await;
+    assert_eq!(status, 401);
+    assert_eq!(app.store.kept_read_loads(), loads + 1);
 }
 
 async fn a_revoked_token_is_refused(backend: Backend) {
