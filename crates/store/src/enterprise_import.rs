@@ -650,13 +650,41 @@ impl Store {
         let wanted: Vec<&str> = codes.iter().flatten().map(Uscc::as_str).collect();
         let stored = self.enterprises_by_usccs(tenant_id, &wanted).await?;
 
-        // pass 2: the values over what is stored, and what each row does
+        // pass 2: the values over what is stored (each row checked alone, so the rows are
+        // shared among the cores), then what each row does, in the file's order
+        let rows: Vec<(&Record<'_>, Uscc)> = records
+            .iter()
+            .zip(codes)
+            .filter_map(|(record, code)| code.map(|code| (record, code)))
+            .collect();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let per_core = rows.len().div_ceil(cores).max(1);
+        let checked: Vec<std::result::Result<EnterpriseValues, Vec<RowError>>> =
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = rows
+                    .chunks(per_core)
+                    .map(|part| {
+                        let (stored, dir) = (&stored, &dir);
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|(record, code)| {
+                                    let old = stored.get(code.as_str()).map(|s| &s.values);
+                                    row_values(record, code.clone(), old, dir)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|part| part.join().expect("checking a part of the rows"))
+                    .collect()
+            });
         let mut report = ImportReport::default();
         let mut planned: Vec<Planned> = Vec::new();
-        for (record, code) in records.iter().zip(codes) {
-            let Some(code) = code else { continue };
+        for ((record, code), values) in rows.into_iter().zip(checked) {
             let old = stored.get(code.as_str());
-            let values = match row_values(record, code, old.map(|s| &s.values), &dir) {
+            let values = match values {
                 Ok(values) => values,
                 Err(row_errors) => {
                     errors.extend(row_errors);
