@@ -58,8 +58,26 @@ macro_rules! recipients {
     };
 }
 
+/// The accounts that asked for an event (`$event`) on a channel (`"email"`, `"sms"`): `FROM`
+/// the accounts joined to their preferences, up to the `WHERE` clause's first condition.
+macro_rules! asked_for {
+    ("email", $event:literal) => {
+        asked_for!("email_enc", "email_events", $event)
+    };
+    ("sms", $event:literal) => {
+        asked_for!("mobile_enc", "sms_events", $event)
+    };
+    ($address:literal, $events:literal, $event:literal) => {
+        concat!(
+            "FROM account a JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
+             WHERE p.", $address, " IS NOT NULL AND p.", $events, " LIKE '%,' || ", $event, " || ',%' AND "
+        )
+    };
+}
+
 /// The recipients of an event by channel, as [`NOTIFY_SQL`] chooses them: tenant $1, unit
-/// $2, supervisors $3, event $4 (each query binds all four).
+/// $2, supervisors $3, event $4 (each query binds all four; the inbox's names the event only
+/// so that it takes the same four).
 pub(crate) const RECIPIENT_SQL: [(&str, &str); 3] = [
     (
         "inbox",
@@ -72,8 +90,8 @@ pub(crate) const RECIPIENT_SQL: [(&str, &str); 3] = [
     (
         "email",
         concat!(
-            "SELECT a.id FROM account a JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
-             WHERE p.email_enc IS NOT NULL AND p.email_events LIKE '%,' || $4 || ',%' AND ",
+            "SELECT a.id ",
+            asked_for!("email", "$4"),
             recipients!("$1", "$2", "$3"),
             " ORDER BY a.id"
         ),
@@ -81,8 +99,8 @@ pub(crate) const RECIPIENT_SQL: [(&str, &str); 3] = [
     (
         "sms",
         concat!(
-            "SELECT a.id FROM account a JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
-             WHERE p.mobile_enc IS NOT NULL AND p.sms_events LIKE '%,' || $4 || ',%' AND ",
+            "SELECT a.id ",
+            asked_for!("sms", "$4"),
             recipients!("$1", "$2", "$3"),
             " ORDER BY a.id"
         ),
@@ -163,16 +181,14 @@ pub(crate) const NOTIFY_SQL: [&str; 3] = [
     ),
     concat!(
         "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, url, state, created_at, next_at) \
-         SELECT a.tenant_id, $2 || '-' || a.id || '-email', a.id, 'email', $3, $4, $5, $6, $7, 'queued', $8, $8 FROM account a \
-         JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
-         WHERE p.email_enc IS NOT NULL AND p.email_events LIKE '%,' || $3 || ',%' AND ",
+         SELECT a.tenant_id, $2 || '-' || a.id || '-email', a.id, 'email', $3, $4, $5, $6, $7, 'queued', $8, $8 ",
+        asked_for!("email", "$3"),
         recipients!()
     ),
     concat!(
         "INSERT INTO notification (tenant_id, id, account_id, channel, event, record_type, record_id, title, url, state, created_at, next_at) \
-         SELECT a.tenant_id, $2 || '-' || a.id || '-sms', a.id, 'sms', $3, $4, $5, $6, $7, 'queued', $8, $8 FROM account a \
-         JOIN notification_preference p ON p.tenant_id = a.tenant_id AND p.account_id = a.id \
-         WHERE p.mobile_enc IS NOT NULL AND p.sms_events LIKE '%,' || $3 || ',%' AND ",
+         SELECT a.tenant_id, $2 || '-' || a.id || '-sms', a.id, 'sms', $3, $4, $5, $6, $7, 'queued', $8, $8 ",
+        asked_for!("sms", "$3"),
         recipients!()
     ),
 ];
