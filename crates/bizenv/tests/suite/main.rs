@@ -28,6 +28,21 @@ mod tokens;
 mod visits;
 mod web;
 
+/// The first worksheet of an XLSX file, every cell as text.
+pub fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut workbook =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX file");
+    let range = workbook
+        .worksheet_range_at(0)
+        .expect("a worksheet")
+        .expect("a readable worksheet");
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
 /// Runs the `bizenv` binary with `args` against `app`'s database and data directory.
 pub fn bizenv(app: &test_support::TestApp, args: &[&str]) -> std::process::Output {
     bizenv_with_input(app, args, "")

@@ -1498,14 +1498,7 @@ async fn the_supervisor_uploads_a_case_file_on_a_page(backend: Backend) {
     let url = &page[start..start + page[start..].find('"').unwrap()];
     let response = supervisor.get(url).await;
     assert_eq!(response.status(), 200, "{url}");
-    let bytes = response.bytes().await.unwrap();
-    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    use calamine::Reader;
-    let range = workbook.worksheet_range_at(0).unwrap().unwrap();
-    let rows: Vec<Vec<String>> = range
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
+    let rows = crate::xlsx_rows(&response.bytes().await.unwrap());
     assert_eq!(rows[0], ["行号", "列", "原因"]);
     assert_eq!(rows[1][..2], ["3", "受理时间"], "{rows:?}");
     assert_eq!(rows.len(), 2, "{rows:?}");
